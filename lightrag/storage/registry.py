@@ -1,0 +1,73 @@
+"""The storage backends by role and name (see ``lightrag.registry``).
+
+Adding a backend: one module under ``lightrag/storage/``, one ``Entry`` line
+here, one YAML under ``conf/storage/<role>/``, and a recipe.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from lightrag.registry import Entry, Registry
+
+__all__ = ["ROLES", "StorageRole", "storage_registry"]
+
+StorageRole = Literal["kv", "vector", "graph", "doc_status"]
+ROLES: tuple[StorageRole, ...] = ("kv", "vector", "graph", "doc_status")
+
+_REGISTRIES: dict[str, Registry] = {
+    "kv": Registry(
+        "kv storage",
+        [
+            Entry(
+                "json",
+                "lightrag.storage.kv_json:JsonKVStorage",
+                aliases=("JsonKVStorage",),
+                description="JSON file per namespace in the working directory",
+            ),
+        ],
+    ),
+    "vector": Registry(
+        "vector storage",
+        [
+            Entry(
+                "nano",
+                "lightrag.storage.vdb_nano:NanoVectorStorage",
+                aliases=("NanoVectorDBStorage", "nanovectordb"),
+                description="nano-vectordb file per namespace in the working directory",
+            ),
+        ],
+    ),
+    "graph": Registry(
+        "graph storage",
+        [
+            Entry(
+                "networkx",
+                "lightrag.storage.graph_networkx:NetworkXGraphStorage",
+                aliases=("NetworkXStorage",),
+                description="NetworkX graph persisted as GraphML in the working directory",
+            ),
+        ],
+    ),
+    "doc_status": Registry(
+        "doc status storage",
+        [
+            Entry(
+                "json",
+                "lightrag.storage.docstatus_json:JsonDocStatusStorage",
+                aliases=("JsonDocStatusStorage",),
+                description="JSON file in the working directory",
+            ),
+        ],
+    ),
+}
+
+
+def storage_registry(role: StorageRole) -> Registry:
+    """The registry of backends for one storage role."""
+    try:
+        return _REGISTRIES[role]
+    except KeyError:
+        raise ValueError(
+            f"unknown storage role {role!r}; choose one of: {', '.join(ROLES)}"
+        ) from None
