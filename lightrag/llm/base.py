@@ -18,10 +18,9 @@ from lightrag.core.types import Extraction, Message, RetrievedContext
 
 __all__ = [
     "ChatModel",
-    "ContextAnswerer",
     "EmbeddingModel",
-    "GraphExtractor",
     "ModelError",
+    "NativeRagModel",
 ]
 
 
@@ -90,22 +89,23 @@ class EmbeddingModel(Protocol):
 
 
 @runtime_checkable
-class GraphExtractor(Protocol):
-    """A chat model that extracts entities and relations natively (without the prompt).
+class NativeRagModel(Protocol):
+    """A chat model that performs the RAG steps itself instead of through prompts.
 
-    The engine uses ``extract_graph`` instead of the extraction prompt when the
-    configured chat model offers it (the embedded offline model does).
+    The embedded offline model does (spaCy extraction, extractive answers). When
+    the configured chat model satisfies this protocol, the engine calls these
+    methods where it would otherwise send the extraction, keyword, summary and
+    answer prompts. Its ``complete``/``stream`` still serve bypass requests.
     """
 
-    async def extract_graph(self, text: str, *, chunk_id: str, file_path: str) -> Extraction: ...
+    async def extract_graph(self, text: str, *, chunk_id: str, file_path: str) -> Extraction:
+        """Entities and relations of one chunk (same shape as LLM extraction)."""
 
+    async def extract_keywords(self, query: str) -> tuple[list[str], list[str]]:
+        """``(high_level, low_level)`` keywords of a query."""
 
-@runtime_checkable
-class ContextAnswerer(Protocol):
-    """A chat model that answers from retrieved context natively (extractively).
+    async def summarize_descriptions(self, name: str, descriptions: Sequence[str]) -> str:
+        """One description out of many for an entity or relation named ``name``."""
 
-    The engine calls ``answer_from_context`` instead of the answer prompt when the
-    configured chat model offers it. The answer must say that it is extractive.
-    """
-
-    async def answer_from_context(self, query: str, context: RetrievedContext) -> str: ...
+    async def answer_from_context(self, query: str, context: RetrievedContext) -> str:
+        """An answer built from the retrieved context; it must say it is extractive."""
