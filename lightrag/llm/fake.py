@@ -1,19 +1,42 @@
-"""Deterministic fakes for tests: a hashing embedder and (below) a prompt-aware chat model.
+"""Deterministic fakes for tests: a hashing embedder and a prompt-aware chat model.
 
 Selectable as ``embedding=fake`` / ``llm=fake``; not offered in user recipes.
+
+``FakeChatModel`` recognises the prompt it gets through a dispatch table
+(``DEFAULT_HANDLERS``: first match wins, else a generic answer) and answers in
+that prompt's format. To teach it a new prompt, add a ``FakeHandler`` to the
+table (or pass ``handlers=`` when building one in a test).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 import re
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["HashingEmbeddingConfig", "HashingEmbeddingModel"]
+from lightrag.core import extraction_prompts as xp
+from lightrag.core.tokenizer import get_tokenizer
+from lightrag.core.types import Message
+from lightrag.llm.base import ModelError
+
+__all__ = [
+    "DEFAULT_HANDLERS",
+    "FakeChatConfig",
+    "FakeChatModel",
+    "FakeHandler",
+    "FakeRequest",
+    "HashingEmbeddingConfig",
+    "HashingEmbeddingModel",
+    "fake_graph_of",
+]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -70,3 +93,299 @@ class HashingEmbeddingModel:
 
     async def aclose(self) -> None:
         return None
+
+
+# ---------------------------------------------------------------------------
+# chat model
+
+
+class FakeChatConfig(BaseModel):
+    """Options of ``FakeChatModel`` (all optional)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str = "fake-chat"
+    latency_ms: float = Field(0.0, ge=0.0, description="simulated time per call")
+    fail_kinds: list[str] = Field(
+        default_factory=list, description="prompt kinds whose calls raise ModelError"
+    )
+    fail_on_text: str | None = Field(
+        None, description="calls whose prompt or history contains this raise ModelError"
+    )
+    malformed_kinds: list[str] = Field(
+        default_factory=list,
+        description="prompt kinds answered in a damaged (but recoverable) shape",
+    )
+    max_entities_per_answer: int | None = Field(
+        None, ge=0, description="extraction lists this many entities; gleaning adds the rest"
+    )
+    summary_max_words: int = Field(60, gt=0)
+    stream_piece_chars: int = Field(16, gt=0)
+    count_tokens: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class FakeRequest:
+    """One call as the fake sees it."""
+
+    prompt: str
+    system_prompt: str | None
+    history: tuple[Message, ...]
+    json_mode: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FakeHandler:
+    """A prompt kind: how to recognise it and how to answer it."""
+
+    kind: str
+    matches: Callable[[FakeRequest], bool]
+    respond: Callable[[FakeChatModel, FakeRequest], str]
+
+
+class FakeChatModel:
+    """Deterministic chat model that answers each known prompt in that prompt's format.
+
+    Counts calls, input and output tokens per prompt kind (``calls``,
+    ``input_tokens``, ``output_tokens``) and the peak number of concurrent calls
+    (``max_in_flight``). Raises ``ModelError`` when configured to fail.
+    """
+
+    def __init__(
+        self,
+        config: Mapping[str, Any] | None = None,
+        *,
+        handlers: Sequence[FakeHandler] | None = None,
+    ) -> None:
+        self.config = FakeChatConfig.model_validate(dict(config or {}))
+        self.handlers: list[FakeHandler] = list(DEFAULT_HANDLERS if handlers is None else handlers)
+        self.calls: Counter[str] = Counter()
+        self.input_tokens: Counter[str] = Counter()
+        self.output_tokens: Counter[str] = Counter()
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    @property
+    def identity(self) -> str:
+        return f"fake:{self.config.model}"
+
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+    def classify(self, request: FakeRequest) -> FakeHandler | None:
+        """The first handler that recognises ``request`` (``None``: generic)."""
+        return next((h for h in self.handlers if h.matches(request)), None)
+
+    async def complete(
+        self,
+        prompt: str,
+        *,
+        system_prompt: str | None = None,
+        history: Sequence[Message] = (),
+        json_mode: bool = False,
+        max_tokens: int | None = None,
+    ) -> str:
+        request = FakeRequest(prompt, system_prompt, tuple(history), json_mode)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.config.latency_ms:
+                await asyncio.sleep(self.config.latency_ms / 1000)
+            return self._answer(request)
+        finally:
+            self.in_flight -= 1
+
+    async def stream(
+        self,
+        prompt: str,
+        *,
+        system_prompt: str | None = None,
+        history: Sequence[Message] = (),
+        max_tokens: int | None = None,
+    ) -> AsyncIterator[str]:
+        answer = await self.complete(prompt, system_prompt=system_prompt, history=history)
+        size = self.config.stream_piece_chars
+        for start in range(0, len(answer), size):
+            yield answer[start : start + size]
+            await asyncio.sleep(0)
+
+    async def aclose(self) -> None:
+        return None
+
+    def _answer(self, request: FakeRequest) -> str:
+        handler = self.classify(request)
+        kind = handler.kind if handler else "generic"
+        self.calls[kind] += 1
+        if kind in self.config.fail_kinds:
+            raise ModelError(f"{self.identity}: configured to fail on {kind!r} prompts")
+        marker = self.config.fail_on_text
+        if marker and (
+            marker in request.prompt or any(marker in m["content"] for m in request.history)
+        ):
+            raise ModelError(f"{self.identity}: configured to fail on text containing {marker!r}")
+        answer = handler.respond(self, request) if handler else _answer_generic(self, request)
+        if kind in self.config.malformed_kinds:
+            answer = _damage(answer)
+        if self.config.count_tokens:
+            tokenizer = get_tokenizer()
+            seen = [request.prompt, request.system_prompt or ""]
+            seen += [m["content"] for m in request.history]
+            self.input_tokens[kind] += sum(tokenizer.count(part) for part in seen)
+            self.output_tokens[kind] += tokenizer.count(answer)
+        return answer
+
+
+# ---------------------------------------------------------------------------
+# the fake's "understanding" of text: capitalised phrases, sentence co-occurrence
+
+_PHRASE = re.compile(r"[A-Z][\w'’-]*(?:[ \t]+[A-Z][\w'’-]*)*")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_LEADING_WORDS = frozenset(
+    re.findall(
+        r"\w+",
+        "A An And As At But By For From He Her His I If In It Its My Of On Or Our She So That "
+        "The Their Then There These They This Those To We When While With You Your",
+    )
+)
+_TYPES = ("person", "organization", "geo", "event", "category")
+_MAX_PER_SENTENCE = 6
+
+
+@dataclass(frozen=True, slots=True)
+class _FakeGraph:
+    entities: list[tuple[str, str, str]]  # (name, type, description)
+    relations: list[tuple[str, str, str, str, float]]  # (src, tgt, description, keywords, weight)
+
+
+def _names_in(sentence: str) -> list[str]:
+    names: list[str] = []
+    for match in _PHRASE.finditer(sentence):
+        words = match.group(0).split()
+        while words and words[0] in _LEADING_WORDS:
+            words.pop(0)
+        name = " ".join(words)
+        if name and name.casefold() not in {n.casefold() for n in names}:
+            names.append(name)
+    return names
+
+
+def fake_graph_of(text: str) -> _FakeGraph:
+    """What the fake extracts from ``text`` (exposed so tests can state expectations)."""
+    entities: dict[str, tuple[str, str, str]] = {}
+    pair_sentences: dict[tuple[str, str], list[str]] = {}
+    for sentence in (s.strip() for s in _SENTENCE_END.split(text)):
+        if not sentence:
+            continue
+        names = _names_in(sentence)
+        for name in names:
+            key = name.casefold()
+            if key not in entities:
+                digest = hashlib.sha1(key.encode()).digest()
+                entity_type = _TYPES[digest[0] % len(_TYPES)]
+                entities[key] = (name, entity_type, f"{name} is mentioned: {sentence[:160]}")
+        local = [entities[n.casefold()][0] for n in names[:_MAX_PER_SENTENCE]]
+        for i, first in enumerate(local):
+            for second in local[i + 1 :]:
+                pair = (first, second) if first.casefold() < second.casefold() else (second, first)
+                pair_sentences.setdefault(pair, []).append(sentence)
+    relations = [
+        (
+            a,
+            b,
+            f"{a} and {b} appear together: {sents[0][:160]}",
+            "co-occurrence",
+            float(min(10, len(sents))),
+        )
+        for (a, b), sents in pair_sentences.items()
+    ]
+    return _FakeGraph(list(entities.values()), relations)
+
+
+def _between(text: str, start: str, end: str) -> str:
+    _, found, rest = text.partition(start)
+    if not found:
+        return ""
+    body, _, _ = rest.partition(end)
+    return body.strip("\n")
+
+
+def _records(graph: _FakeGraph, entity_names: set[str] | None, skip: set[str]) -> str:
+    t, r = xp.TUPLE_DELIMITER, xp.RECORD_DELIMITER
+    rows = [
+        f'("entity"{t}{name}{t}{etype}{t}{desc})'
+        for name, etype, desc in graph.entities
+        if (entity_names is None or name in entity_names) and name not in skip
+    ]
+    for src, tgt, desc, keywords, weight in graph.relations:
+        inside = entity_names is None or (src in entity_names and tgt in entity_names)
+        if inside and not (src in skip and tgt in skip):
+            rows.append(f'("relationship"{t}{src}{t}{tgt}{t}{desc}{t}{keywords}{t}{weight:g})')
+    return f"{r}\n".join(rows) + ("\n" if rows else "") + xp.COMPLETION_DELIMITER
+
+
+def _limit(model: FakeChatModel, graph: _FakeGraph) -> set[str] | None:
+    cap = model.config.max_entities_per_answer
+    return None if cap is None else {name for name, _, _ in graph.entities[:cap]}
+
+
+def _is_extraction(request: FakeRequest) -> bool:
+    return request.prompt.startswith(xp.EXTRACTION_HEADING)
+
+
+def _answer_extraction(model: FakeChatModel, request: FakeRequest) -> str:
+    graph = fake_graph_of(_between(request.prompt, xp.TEXT_HEADING, xp.TEXT_END))
+    return _records(graph, _limit(model, graph), set())
+
+
+def _is_gleaning(request: FakeRequest) -> bool:
+    return request.prompt.startswith(xp.GLEANING_HEADING)
+
+
+def _answer_gleaning(model: FakeChatModel, request: FakeRequest) -> str:
+    first = next((m["content"] for m in request.history if m["role"] == "user"), "")
+    graph = fake_graph_of(_between(first, xp.TEXT_HEADING, xp.TEXT_END))
+    given = _limit(model, graph)
+    if given is None:
+        return xp.COMPLETION_DELIMITER
+    return _records(graph, None, given)
+
+
+def _is_summary(request: FakeRequest) -> bool:
+    return request.prompt.startswith(xp.SUMMARY_HEADING)
+
+
+def _answer_summary(model: FakeChatModel, request: FakeRequest) -> str:
+    body = _between(request.prompt, xp.DESCRIPTIONS_HEADING, xp.DESCRIPTIONS_END)
+    firsts: list[str] = []
+    for line in body.splitlines():
+        if line.strip():
+            text = str(json.loads(line).get("description", ""))
+            first = _SENTENCE_END.split(text.strip(), maxsplit=1)[0]
+            if first and first not in firsts:
+                firsts.append(first)
+    words = " ".join(firsts).split()
+    return " ".join(words[: model.config.summary_max_words])
+
+
+def _answer_generic(model: FakeChatModel, request: FakeRequest) -> str:
+    if request.json_mode:
+        return "{}"
+    words = request.prompt.split()
+    return f"Fake answer from {model.identity} to a prompt of {len(words)} words."
+
+
+def _damage(answer: str) -> str:
+    """A recoverable mangling: fenced, parentheses and quotes dropped, spaces added."""
+    damaged = answer.replace('("entity"', "entity").replace('("relationship"', " relationship ")
+    damaged = damaged.replace(")" + xp.RECORD_DELIMITER, xp.RECORD_DELIMITER + "  ")
+    damaged = damaged.replace(xp.TUPLE_DELIMITER, " " + xp.TUPLE_DELIMITER + " ")
+    return f"```text\n{damaged}\n```"
+
+
+DEFAULT_HANDLERS: tuple[FakeHandler, ...] = (
+    FakeHandler("extract", _is_extraction, _answer_extraction),
+    FakeHandler("glean", _is_gleaning, _answer_gleaning),
+    FakeHandler("summary", _is_summary, _answer_summary),
+)
+"""Prompt kinds the fake knows, first match wins; unmatched prompts get a generic answer."""
