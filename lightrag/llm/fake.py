@@ -23,6 +23,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from lightrag.core import extraction_prompts as xp
+from lightrag.core import query_prompts as qp
 from lightrag.core.tokenizer import get_tokenizer
 from lightrag.core.types import Message
 from lightrag.llm.base import ModelError
@@ -36,6 +37,7 @@ __all__ = [
     "HashingEmbeddingConfig",
     "HashingEmbeddingModel",
     "fake_graph_of",
+    "fake_keywords_of",
 ]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -383,9 +385,88 @@ def _damage(answer: str) -> str:
     return f"```text\n{damaged}\n```"
 
 
+_STOPWORDS = frozenset(word.casefold() for word in _LEADING_WORDS) | frozenset(
+    re.findall(r"\w+", "about are between did does how is was were what which who whom why")
+)
+
+
+def _is_keywords(request: FakeRequest) -> bool:
+    return (request.system_prompt or "").startswith(qp.KEYWORDS_MARKER)
+
+
+def fake_keywords_of(query: str) -> tuple[list[str], list[str]]:
+    """What the fake answers to the keyword prompt: ``(high, low)``. Low-level keywords
+    are the capitalised phrases of ``query`` (leading question words dropped); high-level
+    ones its other words longer than three letters."""
+    low: list[str] = []
+    for name in _names_in(query):
+        words = name.split()
+        while words and words[0].casefold() in _STOPWORDS:
+            words.pop(0)
+        if words:
+            low.append(" ".join(words))
+    named = {word.casefold() for name in low for word in name.split()}
+    high: list[str] = []
+    for word in re.findall(r"\w+", query):
+        folded = word.casefold()
+        fresh = folded not in {h.casefold() for h in high}
+        if len(word) > 3 and folded not in named and folded not in _STOPWORDS and fresh:
+            high.append(word.lower())
+    return high, low
+
+
+def _answer_keywords(model: FakeChatModel, request: FakeRequest) -> str:
+    _, _, after = request.prompt.rpartition("Question:\n")
+    query, _, _ = after.rpartition("\n\nJSON:")
+    high, low = fake_keywords_of(query)
+    return json.dumps({"high_level_keywords": high, "low_level_keywords": low})
+
+
+def _is_answer(request: FakeRequest) -> bool:
+    return (request.system_prompt or "").startswith(qp.ANSWER_MARKER)
+
+
+def _answer_from_context(model: FakeChatModel, request: FakeRequest) -> str:
+    """Quotes what the answer prompt carried, so tests can check the context the model saw."""
+    entities: list[str] = []
+    relations: list[str] = []
+    chunks: list[str] = []
+    extras: list[str] = []
+    for line in (request.system_prompt or "").splitlines():
+        if line.startswith("4. Form and length of the answer:"):
+            extras.append("response type: " + line.partition(":")[2].strip().rstrip("."))
+        if not line.startswith("{"):
+            continue
+        record = json.loads(line)
+        if "entity" in record:
+            entities.append(str(record["entity"]))
+        elif "entity1" in record:
+            relations.append(f"{record['entity1']} -- {record['entity2']}")
+        elif "reference_id" in record:
+            chunks.append(f"[{record['reference_id']}] {record['content']}")
+    if "6. Additional instructions from the user:" in (request.system_prompt or ""):
+        instructions = (request.system_prompt or "").partition(
+            "6. Additional instructions from the user:\n"
+        )[2]
+        extras.append("instructions: " + instructions.partition("\n")[0])
+    return "\n".join(
+        [
+            f"Answer to: {request.prompt}",
+            f"history messages: {len(request.history)}",
+            *extras,
+            "entities: " + "; ".join(entities),
+            "relations: " + "; ".join(relations),
+            "chunks:",
+            *chunks,
+        ]
+    )
+
+
 DEFAULT_HANDLERS: tuple[FakeHandler, ...] = (
     FakeHandler("extract", _is_extraction, _answer_extraction),
     FakeHandler("glean", _is_gleaning, _answer_gleaning),
     FakeHandler("summary", _is_summary, _answer_summary),
+    FakeHandler("keywords", _is_keywords, _answer_keywords),
+    FakeHandler("answer", _is_answer, _answer_from_context),
 )
 """Prompt kinds the fake knows, first match wins; unmatched prompts get a generic answer."""
