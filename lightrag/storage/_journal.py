@@ -1,0 +1,146 @@
+"""Append-only journal of key-value writes, replayed on load and compacted on persist.
+
+Each line is one JSON object: ``{"u": {key: record, ...}}`` for an upsert or
+``{"d": [key, ...]}`` for a delete, terminated by ``"\\n"``. A line is committed
+once its newline is on disk; an unterminated or unparsable *last* line is a write
+torn by a crash and is cut off on load. An unparsable line followed by others is
+corruption and raises ``CorruptStorageFileError``.
+
+Replaying a prefix of the journal twice gives the same state as replaying it once
+(whole-record upserts and deletes, applied in order), so a crash between writing
+the compacted main file and trimming the journal loses nothing and breaks nothing.
+
+All methods block; the owning storage calls them through ``asyncio.to_thread``
+while holding its write lock, so appends are never interleaved.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import IO, Any
+
+from lightrag.storage._files import CorruptStorageFileError, atomic_write_bytes, fsync_dir
+
+__all__ = ["KVJournal", "encode_delete", "encode_upsert"]
+
+logger = logging.getLogger(__name__)
+
+
+def encode_upsert(records: dict[str, dict[str, Any]]) -> bytes:
+    """One journal line for an upsert. Raises ``TypeError`` for non-JSON values."""
+    return (json.dumps({"u": records}, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+
+def encode_delete(keys: list[str]) -> bytes:
+    """One journal line for a delete."""
+    return (json.dumps({"d": keys}, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+
+class KVJournal:
+    """The journal file of one KV namespace."""
+
+    def __init__(self, path: Path, *, fsync: bool) -> None:
+        self.path = path
+        self._fsync = fsync
+        self._handle: IO[bytes] | None = None
+        self.size = 0
+        """Bytes of committed lines in the file (everything after is not ours)."""
+
+    def replay(self, data: dict[str, dict[str, Any]]) -> int:
+        """Apply every committed line to ``data``; cut off a torn tail. Returns lines applied."""
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            self.size = 0
+            return 0
+        except OSError as exc:
+            raise CorruptStorageFileError(self.path, f"{type(exc).__name__}: {exc}") from exc
+        applied = 0
+        position = 0
+        lines = raw.split(b"\n")
+        # The last element is what follows the final newline: empty, or a torn write.
+        for number, line in enumerate(lines[:-1], start=1):
+            try:
+                entry = json.loads(line.decode("utf-8"))
+                self._apply(entry, data)
+            except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
+                if number == len(lines) - 1 and not lines[-1]:
+                    logger.warning("ignoring torn last line of journal %s (%s)", self.path, exc)
+                    break
+                raise CorruptStorageFileError(
+                    self.path, f"line {number} is not a valid journal entry ({exc})"
+                ) from exc
+            applied += 1
+            position += len(line) + 1
+        if lines[-1]:
+            logger.warning(
+                "ignoring unterminated last line of journal %s (a write torn by a crash)",
+                self.path,
+            )
+        if position != len(raw):
+            self._truncate(position)
+        self.size = position
+        return applied
+
+    @staticmethod
+    def _apply(entry: Any, data: dict[str, dict[str, Any]]) -> None:
+        if isinstance(entry, dict) and isinstance(entry.get("u"), dict):
+            records = entry["u"]
+            if not all(isinstance(value, dict) for value in records.values()):
+                raise ValueError("upsert entry holds a record that is not an object")
+            data.update(records)
+        elif isinstance(entry, dict) and isinstance(entry.get("d"), list):
+            for key in entry["d"]:
+                data.pop(key, None)
+        else:
+            raise ValueError("entry is neither an upsert nor a delete")
+
+    def _truncate(self, size: int) -> None:
+        with open(self.path, "r+b") as handle:
+            handle.truncate(size)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def append(self, line: bytes) -> None:
+        """Append one encoded line; durable on return when fsync is on."""
+        if self._handle is None:
+            created = not self.path.exists()
+            self._handle = open(self.path, "ab")  # noqa: SIM115 - kept open across appends
+            if created and self._fsync:
+                fsync_dir(self.path.parent)
+        self._handle.write(line)
+        self._handle.flush()
+        if self._fsync:
+            os.fsync(self._handle.fileno())
+        self.size += len(line)
+
+    def discard_prefix(self, size: int) -> None:
+        """Drop the first ``size`` bytes (already compacted into the main file)."""
+        if size <= 0:
+            return
+        if size >= self.size:
+            self.reset()
+            return
+        tail = self.path.read_bytes()[size : self.size]
+        self.close()
+        atomic_write_bytes(self.path, tail)
+        self.size = len(tail)
+
+    def reset(self) -> None:
+        """Empty the journal (the main file holds everything)."""
+        self.close()
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+        else:
+            fsync_dir(self.path.parent)
+        self.size = 0
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None

@@ -1,0 +1,9 @@
+"""Storage contract suite: the behaviour every backend of a role must show.
+
+How a backend plugs in: add ``tests/contract/test_<backend>.py`` with a subclass of
+``KVStorageContract`` / ``VectorStorageContract`` / ``GraphStorageContract`` /
+``DocStatusStorageContract`` that defines a ``backend`` fixture returning
+``Backend(cls=..., params=..., persistent=...)``; when its server is not reachable
+the fixture calls ``require_tcp(...)`` (or ``pytest.skip``) so the run prints why.
+See ``test_file_backends.py`` for the file defaults.
+"""

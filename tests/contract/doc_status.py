@@ -1,0 +1,165 @@
+"""Contract of ``DocStatusStorage`` (a KV storage plus status queries)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lightrag.core.types import DocStatus
+from lightrag.storage.base import DocStatusStorage
+
+from .kv import KVStorageContract
+from .support import Backend, StorageFactory
+
+
+def status_record(
+    status: str,
+    *,
+    created: str = "2026-01-01T00:00:00+00:00",
+    updated: str | None = None,
+    file_path: str = "doc.txt",
+    track_id: str = "track-1",
+) -> dict[str, Any]:
+    """A ``DocStatusRecord``-shaped dict."""
+    return {
+        "status": status,
+        "content_summary": "summary",
+        "content_length": 42,
+        "file_path": file_path,
+        "created_at": created,
+        "updated_at": updated or created,
+        "track_id": track_id,
+        "chunks_count": None,
+        "chunks_list": [],
+        "error_msg": None,
+        "metadata": {},
+    }
+
+
+def stamp(day: int) -> str:
+    return f"2026-01-{day:02d}T00:00:00+00:00"
+
+
+class DocStatusStorageContract(KVStorageContract):
+    """Subclass with a ``backend`` fixture returning ``Backend(cls=<doc status class>)``."""
+
+    namespace = "doc_status"
+
+    @pytest.fixture
+    async def docs(self, factory: StorageFactory) -> Any:
+        return await factory.open(self.namespace)
+
+    @pytest.fixture
+    async def five_docs(self, docs: Any) -> Any:
+        """Five documents: ids doc-1..doc-5, created/updated on days 1..5 (doc-5 updated day 9)."""
+        await docs.upsert(
+            {
+                "doc-1": status_record("pending", created=stamp(1), file_path="e.txt"),
+                "doc-2": status_record("processed", created=stamp(2), file_path="d.txt"),
+                "doc-3": status_record(
+                    "failed", created=stamp(3), file_path="c.txt", track_id="t2"
+                ),
+                "doc-4": status_record("processed", created=stamp(4), file_path="b.txt"),
+                "doc-5": status_record(
+                    "processing", created=stamp(5), updated=stamp(9), file_path="a.txt"
+                ),
+            }
+        )
+        return docs
+
+    async def test_satisfies_the_doc_status_protocol(self, docs: Any) -> None:
+        assert isinstance(docs, DocStatusStorage)
+
+    async def test_counts_list_every_status_even_when_empty(self, docs: Any) -> None:
+        assert await docs.status_counts() == {status.value: 0 for status in DocStatus}
+
+    async def test_counts_follow_status_changes(self, five_docs: Any) -> None:
+        counts = await five_docs.status_counts()
+        assert counts == {"pending": 1, "processing": 1, "processed": 2, "failed": 1}
+        await five_docs.upsert({"doc-1": status_record("processed", created=stamp(1))})
+        counts = await five_docs.status_counts()
+        assert counts["pending"] == 0
+        assert counts["processed"] == 3
+
+    async def test_by_status_returns_records_of_any_listed_status(self, five_docs: Any) -> None:
+        found = await five_docs.by_status(["processed", "failed"])
+        assert set(found) == {"doc-2", "doc-3", "doc-4"}
+        assert found["doc-3"]["status"] == "failed"
+        assert await five_docs.by_status([]) == {}
+        assert await five_docs.by_status(["pending"]) == {
+            "doc-1": status_record("pending", created=stamp(1), file_path="e.txt")
+        }
+
+    async def test_by_track_id_returns_the_documents_of_that_track(self, five_docs: Any) -> None:
+        assert set(await five_docs.by_track_id("t2")) == {"doc-3"}
+        assert len(await five_docs.by_track_id("track-1")) == 4
+        assert await five_docs.by_track_id("no-such-track") == {}
+
+    async def test_paginated_defaults_to_most_recently_updated_first(self, five_docs: Any) -> None:
+        page, total = await five_docs.paginated(statuses=None, page=1, page_size=3)
+        assert total == 5
+        assert [doc_id for doc_id, _ in page] == ["doc-5", "doc-4", "doc-3"]
+        assert page[0][1]["status"] == "processing"
+
+    async def test_paginated_pages_cover_every_document_once(self, five_docs: Any) -> None:
+        seen: list[str] = []
+        for number in (1, 2, 3):
+            page, total = await five_docs.paginated(statuses=None, page=number, page_size=2)
+            assert total == 5
+            seen.extend(doc_id for doc_id, _ in page)
+        assert sorted(seen) == ["doc-1", "doc-2", "doc-3", "doc-4", "doc-5"]
+        assert len(seen) == 5
+
+    async def test_paginated_page_past_the_end_is_empty(self, five_docs: Any) -> None:
+        page, total = await five_docs.paginated(statuses=None, page=4, page_size=2)
+        assert page == []
+        assert total == 5
+
+    async def test_paginated_filters_by_status_and_counts_matches(self, five_docs: Any) -> None:
+        page, total = await five_docs.paginated(
+            statuses=["processed"], page=1, page_size=10, sort_field="id", sort_desc=False
+        )
+        assert total == 2
+        assert [doc_id for doc_id, _ in page] == ["doc-2", "doc-4"]
+
+    @pytest.mark.parametrize(
+        ("sort_field", "sort_desc", "expected"),
+        [
+            ("created_at", False, ["doc-1", "doc-2", "doc-3", "doc-4", "doc-5"]),
+            ("created_at", True, ["doc-5", "doc-4", "doc-3", "doc-2", "doc-1"]),
+            ("updated_at", True, ["doc-5", "doc-4", "doc-3", "doc-2", "doc-1"]),
+            ("id", True, ["doc-5", "doc-4", "doc-3", "doc-2", "doc-1"]),
+            ("file_path", False, ["doc-5", "doc-4", "doc-3", "doc-2", "doc-1"]),
+            ("file_path", True, ["doc-1", "doc-2", "doc-3", "doc-4", "doc-5"]),
+        ],
+    )
+    async def test_paginated_sorts_by_the_requested_field(
+        self, five_docs: Any, sort_field: str, sort_desc: bool, expected: list[str]
+    ) -> None:
+        page, _ = await five_docs.paginated(
+            statuses=None, page=1, page_size=10, sort_field=sort_field, sort_desc=sort_desc
+        )
+        assert [doc_id for doc_id, _ in page] == expected
+
+    async def test_paginated_rejects_an_unknown_sort_field(self, docs: Any) -> None:
+        with pytest.raises(ValueError, match="content_length"):
+            await docs.paginated(statuses=None, page=1, page_size=10, sort_field="content_length")
+
+    @pytest.mark.parametrize(("page", "page_size"), [(0, 10), (1, 0), (-1, 5)])
+    async def test_paginated_rejects_a_page_or_size_below_one(
+        self, docs: Any, page: int, page_size: int
+    ) -> None:
+        with pytest.raises(ValueError):
+            await docs.paginated(statuses=None, page=page, page_size=page_size)
+
+    async def test_pending_document_survives_reopen(
+        self, factory: StorageFactory, backend: Backend
+    ) -> None:
+        if not backend.persistent:
+            pytest.skip("backend does not persist across instances")
+        docs = await factory.open(self.namespace)
+        await docs.upsert({"doc-1": status_record("pending")})
+        reopened = await factory.reopen(docs)
+        assert (await reopened.by_status(["pending"])).keys() == {"doc-1"}
+        assert (await reopened.status_counts())["pending"] == 1

@@ -1,0 +1,30 @@
+"""The contract suite run against the default file backends (always available)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lightrag.storage.docstatus_json import JsonDocStatusStorage
+from lightrag.storage.kv_json import JsonKVStorage
+
+from .doc_status import DocStatusStorageContract
+from .kv import KVStorageContract
+from .support import Backend
+
+
+class TestJsonKVStorage(KVStorageContract):
+    @pytest.fixture
+    def backend(self) -> Backend:
+        return Backend(JsonKVStorage)
+
+
+class TestJsonKVStorageWithoutJournal(KVStorageContract):
+    @pytest.fixture
+    def backend(self) -> Backend:
+        return Backend(JsonKVStorage, {"journal": False})
+
+
+class TestJsonDocStatusStorage(DocStatusStorageContract):
+    @pytest.fixture
+    def backend(self) -> Backend:
+        return Backend(JsonDocStatusStorage)
