@@ -1,0 +1,156 @@
+"""Record shapes shared by knowledge-graph edits: vector records, info dicts, merging.
+
+Graph node props: ``entity_id, entity_type, description, source_id, file_path,
+created_at``; edge props: ``description, keywords, weight, source_id, file_path,
+created_at``. Vector records follow the contracts in ``lightrag.core.storages``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from lightrag.core.types import GRAPH_FIELD_SEP
+
+__all__ = [
+    "entity_info",
+    "entity_vector_record",
+    "join_unique",
+    "merge_edge_props",
+    "merge_node_props",
+    "relation_info",
+    "relation_vector_record",
+    "scalar_updates",
+]
+
+_SCALAR = (str, int, float, bool)
+
+
+def scalar_updates(
+    updates: Mapping[str, Any], forbidden: Iterable[str], what: str
+) -> dict[str, Any]:
+    """``updates`` checked: flat JSON scalars only and no key from ``forbidden``.
+
+    Raises ``ValueError`` naming the offending key.
+    """
+    blocked = set(forbidden)
+    checked: dict[str, Any] = {}
+    for key, value in updates.items():
+        if key in blocked:
+            raise ValueError(f"{what}: field {key!r} cannot be set here")
+        if value is not None and not isinstance(value, _SCALAR):
+            raise ValueError(
+                f"{what}: field {key!r} must be a string, number or boolean, "
+                f"got {type(value).__name__}"
+            )
+        checked[key] = "" if value is None else value
+    if "weight" in checked:
+        try:
+            checked["weight"] = float(checked["weight"])
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{what}: weight must be a number, got {checked['weight']!r}") from exc
+    return checked
+
+
+def join_unique(values: Iterable[Any], separator: str = GRAPH_FIELD_SEP) -> str:
+    """Non-empty parts of ``values`` (each possibly already joined) in first-seen order."""
+    seen: dict[str, None] = {}
+    for value in values:
+        for part in str(value or "").split(separator):
+            if part.strip():
+                seen.setdefault(part.strip(), None)
+    return separator.join(seen)
+
+
+def entity_vector_record(name: str, props: Mapping[str, Any]) -> dict[str, Any]:
+    description = str(props.get("description", ""))
+    return {
+        "entity_name": name,
+        "entity_type": str(props.get("entity_type", "")),
+        "source_id": str(props.get("source_id", "")),
+        "file_path": str(props.get("file_path", "")),
+        "content": f"{name}\n{description}",
+    }
+
+
+def relation_vector_record(source: str, target: str, props: Mapping[str, Any]) -> dict[str, Any]:
+    keywords = str(props.get("keywords", ""))
+    description = str(props.get("description", ""))
+    return {
+        "src_id": source,
+        "tgt_id": target,
+        "keywords": keywords,
+        "description": description,
+        "weight": float(props.get("weight", 1.0) or 0.0),
+        "source_id": str(props.get("source_id", "")),
+        "file_path": str(props.get("file_path", "")),
+        "content": f"{keywords}\t{source}\n{target}\n{description}",
+    }
+
+
+def entity_info(name: str, props: Mapping[str, Any]) -> dict[str, Any]:
+    """What edit calls return for an entity: the main fields plus all graph props."""
+    return {
+        "entity_name": name,
+        "entity_type": props.get("entity_type", ""),
+        "description": props.get("description", ""),
+        "source_id": props.get("source_id", ""),
+        "file_path": props.get("file_path", ""),
+        "graph_data": dict(props),
+    }
+
+
+def relation_info(source: str, target: str, props: Mapping[str, Any]) -> dict[str, Any]:
+    """What edit calls return for a relation: the main fields plus all graph props."""
+    return {
+        "src_id": source,
+        "tgt_id": target,
+        "description": props.get("description", ""),
+        "keywords": props.get("keywords", ""),
+        "weight": props.get("weight", 1.0),
+        "source_id": props.get("source_id", ""),
+        "file_path": props.get("file_path", ""),
+        "graph_data": dict(props),
+    }
+
+
+def merge_node_props(
+    name: str, target: Mapping[str, Any] | None, sources: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """One node out of a target (kept first, its type wins) and the nodes merged into it."""
+    everyone = ([target] if target else []) + list(sources)
+    if target and target.get("entity_type"):
+        entity_type = str(target["entity_type"])
+    else:
+        types = Counter(str(p.get("entity_type")) for p in sources if p.get("entity_type"))
+        entity_type = types.most_common(1)[0][0] if types else "unknown"
+    created = [p["created_at"] for p in everyone if p.get("created_at") not in (None, "")]
+    return {
+        **(dict(target) if target else {}),
+        "entity_id": name,
+        "entity_type": entity_type,
+        "description": join_unique((p.get("description") for p in everyone), "\n"),
+        "source_id": join_unique(p.get("source_id") for p in everyone),
+        "file_path": join_unique(p.get("file_path") for p in everyone),
+        "created_at": min(created, key=str) if created else "",
+    }
+
+
+def merge_edge_props(edges: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """One edge out of several between the same endpoints: weights summed, texts united."""
+    created = [p["created_at"] for p in edges if p.get("created_at") not in (None, "")]
+    merged: dict[str, Any] = {}
+    for props in edges:
+        merged.update({k: v for k, v in props.items() if k not in merged})
+    merged.update(
+        {
+            "description": join_unique((p.get("description") for p in edges), "\n"),
+            "keywords": join_unique((p.get("keywords") for p in edges), ","),
+            "weight": sum(float(p.get("weight", 1.0) or 0.0) for p in edges),
+            "source_id": join_unique(p.get("source_id") for p in edges),
+            "file_path": join_unique(p.get("file_path") for p in edges),
+            "created_at": min(created, key=str) if created else "",
+        }
+    )
+    return merged
