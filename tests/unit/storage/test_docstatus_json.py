@@ -1,0 +1,70 @@
+"""File-backend specifics of the JSON doc status storage."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lightrag.storage.base import StorageContext
+from lightrag.storage.docstatus_json import JsonDocStatusStorage
+
+
+async def open_docs(root: Path, **params) -> JsonDocStatusStorage:
+    docs = JsonDocStatusStorage(StorageContext(working_dir=root, namespace="doc_status"), params)
+    await docs.initialize()
+    return docs
+
+
+def record(status: str) -> dict:
+    return {
+        "status": status,
+        "content_summary": "s",
+        "content_length": 1,
+        "file_path": "f.txt",
+        "created_at": "2026-01-01T00:00:00+00:00",
+        "updated_at": "2026-01-01T00:00:00+00:00",
+        "track_id": "t",
+    }
+
+
+async def test_file_is_named_like_upstream(tmp_path: Path) -> None:
+    docs = await open_docs(tmp_path)
+    await docs.upsert({"doc-1": record("pending")})
+    await docs.finalize()
+    content = json.loads((tmp_path / "kv_store_doc_status.json").read_text())
+    assert content["doc-1"]["status"] == "pending"
+
+
+async def test_crash_between_status_writes_keeps_every_document(tmp_path: Path) -> None:
+    docs = await open_docs(tmp_path)
+    await docs.upsert({"doc-1": record("pending"), "doc-2": record("pending")})
+    await docs.index_done()
+    await docs.upsert({"doc-1": record("processing")})
+    await docs.upsert({"doc-3": record("pending")})
+    # Simulated crash: no index_done, no finalize.
+    restarted = await open_docs(tmp_path)
+    assert await restarted.status_counts() == {
+        "pending": 2,
+        "processing": 1,
+        "processed": 0,
+        "failed": 0,
+    }
+    resumable = await restarted.by_status(["pending", "processing", "failed"])
+    assert set(resumable) == {"doc-1", "doc-2", "doc-3"}
+
+
+async def test_unknown_status_values_are_counted_under_their_own_name(tmp_path: Path) -> None:
+    docs = await open_docs(tmp_path)
+    await docs.upsert({"doc-1": record("parsing")})
+    counts = await docs.status_counts()
+    assert counts["parsing"] == 1
+    assert counts["pending"] == 0
+
+
+def test_unknown_parameter_is_an_error_naming_the_key(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown parameter 'workers'"):
+        JsonDocStatusStorage(
+            StorageContext(working_dir=tmp_path, namespace="doc_status"), {"workers": 2}
+        )
