@@ -1,0 +1,88 @@
+"""Start-up checks of the chosen backends: known names, installed dependencies, valid params.
+
+Each choice (four storages, LLM, embedding) is looked up in its registry: an
+unknown name lists the known ones; the class is imported, so that a missing
+optional dependency is reported with its pip extra now rather than at the first
+request; and when the class exposes ``config_model`` (a pydantic model class) the
+choice's parameters are validated against it, errors naming the full key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ValidationError
+
+from lightrag.config.errors import ConfigError, describe_validation_error
+from lightrag.config.models import AppConfig, BackendChoice
+from lightrag.llm.registry import chat_registry, embedding_registry
+from lightrag.registry import MissingDependencyError, Registry, UnknownNameError
+from lightrag.storage.registry import ROLES, storage_registry
+
+__all__ = ["BackendSlot", "backend_slots", "check_backend_classes", "check_backend_names"]
+
+
+@dataclass(frozen=True, slots=True)
+class BackendSlot:
+    """One backend choice of the config: its dotted key, the choice and its registry."""
+
+    key: str
+    choice: BackendChoice
+    registry: Registry
+
+
+def backend_slots(config: AppConfig) -> list[BackendSlot]:
+    """The six backend choices of ``config``, storages first."""
+    slots = [
+        BackendSlot(f"storage.{role}", getattr(config.storage, role), storage_registry(role))
+        for role in ROLES
+    ]
+    slots.append(BackendSlot("llm", config.llm, chat_registry))
+    slots.append(BackendSlot("embedding", config.embedding, embedding_registry))
+    return slots
+
+
+def check_backend_names(config: AppConfig) -> None:
+    """Raise ``ConfigError`` for the first ``type`` that no registry knows (listing choices)."""
+    for slot in backend_slots(config):
+        try:
+            slot.registry.canonical(slot.choice.type)
+        except UnknownNameError as exc:
+            raise ConfigError(f"{slot.key}.type: {exc}") from exc
+
+
+def _config_model(cls: type) -> type[BaseModel] | None:
+    model = getattr(cls, "config_model", None)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return model
+    return None
+
+
+def check_backend_classes(config: AppConfig) -> None:
+    """Import every chosen class and validate its parameters against its ``config_model``.
+
+    Raises ``ConfigError`` naming the key and, for a missing package, the pip extra.
+    """
+    problems: list[str] = []
+    for slot in backend_slots(config):
+        try:
+            cls = slot.registry.load(slot.choice.type)
+        except MissingDependencyError as exc:
+            problems.append(f"{slot.key}: {exc}")
+            continue
+        except (ImportError, AttributeError) as exc:
+            entry = slot.registry.entry(slot.choice.type)
+            problems.append(
+                f"{slot.key}: {slot.registry.kind} {entry.name!r} cannot be loaded from "
+                f"{entry.target}: {exc}"
+            )
+            continue
+        model = _config_model(cls)
+        if model is None:
+            continue
+        try:
+            model.model_validate(slot.choice.params())
+        except ValidationError as exc:
+            problems.append(describe_validation_error(exc, prefix=f"{slot.key}."))
+    if problems:
+        raise ConfigError("\n".join(problems))
