@@ -1,0 +1,138 @@
+"""The FastAPI application: ``create_app(config)`` wires engine, routers, auth and limits.
+
+Lifespan: build the engine from config (unless one is given), open its
+storages, resume documents left unfinished by a previous run, optionally scan
+the input directory, and on shutdown stop background work and close storages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import importlib.util
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+import lightrag
+from lightrag.config.models import AppConfig
+from lightrag.core.engine import LightRAG
+from lightrag.llm.base import ModelError
+from lightrag.server import auth as auth_module
+from lightrag.server.auth import Authenticator, require_auth
+from lightrag.server.docs import mount_offline_docs
+from lightrag.server.ingest import Scanner
+from lightrag.server.jobs import BackgroundJobs
+from lightrag.server.limits import BodySizeLimitMiddleware
+from lightrag.server.routers import documents, documents_admin, graph, health, query
+
+__all__ = ["OPTIONAL_ROUTERS", "create_app"]
+
+logger = logging.getLogger(__name__)
+
+OPTIONAL_ROUTERS = ("lightrag.server.routers.ollama", "lightrag.server.routers.openai_compat")
+"""Router modules mounted when present (chat emulation, written separately)."""
+
+_SHUTDOWN_GRACE_SECONDS = 30.0
+
+
+def _optional_routers() -> list[object]:
+    found = []
+    for name in OPTIONAL_ROUTERS:
+        if importlib.util.find_spec(name) is None:
+            logger.info("%s is not installed; its routes are not mounted", name)
+            continue
+        # A module that exists but fails to import is a bug: let it fail loudly.
+        found.append(importlib.import_module(name).router)
+    return found
+
+
+async def _model_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.error("%s %s: model call failed: %s", request.method, request.url.path, exc)
+    return JSONResponse(status_code=502, content={"detail": f"Model call failed: {exc}"})
+
+
+async def _stop_background_work(app: FastAPI) -> None:
+    scanner: Scanner = app.state.scanner
+    jobs: BackgroundJobs = app.state.jobs
+    await scanner.aclose()
+    try:
+        async with asyncio.timeout(_SHUTDOWN_GRACE_SECONDS):
+            await jobs.wait()
+    except TimeoutError:
+        logger.warning(
+            "background jobs still running after %ss; cancelling them", _SHUTDOWN_GRACE_SECONDS
+        )
+    await jobs.aclose()
+
+
+def create_app(config: AppConfig, *, rag: LightRAG | None = None) -> FastAPI:
+    """Build the app. A given ``rag`` is initialised at startup but not finalised at
+    shutdown (its owner does that); otherwise the app builds and owns one.
+
+    Raises ``ValueError`` for a configuration that must not start (accounts
+    without a token secret, an empty API key).
+    """
+    authenticator = Authenticator(config.server)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = rag if rag is not None else LightRAG.from_config(config)
+        await asyncio.to_thread(config.server.input_dir.mkdir, parents=True, exist_ok=True)
+        await engine.initialize()
+        app.state.rag = engine
+        try:
+            engine.start_processing()  # resumes pending/processing/failed documents
+            if config.server.auto_scan_at_startup:
+                app.state.scanner.start(engine)
+            app.state.ready = True
+            yield
+        finally:
+            app.state.ready = False
+            await _stop_background_work(app)
+            if rag is None:
+                await engine.finalize()
+
+    app = FastAPI(
+        title="LightRAG Server",
+        version=lightrag.__version__,
+        description="Graph-based retrieval-augmented generation (LightRAG-compatible API)",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.config = config
+    app.state.auth = authenticator
+    app.state.jobs = BackgroundJobs()
+    app.state.scanner = Scanner(config.server.input_dir)
+    app.state.ready = False
+    if rag is not None:
+        app.state.rag = rag
+
+    app.add_exception_handler(ModelError, _model_error)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_request_body=config.server.max_request_body,
+        max_upload_size=config.server.max_upload_size,
+    )
+    origins = config.server.cors_origins
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=origins,
+        allow_credentials="*" not in origins,
+        allow_methods=["*"],
+        allow_headers=["*"],
+    )
+
+    app.include_router(auth_module.router)
+    protected = [Depends(require_auth)]
+    for module in (health, query, documents, documents_admin, graph):
+        app.include_router(module.router, dependencies=protected)
+    for router in _optional_routers():
+        app.include_router(router, dependencies=protected)  # type: ignore[arg-type]
+    mount_offline_docs(app)
+    return app

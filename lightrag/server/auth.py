@@ -1,0 +1,268 @@
+"""Authentication: API key (``X-API-Key``) and optional accounts with JWT bearer tokens.
+
+Modes, from the server config:
+
+- no key, no accounts: every route is open.
+- ``api_key``: every non-whitelisted route needs ``X-API-Key`` equal to it
+  (compared in constant time) or, when accounts exist, a valid bearer token.
+- ``accounts``: ``POST /login`` (OAuth2 password form) returns a JWT signed with
+  ``token_secret``; there is no default secret, and ``create_app`` refuses to
+  start with accounts but no secret.
+
+Whitelisted paths (``server.whitelist_paths``, ``*`` globs) are open in every
+mode; ``/login``, ``/auth-status`` and ``/ready`` always are. When no accounts
+are configured, ``/auth-status`` hands out a guest token signed with a random
+per-process key: it grants nothing the open mode would not.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from collections import defaultdict, deque
+from datetime import UTC, datetime, timedelta
+from fnmatch import fnmatchcase
+from typing import Annotated, Any, Literal
+
+import jwt
+from fastapi import APIRouter, Depends, HTTPException, Request, Security, status
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer, OAuth2PasswordRequestForm
+from pydantic import BaseModel
+
+import lightrag
+from lightrag.config.models import ServerConfig
+
+__all__ = [
+    "ALWAYS_OPEN_PATHS",
+    "API_VERSION",
+    "Authenticator",
+    "check_auth_config",
+    "require_auth",
+    "router",
+]
+
+API_VERSION = "0344"
+"""The upstream API generation this server speaks (reported by login and health)."""
+
+ALWAYS_OPEN_PATHS = frozenset({"/", "/login", "/auth-status", "/ready"})
+_ALGORITHM = "HS256"
+_MAX_FAILED_LOGINS = 5
+_LOCKOUT_WINDOW_SECONDS = 300.0
+
+_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+_bearer = OAuth2PasswordBearer(tokenUrl="login", auto_error=False)
+
+
+def check_auth_config(config: ServerConfig) -> None:
+    """Raise ``ValueError`` for an auth setup that must not start."""
+    if config.accounts and (
+        config.token_secret is None or not config.token_secret.get_secret_value()
+    ):
+        raise ValueError(
+            "server.accounts is set but server.token_secret is empty: set TOKEN_SECRET "
+            "(or server.token_secret) to a long random string; there is no default secret"
+        )
+    if config.api_key is not None and not config.api_key.get_secret_value():
+        raise ValueError("server.api_key is set but empty: give a key or leave it unset")
+    names = [account.username for account in config.accounts]
+    if len(set(names)) != len(names):
+        raise ValueError("server.accounts lists the same username twice")
+
+
+class Authenticator:
+    """Checks credentials for one server; holds the login lockout counters."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        check_auth_config(config)
+        self._api_key = config.api_key.get_secret_value().encode() if config.api_key else None
+        self._accounts = {
+            account.username: account.password.get_secret_value().encode()
+            for account in config.accounts
+        }
+        self._secret = (
+            config.token_secret.get_secret_value()
+            if config.accounts and config.token_secret
+            else secrets.token_urlsafe(32)  # guest tokens only; never configured, never shared
+        )
+        self._expire = timedelta(hours=config.token_expire_hours)
+        self._whitelist = tuple(config.whitelist_paths)
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+
+    @property
+    def accounts_enabled(self) -> bool:
+        return bool(self._accounts)
+
+    @property
+    def open_access(self) -> bool:
+        """True when neither a key nor accounts are configured."""
+        return self._api_key is None and not self._accounts
+
+    @property
+    def auth_mode(self) -> Literal["enabled", "disabled"]:
+        return "enabled" if self._accounts else "disabled"
+
+    def is_whitelisted(self, path: str) -> bool:
+        return path in ALWAYS_OPEN_PATHS or any(
+            fnmatchcase(path, pattern) for pattern in self._whitelist
+        )
+
+    # tokens ------------------------------------------------------------------------
+
+    def create_token(self, username: str, role: Literal["user", "guest"]) -> str:
+        now = datetime.now(UTC)
+        payload = {"sub": username, "role": role, "iat": now, "exp": now + self._expire}
+        return jwt.encode(payload, self._secret, algorithm=_ALGORITHM)
+
+    def token_user(self, token: str) -> str | None:
+        """The account name of a valid, unexpired user token; ``None`` otherwise."""
+        try:
+            payload = jwt.decode(token, self._secret, algorithms=[_ALGORITHM])
+        except jwt.InvalidTokenError:
+            return None
+        username = payload.get("sub")
+        if payload.get("role") != "user" or username not in self._accounts:
+            return None
+        return str(username)
+
+    def key_matches(self, key: str) -> bool:
+        return self._api_key is not None and hmac.compare_digest(key.encode(), self._api_key)
+
+    # checks --------------------------------------------------------------------------
+
+    def is_authenticated(self, api_key: str | None, token: str | None) -> bool:
+        """Whether these credentials grant access (always true in open mode)."""
+        if self.open_access:
+            return True
+        if api_key is not None and self.key_matches(api_key):
+            return True
+        return token is not None and bool(self._accounts) and self.token_user(token) is not None
+
+    def check(self, path: str, api_key: str | None, token: str | None) -> None:
+        """Raise 401/403 (upstream's messages) unless the request may reach ``path``."""
+        if self.is_whitelisted(path) or self.is_authenticated(api_key, token):
+            return
+        if token is not None and self._accounts:
+            raise HTTPException(
+                status_code=status.HTTP_401_UNAUTHORIZED,
+                detail="Invalid or expired token. Please login again.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if self._api_key is not None:
+            detail = "Invalid API Key" if api_key is not None else "API Key required"
+            raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail=detail)
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="No credentials provided. Please login.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+    def login(self, username: str, password: str) -> str:
+        """A user token for valid credentials; 401 when wrong, 429 when locked out."""
+        now = time.monotonic()
+        failures = self._failures[username]
+        while failures and now - failures[0] > _LOCKOUT_WINDOW_SECONDS:
+            failures.popleft()
+        if len(failures) >= _MAX_FAILED_LOGINS:
+            raise HTTPException(
+                status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+                detail="Too many failed login attempts; try again later",
+            )
+        expected = self._accounts.get(username)
+        # Compare against a dummy for unknown users too, so timing does not reveal names.
+        matches = hmac.compare_digest(password.encode(), expected or b"\x00" * 32)
+        if expected is None or not matches:
+            failures.append(now)
+            raise HTTPException(
+                status_code=status.HTTP_401_UNAUTHORIZED, detail="Incorrect credentials"
+            )
+        failures.clear()
+        return self.create_token(username, "user")
+
+
+def get_authenticator(request: Request) -> Authenticator:
+    auth: Authenticator = request.app.state.auth
+    return auth
+
+
+AuthenticatorDep = Annotated[Authenticator, Depends(get_authenticator)]
+
+
+async def require_auth(
+    request: Request,
+    auth: AuthenticatorDep,
+    api_key: Annotated[str | None, Security(_api_key_header)],
+    token: Annotated[str | None, Security(_bearer)],
+) -> None:
+    """Route dependency: 401/403 unless the request is authenticated or whitelisted."""
+    auth.check(request.url.path, api_key, token)
+
+
+def request_is_authenticated(request: Request) -> bool:
+    """Whether the request carries valid credentials (for whitelisted routes that show more
+    to authenticated callers, such as ``/health``)."""
+    auth: Authenticator = request.app.state.auth
+    api_key = request.headers.get("X-API-Key")
+    header = request.headers.get("Authorization", "")
+    token = header[7:] if header.lower().startswith("bearer ") else None
+    return auth.is_authenticated(api_key, token)
+
+
+# routes ------------------------------------------------------------------------------
+
+
+class LoginResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    auth_mode: Literal["enabled", "disabled"]
+    message: str | None = None
+    core_version: str
+    api_version: str
+
+
+class AuthStatusResponse(BaseModel):
+    auth_configured: bool
+    access_token: str | None = None
+    token_type: Literal["bearer"] | None = None
+    auth_mode: Literal["enabled", "disabled"]
+    message: str | None = None
+    core_version: str
+    api_version: str
+
+
+router = APIRouter(tags=["authentication"])
+
+
+def _versions() -> dict[str, Any]:
+    return {"core_version": lightrag.__version__, "api_version": API_VERSION}
+
+
+@router.post("/login")
+async def login(
+    auth: AuthenticatorDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> LoginResponse:
+    """Exchange account credentials for a bearer token (a guest token when no accounts)."""
+    if not auth.accounts_enabled:
+        return LoginResponse(
+            access_token=auth.create_token("guest", "guest"),
+            auth_mode="disabled",
+            message="Authentication is not configured; guest access",
+            **_versions(),
+        )
+    token = auth.login(form.username, form.password)
+    return LoginResponse(access_token=token, auth_mode="enabled", **_versions())
+
+
+@router.get("/auth-status")
+async def auth_status(auth: AuthenticatorDep) -> AuthStatusResponse:
+    """Whether login is required; a guest token when it is not."""
+    if auth.accounts_enabled:
+        return AuthStatusResponse(auth_configured=True, auth_mode="enabled", **_versions())
+    return AuthStatusResponse(
+        auth_configured=False,
+        access_token=auth.create_token("guest", "guest"),
+        token_type="bearer",
+        auth_mode="disabled",
+        message="Authentication is not configured; guest access",
+        **_versions(),
+    )

@@ -1,0 +1,190 @@
+"""Document intake: texts, files, uploads into the input directory, directory scans.
+
+Every route enqueues and answers at once with a ``track_id``; indexing runs in the
+background (``rag.start_processing()``). Follow it with
+``GET /documents/track_status/{track_id}`` or ``GET /documents/pipeline_status``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, HTTPException, UploadFile, status
+
+from lightrag.core.engine import LightRAG
+from lightrag.core.types import EnqueueResult
+from lightrag.server.deps import ConfigDep, RagDep, ScannerDep
+from lightrag.server.ingest import (
+    new_track_id,
+    parse_file,
+    safe_filename,
+    save_into_input_dir,
+    supported_extensions,
+)
+from lightrag.server.limits import check_texts_per_request
+from lightrag.server.schemas import (
+    InsertResponse,
+    InsertTextRequest,
+    InsertTextsRequest,
+    StatusMessage,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/documents", tags=["documents"])
+
+
+async def _enqueue(
+    rag: LightRAG,
+    texts: Sequence[str],
+    file_paths: Sequence[str] | None,
+    *,
+    prefix: str,
+    failures: Sequence[str] = (),
+) -> InsertResponse:
+    """Enqueue, start background indexing, and describe what was accepted."""
+    track_id = new_track_id(prefix)
+    result = await rag.enqueue(list(texts), file_paths=file_paths, track_id=track_id)
+    if result.doc_ids:
+        rag.start_processing()
+    return _describe(result, failures)
+
+
+def _describe(result: EnqueueResult, failures: Sequence[str]) -> InsertResponse:
+    new, dupes = len(result.doc_ids), len(result.duplicates)
+    parts = [f"{new} document(s) accepted for indexing"]
+    if dupes:
+        parts.append(f"{dupes} already known (same content): {', '.join(result.duplicates)}")
+    if failures:
+        parts.append(f"{len(failures)} rejected: {'; '.join(failures)}")
+    if new and not dupes and not failures:
+        state = "success"
+    elif new:
+        state = "partial_success"
+    elif dupes and not failures:
+        state = "duplicated"
+    else:
+        state = "failure"
+    return InsertResponse(
+        status=state,
+        message="; ".join(parts),
+        track_id=result.track_id,
+        document_count=new,
+        doc_ids=result.doc_ids,
+        duplicates=result.duplicates,
+    )
+
+
+@router.post("/text")
+async def insert_text(body: InsertTextRequest, rag: RagDep) -> InsertResponse:
+    """Index one text (``file_source`` names where it came from)."""
+    sources = [body.file_source] if body.file_source else None
+    return await _enqueue(rag, [body.text], sources, prefix="insert")
+
+
+@router.post("/texts")
+async def insert_texts(body: InsertTextsRequest, rag: RagDep, config: ConfigDep) -> InsertResponse:
+    """Index several texts (``file_sources``, if given, one per text)."""
+    check_texts_per_request(len(body.texts), config.server)
+    return await _enqueue(rag, body.texts, body.file_sources, prefix="insert")
+
+
+@router.post("/file")
+async def insert_file(
+    rag: RagDep,
+    file: Annotated[UploadFile, File(description="A document of a supported type")],
+    description: Annotated[str | None, Form(description="seed 1.1.4; not stored")] = None,
+) -> InsertResponse:
+    """Parse one uploaded file and index its text (the file itself is not kept)."""
+    name = safe_filename(file.filename)
+    text = await parse_file(name, await file.read())
+    return await _enqueue(rag, [text], [name], prefix="upload")
+
+
+async def _insert_files(rag: LightRAG, files: list[UploadFile]) -> InsertResponse:
+    texts: list[str] = []
+    names: list[str] = []
+    failures: list[str] = []
+    for upload in files:
+        try:
+            name = safe_filename(upload.filename)
+            texts.append(await parse_file(name, await upload.read()))
+            names.append(name)
+        except HTTPException as exc:
+            failures.append(str(exc.detail))
+    if not texts:
+        raise HTTPException(
+            status_code=status.HTTP_400_BAD_REQUEST,
+            detail=f"No file could be indexed: {'; '.join(failures)}",
+        )
+    return await _enqueue(rag, texts, names, prefix="upload", failures=failures)
+
+
+@router.post("/file_batch")
+async def insert_file_batch(
+    rag: RagDep,
+    config: ConfigDep,
+    files: Annotated[list[UploadFile], File(description="Documents of supported types")],
+) -> InsertResponse:
+    """Parse several uploaded files and index them; unreadable ones are listed in
+    ``message`` (400 when none could be read)."""
+    check_texts_per_request(len(files), config.server)
+    return await _insert_files(rag, files)
+
+
+@router.post("/batch")
+async def insert_batch(
+    rag: RagDep,
+    config: ConfigDep,
+    files: Annotated[list[UploadFile], File(description="Documents of supported types")],
+    description: Annotated[str | None, Form(description="seed 1.1.4; not stored")] = None,
+) -> InsertResponse:
+    """The seed's name of ``/documents/file_batch``."""
+    check_texts_per_request(len(files), config.server)
+    return await _insert_files(rag, files)
+
+
+@router.post("/upload")
+async def upload_to_input_dir(
+    rag: RagDep,
+    config: ConfigDep,
+    file: Annotated[UploadFile, File(description="A document of a supported type")],
+) -> InsertResponse:
+    """Save a file into the input directory, then index it (409 when the name exists)."""
+    name = safe_filename(file.filename)
+    data = await file.read()
+    text = await parse_file(name, data)
+    await save_into_input_dir(config.server.input_dir, name, data)
+    return await _enqueue(rag, [text], [name], prefix="upload")
+
+
+@router.post("/scan")
+async def scan_input_dir(rag: RagDep, scanner: ScannerDep) -> StatusMessage:
+    """Index new supported files of the input directory, in the background."""
+    track_id = scanner.start(rag)
+    if track_id is None:
+        return StatusMessage(
+            status="already_scanning",
+            message="A scan is already running",
+            track_id=scanner.progress.track_id,
+        )
+    return StatusMessage(
+        status="scanning_started",
+        message="Scanning the input directory in the background",
+        track_id=track_id,
+    )
+
+
+@router.get("/scan-progress")
+async def scan_progress(scanner: ScannerDep) -> dict[str, Any]:
+    """Progress of the current or last scan (seed 1.1.5 shape, plus failures)."""
+    progress = scanner.progress
+    return {**progress.model_dump(), "progress": progress.progress}
+
+
+@router.get("/supported_file_types")
+async def supported_file_types() -> dict[str, Any]:
+    """File extensions the server can index."""
+    extensions = supported_extensions()
+    return {"supported_extensions": extensions, "engines": {"legacy": extensions}}

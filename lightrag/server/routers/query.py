@@ -1,0 +1,132 @@
+"""Query routes: ``/query`` (whole answer), ``/query/stream`` (NDJSON), ``/query/data``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+
+from lightrag.config.models import AppConfig
+from lightrag.core.types import QueryParam, StreamingAnswer
+from lightrag.server.deps import ConfigDep, RagDep
+from lightrag.server.limits import check_query_length
+from lightrag.server.schemas import QueryDataResponse, QueryRequest, QueryResponse
+
+__all__ = ["router"]
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(tags=["query"])
+
+_STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def default_param(config: AppConfig) -> QueryParam:
+    """The engine's query defaults as configured (``rag.top_k`` and friends)."""
+    rag = config.rag
+    return QueryParam(
+        top_k=rag.top_k,
+        chunk_top_k=rag.chunk_top_k,
+        max_entity_tokens=rag.max_entity_tokens,
+        max_relation_tokens=rag.max_relation_tokens,
+        max_total_tokens=rag.max_total_tokens,
+        history_turns=rag.history_turns,
+    )
+
+
+def _param(request: QueryRequest, config: AppConfig, *, stream: bool) -> QueryParam:
+    check_query_length(request.query, config.server)
+    return request.to_param(defaults=default_param(config), stream=stream)
+
+
+def _references(items: list[Any], with_content: bool) -> list[dict[str, Any]]:
+    exclude = None if with_content else {"content"}
+    return [item.model_dump(exclude=exclude, exclude_none=True) for item in items]
+
+
+@router.post("/query", response_model_exclude_none=True)
+async def query(request: QueryRequest, rag: RagDep, config: ConfigDep) -> QueryResponse:
+    """Answer a question in the chosen mode; ``references`` lists the sources used."""
+    result = await rag.query(request.query, _param(request, config, stream=False))
+    references = None
+    if request.include_references:
+        references = [
+            ref if request.include_chunk_content else ref.model_copy(update={"content": None})
+            for ref in result.references
+        ]
+    return QueryResponse(
+        response=result.response, references=references, llm_generated=result.llm_generated
+    )
+
+
+def _line(payload: dict[str, Any]) -> bytes:
+    return (json.dumps(payload, ensure_ascii=False) + "\n").encode()
+
+
+async def _ndjson(answer: StreamingAnswer, request: QueryRequest) -> AsyncIterator[bytes]:
+    """References line (optional), then one ``{"response": piece}`` line per piece;
+    an ``{"error": ...}`` line if the stream fails after the headers went out."""
+    try:
+        if request.include_references:
+            yield _line(
+                {"references": _references(answer.references, request.include_chunk_content)}
+            )
+        async for piece in answer.pieces:
+            if piece:
+                yield _line({"response": piece})
+    except Exception as exc:
+        # The status line is already sent: report the failure in-band, as upstream does.
+        logger.exception("query stream failed")
+        yield _line({"error": str(exc) or type(exc).__name__})
+    finally:
+        close = getattr(answer.pieces, "aclose", None)
+        if close is not None:
+            await close()
+
+
+@router.post("/query/stream")
+async def query_stream(request: QueryRequest, rag: RagDep, config: ConfigDep) -> StreamingResponse:
+    """Stream the answer as NDJSON (``stream: false`` sends one line with everything)."""
+    if request.stream is False:
+        result = await rag.query(request.query, _param(request, config, stream=False))
+        payload: dict[str, Any] = {"response": result.response}
+        if request.include_references:
+            payload = {
+                "references": _references(result.references, request.include_chunk_content),
+                **payload,
+            }
+        return StreamingResponse(
+            iter([_line(payload)]), media_type="application/x-ndjson", headers=_STREAM_HEADERS
+        )
+    answer = await rag.query_stream(request.query, _param(request, config, stream=True))
+    return StreamingResponse(
+        _ndjson(answer, request), media_type="application/x-ndjson", headers=_STREAM_HEADERS
+    )
+
+
+@router.post("/query/data")
+async def query_data(request: QueryRequest, rag: RagDep, config: ConfigDep) -> QueryDataResponse:
+    """Retrieval only: keywords, entities, relationships, chunks and references; no LLM
+    answer."""
+    context = await rag.retrieve(request.query, _param(request, config, stream=False))
+    return QueryDataResponse(
+        status="success",
+        message="Nothing relevant was found" if context.is_empty else "Retrieval succeeded",
+        data={
+            "entities": context.entities,
+            "relationships": context.relationships,
+            "chunks": context.chunks,
+            "references": _references(context.references, request.include_chunk_content),
+        },
+        metadata={
+            "query_mode": context.mode,
+            "keywords": {
+                "high_level": context.high_level_keywords,
+                "low_level": context.low_level_keywords,
+            },
+        },
+    )
