@@ -7,3 +7,10 @@ How a backend plugs in: add ``tests/contract/test_<backend>.py`` with a subclass
 the fixture calls ``require_tcp(...)`` (or ``pytest.skip``) so the run prints why.
 See ``test_file_backends.py`` for the file defaults.
 """
+
+import pytest
+
+# The contract modules hold plain asserts outside test_*.py files: rewrite them too.
+pytest.register_assert_rewrite(
+    *(f"{__name__}.{name}" for name in ("kv", "doc_status", "vector", "graph"))
+)

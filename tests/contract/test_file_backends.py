@@ -6,10 +6,12 @@ import pytest
 
 from lightrag.storage.docstatus_json import JsonDocStatusStorage
 from lightrag.storage.kv_json import JsonKVStorage
+from lightrag.storage.vdb_nano import NanoVectorStorage
 
 from .doc_status import DocStatusStorageContract
 from .kv import KVStorageContract
 from .support import Backend
+from .vector import VectorStorageContract
 
 
 class TestJsonKVStorage(KVStorageContract):
@@ -28,3 +30,9 @@ class TestJsonDocStatusStorage(DocStatusStorageContract):
     @pytest.fixture
     def backend(self) -> Backend:
         return Backend(JsonDocStatusStorage)
+
+
+class TestNanoVectorStorage(VectorStorageContract):
+    @pytest.fixture
+    def backend(self) -> Backend:
+        return Backend(NanoVectorStorage)

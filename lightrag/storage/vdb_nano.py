@@ -1,0 +1,342 @@
+"""Vector storage in one nano-vectordb file per namespace, with an id -> row index.
+
+Layout (upstream-compatible): ``<working_dir>[/<workspace>]/vdb_<namespace>.json`` in
+the nano-vectordb 0.0.4.3 format: ``{"embedding_dim": D, "data": [{"__id__": id,
+**meta}, ...], "matrix": base64(float32 rows, L2-normalised)}``. Files written here
+load in ``nano_vectordb.NanoVectorDB`` and the other way round.
+
+The rows live in memory in a numpy matrix; a dict maps each id to its row, so
+``get``/``upsert``/``delete`` cost O(batch) instead of nano-vectordb's linear scan
+per id. The file format is encoded here rather than through the package's
+``NanoVectorDB`` class, whose import configures the root logger as a side effect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from lightrag.storage._files import (
+    ChangeTracker,
+    CorruptStorageFileError,
+    atomic_write_json,
+    read_json,
+    storage_dir,
+)
+from lightrag.storage._params import parse_params
+from lightrag.storage.base import StorageContext
+
+__all__ = ["EmbeddingDimensionMismatchError", "NanoVectorConfig", "NanoVectorStorage"]
+
+_ID = "__id__"
+_THREAD_FLOATS = 1 << 20
+"""Queries over more matrix entries than this run in a worker thread."""
+
+
+class NanoVectorConfig(BaseModel):
+    """Parameters of the nano-vectordb file storage (it has none yet)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class EmbeddingDimensionMismatchError(ValueError):
+    """A stored vector file holds embeddings of another dimension than the model's."""
+
+
+class NanoVectorStorage:
+    """Id -> (vector, metadata) store with exact cosine search, persisted as nano-vectordb JSON.
+
+    Vectors are L2-normalised on upsert, so a query score is the cosine similarity.
+    A zero vector is stored as is and scores 0 against every query.
+    """
+
+    backend_name: ClassVar[str] = "nano vector storage"
+
+    def __init__(self, ctx: StorageContext, params: Mapping[str, Any]) -> None:
+        self.ctx = ctx
+        self.config = parse_params(NanoVectorConfig, params, self.backend_name)
+        if ctx.embedding_dim <= 0:
+            raise ValueError(
+                f"{self.backend_name} {ctx.namespace!r} needs embedding_dim > 0 "
+                f"(the embedding model's dimension), got {ctx.embedding_dim}"
+            )
+        self.dim = ctx.embedding_dim
+        self.directory = storage_dir(ctx)
+        self.path = self.directory / f"vdb_{ctx.namespace}.json"
+        self._meta_fields = frozenset(ctx.meta_fields)
+        self._ids: list[str] = []
+        self._meta: list[dict[str, Any]] = []
+        self._rows: dict[str, int] = {}
+        self._matrix = np.zeros((0, self.dim), dtype=np.float32)  # spare rows past len(_ids)
+        self._changes = ChangeTracker()
+        self._write_lock = asyncio.Lock()
+        self._persist_lock = asyncio.Lock()
+        self._open = False
+
+    # lifecycle
+
+    async def initialize(self) -> None:
+        """Create the directory and load the file. Idempotent.
+
+        Raises ``EmbeddingDimensionMismatchError`` when the file holds vectors of
+        another dimension, ``CorruptStorageFileError`` when it cannot be read.
+        """
+        if self._open:
+            return
+        async with self._write_lock:
+            ids, meta, matrix = await asyncio.to_thread(self._load)
+            self._ids, self._meta, self._matrix = ids, meta, matrix
+            self._rows = {key: row for row, key in enumerate(ids)}
+            self._changes = ChangeTracker()
+            self._open = True
+
+    def _load(self) -> tuple[list[str], list[dict[str, Any]], np.ndarray]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        content = read_json(self.path)
+        if content is None:
+            return [], [], np.zeros((0, self.dim), dtype=np.float32)
+        if not isinstance(content, dict) or not {"embedding_dim", "data", "matrix"} <= set(content):
+            raise CorruptStorageFileError(
+                self.path, "not a nano-vectordb file (needs embedding_dim, data and matrix)"
+            )
+        stored_dim = content["embedding_dim"]
+        if stored_dim != self.dim:
+            raise EmbeddingDimensionMismatchError(
+                f"vector file {str(self.path)!r} holds {stored_dim}-dimensional embeddings but "
+                f"the embedding model gives {self.dim}. Either configure the model that built "
+                "this data, or use a new working directory or workspace, or drop the existing "
+                "data (DELETE /documents) and re-index."
+            )
+        data = content["data"]
+        try:
+            flat = np.frombuffer(base64.b64decode(content["matrix"], validate=True), np.float32)
+        except (binascii.Error, TypeError, ValueError) as exc:
+            raise CorruptStorageFileError(
+                self.path, f"matrix is not base64 float32 ({exc})"
+            ) from exc
+        if not isinstance(data, list) or flat.size != len(data) * self.dim:
+            raise CorruptStorageFileError(
+                self.path, f"matrix holds {flat.size} floats, expected {len(data)} x {self.dim}"
+            )
+        matrix = _normalised(flat.reshape(len(data), self.dim))
+        ids: list[str] = []
+        meta: list[dict[str, Any]] = []
+        rows: dict[str, int] = {}
+        for position, entry in enumerate(data):
+            if not isinstance(entry, dict) or not isinstance(entry.get(_ID), str):
+                raise CorruptStorageFileError(self.path, f"data[{position}] has no string __id__")
+            kept = {k: v for k, v in entry.items() if k in self._meta_fields}
+            if entry[_ID] in rows:  # a duplicate id: the later row wins
+                row = rows[entry[_ID]]
+                meta[row] = kept
+                matrix[row] = matrix[position]
+                continue
+            rows[entry[_ID]] = len(ids)
+            matrix[len(ids)] = matrix[position]
+            ids.append(entry[_ID])
+            meta.append(kept)
+        return ids, meta, matrix[: len(ids)].copy()
+
+    async def index_done(self) -> None:
+        """Write the file atomically (off the event loop) if anything changed."""
+        self._require_open()
+        await self._persist()
+
+    async def _persist(self) -> None:
+        async with self._persist_lock:
+            async with self._write_lock:
+                if not self._changes.dirty:
+                    return
+                version = self._changes.version
+                count = len(self._ids)
+                snapshot = (list(self._ids), list(self._meta), self._matrix[:count].copy())
+            await asyncio.to_thread(self._write, *snapshot)
+            self._changes.saved(version)
+
+    def _write(self, ids: list[str], meta: list[dict[str, Any]], matrix: np.ndarray) -> None:
+        document = {
+            "embedding_dim": self.dim,
+            "data": [{**fields, _ID: key} for key, fields in zip(ids, meta, strict=True)],
+            "matrix": base64.b64encode(np.ascontiguousarray(matrix).tobytes()).decode("ascii"),
+        }
+        atomic_write_json(self.path, document)
+
+    async def finalize(self) -> None:
+        """Persist pending changes. Idempotent."""
+        if not self._open:
+            return
+        await self._persist()
+        self._open = False
+
+    async def drop(self) -> None:
+        """Remove every vector and persist the empty namespace."""
+        self._require_open()
+        async with self._persist_lock, self._write_lock:
+            self._ids, self._meta, self._rows = [], [], {}
+            self._matrix = np.zeros((0, self.dim), dtype=np.float32)
+            self._changes.touch()
+            version = self._changes.version
+            await asyncio.to_thread(self._write, [], [], self._matrix)
+            self._changes.saved(version)
+
+    # writes
+
+    async def upsert(self, records: Mapping[str, dict[str, Any]], vectors: np.ndarray) -> None:
+        """Insert or replace records; ``vectors[i]`` belongs to the i-th key of ``records``.
+
+        Keeps the fields of ``ctx.meta_fields`` of each record. Raises ``ValueError``
+        when the vectors' shape does not match (count and ``ctx.embedding_dim``), a
+        vector holds NaN/inf, or metadata cannot be JSON-encoded.
+        """
+        self._require_open()
+        if not records:
+            return
+        matrix = self._checked_vectors(vectors, len(records))
+        metas = [
+            {k: v for k, v in record.items() if k in self._meta_fields}
+            for record in records.values()
+        ]
+        try:
+            json.dumps(metas)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"{self.backend_name}: metadata must be JSON-encodable ({exc})"
+            ) from exc
+        async with self._write_lock:
+            self._reserve(len(self._ids) + len(records))
+            for key, meta, vector in zip(records, metas, matrix, strict=True):
+                row = self._rows.get(key)
+                if row is None:
+                    row = len(self._ids)
+                    self._rows[key] = row
+                    self._ids.append(key)
+                    self._meta.append(meta)
+                else:
+                    self._meta[row] = meta
+                self._matrix[row] = vector
+            self._changes.touch()
+
+    def _checked_vectors(self, vectors: np.ndarray, count: int) -> np.ndarray:
+        array = np.asarray(vectors, dtype=np.float32)
+        if array.ndim == 1 and count == 1:
+            array = array.reshape(1, -1)
+        if array.ndim != 2:
+            raise ValueError(
+                f"vectors must be a 2-D array (one row per record), got {array.ndim}-D"
+            )
+        if array.shape[0] != count:
+            raise ValueError(f"got {array.shape[0]} vectors for {count} records")
+        if array.shape[1] != self.dim:
+            raise ValueError(
+                f"vector dimension mismatch in {self.ctx.namespace!r}: "
+                f"expected {self.dim}, got {array.shape[1]}"
+            )
+        if not np.isfinite(array).all():
+            raise ValueError("vectors must not contain NaN or infinite values")
+        return _normalised(array)
+
+    def _reserve(self, rows: int) -> None:
+        capacity = self._matrix.shape[0]
+        if rows <= capacity:
+            return
+        grown = np.zeros((max(rows, capacity * 2, 64), self.dim), dtype=np.float32)
+        grown[: len(self._ids)] = self._matrix[: len(self._ids)]
+        self._matrix = grown
+
+    async def delete(self, ids: Sequence[str]) -> None:
+        """Remove records; unknown ids are ignored."""
+        self._require_open()
+        async with self._write_lock:
+            removed = False
+            for key in dict.fromkeys(ids):
+                row = self._rows.pop(key, None)
+                if row is None:
+                    continue
+                last = len(self._ids) - 1
+                if row != last:  # move the last row into the hole
+                    moved = self._ids[last]
+                    self._ids[row] = moved
+                    self._meta[row] = self._meta[last]
+                    self._matrix[row] = self._matrix[last]
+                    self._rows[moved] = row
+                self._ids.pop()
+                self._meta.pop()
+                removed = True
+            if removed:
+                self._changes.touch()
+
+    # reads
+
+    async def query(
+        self, vector: np.ndarray, top_k: int, *, threshold: float | None = None
+    ) -> list[dict[str, Any]]:
+        """Up to ``top_k`` matches by cosine similarity, best first, ``{"id", "score", **meta}``.
+
+        Matches scoring below ``threshold`` (default ``ctx.cosine_threshold``) are
+        left out. Raises ``ValueError`` for a query of the wrong dimension or a
+        negative ``top_k``.
+        """
+        self._require_open()
+        query = np.asarray(vector, dtype=np.float32).ravel()
+        if query.size != self.dim:
+            raise ValueError(
+                f"query vector dimension mismatch in {self.ctx.namespace!r}: "
+                f"expected {self.dim}, got {query.size}"
+            )
+        if top_k < 0:
+            raise ValueError(f"top_k must be >= 0, got {top_k}")
+        limit = self.ctx.cosine_threshold if threshold is None else threshold
+        if top_k == 0 or not self._ids:
+            return []
+        query = _normalised(query.reshape(1, -1))[0]
+        if len(self._ids) * self.dim <= _THREAD_FLOATS:
+            return self._search(query, top_k, limit)
+        async with self._write_lock:  # rows must not move while a thread reads them
+            return await asyncio.to_thread(self._search, query, top_k, limit)
+
+    def _search(self, query: np.ndarray, top_k: int, threshold: float) -> list[dict[str, Any]]:
+        scores = self._matrix[: len(self._ids)] @ query
+        candidates = np.flatnonzero(scores >= threshold)
+        if candidates.size > top_k:
+            best = np.argpartition(-scores[candidates], top_k - 1)[:top_k]
+            candidates = candidates[best]
+        order = candidates[np.argsort(-scores[candidates], kind="stable")]
+        return [
+            {**self._meta[row], "id": self._ids[row], "score": float(scores[row])} for row in order
+        ]
+
+    async def get(self, ids: Sequence[str]) -> list[dict[str, Any] | None]:
+        """Metadata records with ``"id"``, in the order of ``ids``; ``None`` when unknown."""
+        self._require_open()
+        results: list[dict[str, Any] | None] = []
+        for key in ids:
+            row = self._rows.get(key)
+            results.append(None if row is None else {**self._meta[row], "id": key})
+        return results
+
+    async def count(self) -> int:
+        self._require_open()
+        return len(self._ids)
+
+    # helpers
+
+    def _require_open(self) -> None:
+        if not self._open:
+            raise RuntimeError(
+                f"{self.backend_name} {self.ctx.namespace!r} is not open: await initialize() first"
+            )
+
+
+def _normalised(matrix: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero), as a new float32 array."""
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return np.divide(
+        matrix, norms, out=np.zeros_like(matrix, dtype=np.float32), where=norms > 0
+    ).astype(np.float32, copy=False)
