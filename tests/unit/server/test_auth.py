@@ -1,0 +1,130 @@
+"""API key, accounts with JWT login, whitelist, and the refusal to start without a secret."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jwt
+import pytest
+
+from lightrag.server.app import create_app
+from tests.unit.server.conftest import app_without_lifespan, make_config
+
+PROTECTED = "/documents/supported_file_types"
+ACCOUNTS = [{"username": "admin", "password": "s3cret-pass"}]
+SECRET = "a-long-random-token-secret-for-tests-only"
+
+
+async def test_open_mode_lets_every_request_through(tmp_path: Path) -> None:
+    async with app_without_lifespan(make_config(tmp_path)) as client:
+        response = await client.get(PROTECTED)
+    assert response.status_code == 200
+    assert ".txt" in response.json()["supported_extensions"]
+
+
+async def test_missing_api_key_is_refused_with_upstream_message(tmp_path: Path) -> None:
+    async with app_without_lifespan(make_config(tmp_path, api_key="k-123")) as client:
+        response = await client.get(PROTECTED)
+    assert response.status_code == 403
+    assert response.json() == {"detail": "API Key required"}
+
+
+async def test_wrong_api_key_is_refused_with_upstream_message(tmp_path: Path) -> None:
+    async with app_without_lifespan(make_config(tmp_path, api_key="k-123")) as client:
+        response = await client.get(PROTECTED, headers={"X-API-Key": "k-124"})
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Invalid API Key"}
+
+
+async def test_right_api_key_is_accepted(tmp_path: Path) -> None:
+    async with app_without_lifespan(make_config(tmp_path, api_key="k-123")) as client:
+        response = await client.get(PROTECTED, headers={"X-API-Key": "k-123"})
+    assert response.status_code == 200
+
+
+async def test_whitelist_globs_open_matching_paths_only(tmp_path: Path) -> None:
+    config = make_config(tmp_path, api_key="k", whitelist_paths=["/documents/supported_*"])
+    async with app_without_lifespan(config) as client:
+        opened = await client.get(PROTECTED)
+        closed = await client.get("/documents/scan-progress")
+    assert opened.status_code == 200
+    assert closed.status_code == 403
+
+
+async def test_docs_login_and_auth_status_stay_open_with_a_key(tmp_path: Path) -> None:
+    async with app_without_lifespan(make_config(tmp_path, api_key="k")) as client:
+        for path in ("/docs", "/redoc", "/openapi.json", "/auth-status"):
+            assert (await client.get(path)).status_code == 200, path
+
+
+def test_accounts_without_token_secret_refuse_to_start(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="token_secret"):
+        create_app(make_config(tmp_path, accounts=ACCOUNTS))
+
+
+def test_empty_api_key_refuses_to_start(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="api_key"):
+        create_app(make_config(tmp_path, api_key=""))
+
+
+async def test_login_returns_a_token_that_opens_protected_routes(tmp_path: Path) -> None:
+    config = make_config(tmp_path, accounts=ACCOUNTS, token_secret=SECRET)
+    async with app_without_lifespan(config) as client:
+        refused = await client.get(PROTECTED)
+        login = await client.post("/login", data={"username": "admin", "password": "s3cret-pass"})
+        token = login.json()["access_token"]
+        allowed = await client.get(PROTECTED, headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 401
+    assert login.status_code == 200
+    assert login.json()["auth_mode"] == "enabled"
+    assert jwt.decode(token, SECRET, algorithms=["HS256"])["sub"] == "admin"
+    assert allowed.status_code == 200
+
+
+async def test_login_with_wrong_password_is_401(tmp_path: Path) -> None:
+    config = make_config(tmp_path, accounts=ACCOUNTS, token_secret=SECRET)
+    async with app_without_lifespan(config) as client:
+        response = await client.post("/login", data={"username": "admin", "password": "nope"})
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Incorrect credentials"}
+
+
+async def test_repeated_failed_logins_lock_the_account_out(tmp_path: Path) -> None:
+    config = make_config(tmp_path, accounts=ACCOUNTS, token_secret=SECRET)
+    async with app_without_lifespan(config) as client:
+        for _ in range(5):
+            await client.post("/login", data={"username": "admin", "password": "nope"})
+        locked = await client.post("/login", data={"username": "admin", "password": "s3cret-pass"})
+    assert locked.status_code == 429
+
+
+async def test_token_signed_with_another_secret_is_rejected(tmp_path: Path) -> None:
+    config = make_config(tmp_path, accounts=ACCOUNTS, token_secret=SECRET)
+    forged = jwt.encode(
+        {"sub": "admin", "role": "user"},
+        "another-long-random-secret-not-the-server-one",
+        algorithm="HS256",
+    )
+    async with app_without_lifespan(config) as client:
+        response = await client.get(PROTECTED, headers={"Authorization": f"Bearer {forged}"})
+    assert response.status_code == 401
+    assert "login" in response.json()["detail"].lower()
+
+
+async def test_guest_token_does_not_bypass_an_api_key(tmp_path: Path) -> None:
+    async with app_without_lifespan(make_config(tmp_path, api_key="k")) as client:
+        status = (await client.get("/auth-status")).json()
+        guest = status["access_token"]
+        response = await client.get(PROTECTED, headers={"Authorization": f"Bearer {guest}"})
+    assert status["auth_configured"] is False
+    assert response.status_code == 403
+
+
+async def test_api_key_still_works_when_accounts_are_configured(tmp_path: Path) -> None:
+    config = make_config(tmp_path, api_key="k", accounts=ACCOUNTS, token_secret=SECRET)
+    async with app_without_lifespan(config) as client:
+        response = await client.get(PROTECTED, headers={"X-API-Key": "k"})
+        status = (await client.get("/auth-status")).json()
+    assert response.status_code == 200
+    assert status["auth_configured"] is True
+    assert "access_token" not in status or status["access_token"] is None
