@@ -1,0 +1,221 @@
+"""``EmbeddedChatModel``: the RAG steps without a generative LLM, fully offline.
+
+It satisfies ``ChatModel`` and ``NativeRagModel``: graph extraction with spaCy
+(named entities, recurring noun phrases, sentence co-occurrence and the
+dependency parse), keywords from the parse, extractive summaries and
+extractive answers ranked with the embedded MiniLM model. ``complete`` and
+``stream`` (bypass mode) say honestly that no generative model is configured
+and how to configure one. spaCy and onnxruntime load lazily, once, and run in
+worker threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from lightrag.core.types import Extraction, Message, RetrievedContext
+from lightrag.llm.base import ModelError
+from lightrag.llm.embedded.answer import (
+    Candidate,
+    collect_candidates,
+    format_answer,
+    lexical_scores,
+)
+from lightrag.llm.embedded.embedding import EmbeddedEmbeddingModel
+from lightrag.llm.embedded.entity_types import EntityTypeMapper
+from lightrag.llm.embedded.extractive import pick_sentences, summarize
+from lightrag.llm.embedded.keywords import keywords_from_doc
+from lightrag.llm.embedded.ner import GraphExtractionSettings, extract_graph_from_doc
+from lightrag.llm.embedded.nlp import DEFAULT_SPACY_MODEL, SpacyPipeline
+
+__all__ = ["BYPASS_MESSAGE", "EmbeddedChatConfig", "EmbeddedChatModel"]
+
+_ALGORITHM_VERSION = "1"  # bump when extraction or answer logic changes (LLM cache key)
+_T = TypeVar("_T")
+
+BYPASS_MESSAGE = (
+    "No generative language model is configured: this server runs the embedded offline "
+    "recipe, which builds the knowledge graph and answers with sentences quoted from your "
+    "documents, but cannot write free text or chat.\n\n"
+    "To generate answers, point it at any OpenAI-compatible server (vLLM, llama.cpp server, "
+    "LM Studio, Ollama's /v1, ...):\n\n"
+    "    LLM_BINDING_HOST=http://localhost:8080/v1 LLM_MODEL=<model> "
+    "lightrag-server +recipe=embedded llm=openai\n\n"
+    "or use a recipe with an LLM (for example +recipe=ollama-local). Queries in the modes "
+    "local, global, hybrid, naive and mix return extractive answers meanwhile."
+)
+
+
+class EmbeddedChatConfig(BaseModel):
+    """Parameters of the embedded chat model (``conf/llm/embedded.yaml``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    spacy_model: str = Field(DEFAULT_SPACY_MODEL, min_length=1)
+    entity_types: list[str] = Field(
+        default_factory=lambda: ["organization", "person", "geo", "event", "category"],
+        min_length=1,
+    )
+    label_types: dict[str, str] = Field(
+        default_factory=dict, description="spaCy label -> entity type, overriding the defaults"
+    )
+    include_concepts: bool = True
+    min_concept_mentions: int = Field(2, ge=1)
+    max_concepts: int = Field(15, ge=0)
+    cooccurrence_window: int = Field(3, ge=1)
+    max_description_sentences: int = Field(3, ge=1)
+    max_description_chars: int = Field(1200, ge=80)
+    summary_max_chars: int = Field(1500, ge=80)
+    answer_max_sentences: int = Field(6, ge=1)
+    answer_max_chars: int = Field(2000, ge=80)
+    answer_min_relative_score: float = Field(0.5, ge=0.0, le=1.0)
+    answer_shortlist: int = Field(120, ge=1, description="sentences ranked with embeddings")
+    rank_with_embeddings: bool = True
+    max_async: int = Field(1, ge=1, description="spaCy runs at once")
+
+
+class EmbeddedChatModel:
+    """A ``ChatModel`` + ``NativeRagModel`` that needs no LLM, no network, no API key."""
+
+    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
+        self.config = EmbeddedChatConfig.model_validate(dict(config or {}))
+        self._mapper = EntityTypeMapper(self.config.entity_types, self.config.label_types)
+        self._settings = GraphExtractionSettings(
+            include_concepts=self.config.include_concepts,
+            min_concept_mentions=self.config.min_concept_mentions,
+            max_concepts=self.config.max_concepts,
+            cooccurrence_window=self.config.cooccurrence_window,
+            max_description_sentences=self.config.max_description_sentences,
+            max_description_chars=self.config.max_description_chars,
+        )
+        self._pipeline = SpacyPipeline(self.config.spacy_model)
+        self._embedder = EmbeddedEmbeddingModel() if self.config.rank_with_embeddings else None
+        self._slots = asyncio.Semaphore(self.config.max_async)
+
+    @property
+    def identity(self) -> str:
+        return f"embedded:{self.config.spacy_model}+extractive-v{_ALGORITHM_VERSION}"
+
+    async def load(self) -> None:
+        """Load spaCy (and the ranking embedder) now instead of on first use (idempotent)."""
+        await asyncio.to_thread(self._pipeline.get)
+        if self._embedder is not None:
+            await self._embedder.load()
+
+    async def _in_thread(self, work: Callable[[], _T]) -> _T:
+        async with self._slots:
+            return await asyncio.to_thread(work)
+
+    # ChatModel ---------------------------------------------------------------------
+
+    async def complete(
+        self,
+        prompt: str,
+        *,
+        system_prompt: str | None = None,
+        history: Sequence[Message] = (),
+        json_mode: bool = False,
+        max_tokens: int | None = None,
+    ) -> str:
+        """Always the ``BYPASS_MESSAGE``: there is no generative model to complete ``prompt``."""
+        return BYPASS_MESSAGE
+
+    async def stream(
+        self,
+        prompt: str,
+        *,
+        system_prompt: str | None = None,
+        history: Sequence[Message] = (),
+        max_tokens: int | None = None,
+    ) -> AsyncIterator[str]:
+        """The ``BYPASS_MESSAGE``, one paragraph per piece."""
+        paragraphs = BYPASS_MESSAGE.split("\n\n")
+        for index, paragraph in enumerate(paragraphs):
+            yield paragraph if index == len(paragraphs) - 1 else paragraph + "\n\n"
+
+    async def aclose(self) -> None:
+        if self._embedder is not None:
+            await self._embedder.aclose()
+
+    # NativeRagModel ------------------------------------------------------------------
+
+    async def extract_graph(self, text: str, *, chunk_id: str, file_path: str) -> Extraction:
+        """Entities and relations of one chunk; empty for a chunk with no text."""
+        if not text.strip():
+            return Extraction()
+
+        def work() -> Extraction:
+            doc = self._parse(text)
+            return extract_graph_from_doc(
+                doc,
+                chunk_id=chunk_id,
+                file_path=file_path,
+                mapper=self._mapper,
+                settings=self._settings,
+            )
+
+        return await self._in_thread(work)
+
+    async def extract_keywords(self, query: str) -> tuple[list[str], list[str]]:
+        """``(high_level, low_level)``: noun phrases; named entities and key nouns."""
+        if not query.strip():
+            return [], []
+        return await self._in_thread(lambda: keywords_from_doc(self._parse(query)))
+
+    async def summarize_descriptions(self, name: str, descriptions: Sequence[str]) -> str:
+        """The most central, non-redundant sentences of ``descriptions`` (extractive)."""
+        limit = self.config.summary_max_chars
+        return await asyncio.to_thread(summarize, name, list(descriptions), max_chars=limit)
+
+    async def answer_from_context(self, query: str, context: RetrievedContext) -> str:
+        """The context's sentences that best match ``query``, with reference numbers,
+        under a first line saying the answer is extractive (no generative model)."""
+        candidates = collect_candidates(context)
+        if not candidates:
+            return format_answer([], [], context)
+        lexical, lexical_similarity = await asyncio.to_thread(lexical_scores, query, candidates)
+        shortlist = [int(i) for i in np.argsort(-lexical, kind="stable")]
+        shortlist = shortlist[: self.config.answer_shortlist]
+        chosen = [candidates[i] for i in shortlist]
+        scores = lexical[shortlist]
+        similarity = lexical_similarity[np.ix_(shortlist, shortlist)]
+        if self._embedder is not None:
+            vectors = await self._embedder.embed([query, *(c.text for c in chosen)])
+            semantic = vectors[1:] @ vectors[0]
+            scores = semantic + 0.5 * scores
+            similarity = vectors[1:] @ vectors[1:].T
+        scores = scores + np.array([0.05 / (1 + c.rank) for c in chosen])
+        order = self._select(chosen, scores, similarity)
+        return format_answer(chosen, order, context)
+
+    # helpers -----------------------------------------------------------------------
+
+    def _parse(self, text: str) -> Any:
+        nlp = self._pipeline.get()
+        if len(text) > nlp.max_length:
+            raise ModelError(
+                f"embedded model: text of {len(text)} characters exceeds spaCy's limit "
+                f"of {nlp.max_length}; use smaller chunks (rag.chunk_token_size)"
+            )
+        return nlp(text)
+
+    def _select(
+        self, candidates: Sequence[Candidate], scores: np.ndarray, similarity: np.ndarray
+    ) -> list[int]:
+        if len(candidates) == 0 or float(scores.max()) <= 0.0:
+            return []
+        floor = self.config.answer_min_relative_score * float(scores.max())
+        order = pick_sentences(
+            scores,
+            similarity,
+            [len(c.text) for c in candidates],
+            max_chars=self.config.answer_max_chars,
+            max_count=self.config.answer_max_sentences,
+            redundancy=0.9,
+        )
+        return [i for i in order if scores[i] >= floor]

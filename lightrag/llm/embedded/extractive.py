@@ -1,0 +1,157 @@
+"""Extractive text selection: sentence splitting, lexical similarity, central and
+non-redundant sentence picking within a length budget.
+
+Pure functions on strings and numpy arrays; no model is loaded here. The
+scores are deterministic (no randomness, ties broken by position).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from lightrag.core.types import GRAPH_FIELD_SEP
+
+__all__ = [
+    "lexical_matrix",
+    "pick_sentences",
+    "split_sentences",
+    "summarize",
+    "terms",
+]
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+_LINE_BREAKS = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)]|#+)\s)")
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+_MIN_WORDS = 3
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of ``text`` (paragraphs, list items and sentence ends), whitespace folded.
+
+    Fragments under three words are dropped: they carry no statement to quote.
+    """
+    sentences: list[str] = []
+    for block in _LINE_BREAKS.split(text.replace(GRAPH_FIELD_SEP, "\n\n")):
+        for piece in _SENTENCE_END.split(block):
+            sentence = " ".join(piece.split())
+            if len(_WORD.findall(sentence)) >= _MIN_WORDS:
+                sentences.append(sentence)
+    return sentences
+
+
+def _stem(word: str) -> str:
+    # Light plural folding so "graphs" meets "graph"; deliberately conservative.
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def terms(text: str) -> list[str]:
+    """Content words of ``text``, lower-cased, stop words dropped, plurals folded."""
+    words = (word.lower() for word in _WORD.findall(text))
+    return [_stem(word) for word in words if word not in STOP_WORDS and len(word) > 1]
+
+
+def lexical_matrix(texts: Sequence[str]) -> tuple[np.ndarray, dict[str, int], np.ndarray]:
+    """TF-IDF rows (L2-normalised) for ``texts``, the vocabulary and the idf weights."""
+    bags = [Counter(terms(text)) for text in texts]
+    vocabulary: dict[str, int] = {}
+    for bag in bags:
+        for term in bag:
+            vocabulary.setdefault(term, len(vocabulary))
+    frequency = np.zeros(len(vocabulary))
+    for bag in bags:
+        for term in bag:
+            frequency[vocabulary[term]] += 1
+    idf = np.log((1 + len(texts)) / (1 + frequency)) + 1.0
+    matrix = np.zeros((len(texts), len(vocabulary)))
+    for row, bag in enumerate(bags):
+        for term, count in bag.items():
+            matrix[row, vocabulary[term]] = (1 + math.log(count)) * idf[vocabulary[term]]
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.clip(norms, 1e-12, None), vocabulary, idf
+
+
+def pick_sentences(
+    scores: np.ndarray,
+    similarity: np.ndarray,
+    lengths: Sequence[int],
+    *,
+    max_chars: int,
+    max_count: int,
+    redundancy: float = 0.8,
+    diversity: float = 0.3,
+) -> list[int]:
+    """Greedy maximal-marginal-relevance selection.
+
+    Repeatedly takes the sentence with the best ``score - diversity * (max
+    similarity to those taken)``, skipping near-duplicates (similarity above
+    ``redundancy``) and sentences that no longer fit ``max_chars``. Returns
+    indices in the order taken; the first pick always fits (it is cut later).
+    """
+    chosen: list[int] = []
+    used = 0
+    remaining = set(range(len(scores)))
+    while remaining and len(chosen) < max_count:
+        best, best_value = -1, -math.inf
+        for index in sorted(remaining):
+            overlap = max((similarity[index, j] for j in chosen), default=0.0)
+            if overlap > redundancy:
+                continue
+            value = float(scores[index]) - diversity * overlap
+            if value > best_value:
+                best, best_value = index, value
+        if best < 0:
+            break
+        remaining.discard(best)
+        if chosen and used + lengths[best] + 1 > max_chars:
+            continue
+        chosen.append(best)
+        used += lengths[best] + 1
+    return chosen
+
+
+def summarize(name: str, descriptions: Sequence[str], *, max_chars: int) -> str:
+    """One description out of many: their most central, non-redundant sentences.
+
+    Sentences are deduplicated; if all fit in ``max_chars`` they are all kept
+    (in first-seen order). Otherwise centrality (mean TF-IDF similarity to the
+    other sentences, plus a bonus for naming ``name``) ranks them and
+    ``pick_sentences`` fills the budget. The result never exceeds ``max_chars``.
+    """
+    seen: set[str] = set()
+    sentences: list[str] = []
+    for description in descriptions:
+        for sentence in split_sentences(description) or [" ".join(description.split())]:
+            marker = sentence.casefold()
+            if sentence and marker not in seen:
+                seen.add(marker)
+                sentences.append(sentence)
+    if not sentences:
+        return ""
+    joined = " ".join(sentences)
+    if len(joined) <= max_chars:
+        return joined
+    matrix, _, _ = lexical_matrix(sentences)
+    similarity = matrix @ matrix.T
+    count = len(sentences)
+    centrality = (similarity.sum(axis=1) - 1.0) / max(count - 1, 1)
+    named = name.casefold()
+    bonus = np.array([0.1 if named and named in s.casefold() else 0.0 for s in sentences])
+    order = pick_sentences(
+        centrality + bonus,
+        similarity,
+        [len(s) for s in sentences],
+        max_chars=max_chars,
+        max_count=count,
+    )
+    summary = " ".join(sentences[i] for i in order)
+    return summary if len(summary) <= max_chars else summary[: max_chars - 1].rstrip() + "…"
