@@ -34,7 +34,16 @@ from lightrag.config.search_path import CHOICE_GROUPS, RECIPE_GROUP, ConfigTree
 from lightrag.config.sources import EnvLayers, read_config_ini, read_dotenv
 from lightrag.registry import UnknownNameError
 
-__all__ = ["CONFIG_PATH_VAR", "ConfigRequest", "LoadedConfig", "SeedFlag", "load_config"]
+__all__ = [
+    "CONFIG_PATH_VAR",
+    "ConfigRequest",
+    "LoadedConfig",
+    "SeedFlag",
+    "build_layers",
+    "config_tree",
+    "load_config",
+    "process_environment",
+]
 
 CONFIG_PATH_VAR = "LIGHTRAG_CONFIG_PATH"
 _NO_DEFAULT = object()
@@ -83,6 +92,11 @@ class LoadedConfig:
     config: AppConfig
     choices: Mapping[str, str]
     notes: tuple[str, ...] = ()
+
+
+def process_environment() -> dict[str, str]:
+    """A copy of this process's environment: the only place the config layer reads it."""
+    return dict(os.environ)
 
 
 def build_layers(request: ConfigRequest) -> EnvLayers:
@@ -277,8 +291,6 @@ def load_config(request: ConfigRequest) -> LoadedConfig:
     check_backend_names(config)
     if request.check_classes:
         check_backend_classes(config)
-    unused = sorted(
-        flag.flag for flag in request.flags if flag.env_name not in layers.read
-    )
+    unused = sorted(flag.flag for flag in request.flags if flag.env_name not in layers.read)
     notes = tuple(f"{flag} has no effect with this configuration" for flag in unused)
     return LoadedConfig(config=config, choices=choices, notes=notes)

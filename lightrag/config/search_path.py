@@ -68,7 +68,9 @@ class OptionFile:
                     break
                 text = text.lstrip("#").strip()
                 if text and not text.startswith("@package"):
-                    return text
+                    # "Recipe "name": what it is" -> "what it is"
+                    label, sep, rest = text.partition(": ")
+                    return rest if sep and self.name in label else text
         return ""
 
 
