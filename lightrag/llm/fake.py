@@ -386,7 +386,10 @@ def _damage(answer: str) -> str:
 
 
 _STOPWORDS = frozenset(word.casefold() for word in _LEADING_WORDS) | frozenset(
-    re.findall(r"\w+", "about are between did does how is was were what which who whom why")
+    re.findall(
+        r"\w+",
+        "about are between did does how is tell was were what where which who whom whose why",
+    )
 )
 
 
