@@ -78,7 +78,12 @@ class Registry:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
-            if exc.name and (exc.name == module_name or module_name.startswith(exc.name + ".")):
+            own_package = module_name.partition(".")[0]
+            if exc.name and (
+                exc.name == module_name
+                or module_name.startswith(exc.name + ".")
+                or exc.name.partition(".")[0] == own_package  # our own code is broken
+            ):
                 raise
             hint = (
                 f"pip install 'lightrag-server[{entry.extra}]'"
