@@ -1,0 +1,327 @@
+"""Ollama emulation: the server looks like an Ollama instance with one model.
+
+Chat front ends that speak Ollama (Open WebUI and others) list the model with
+``/api/tags`` and talk to it with ``/api/chat``, which answers through the RAG
+engine (see ``lightrag.server.chat_routing`` for the prefix routing);
+``/api/generate`` goes straight to the LLM. Streaming responses are NDJSON lines
+shaped like Ollama's own, ending with a ``done: true`` line that carries the
+durations (nanoseconds) and token counts (estimated with the engine's tokenizer).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict, Field
+
+from lightrag.config.models import AppConfig
+from lightrag.core.engine import LightRAG
+from lightrag.llm.base import ModelError
+from lightrag.server.chat_answers import (
+    complete_chat,
+    count_prompt_tokens,
+    count_tokens,
+    stream_chat,
+)
+from lightrag.server.chat_routing import (
+    ChatRequestError,
+    ChatTurn,
+    Stopwatch,
+    iso_now,
+    message_text,
+    parse_chat_messages,
+)
+from lightrag.server.deps import ConfigDep, RagDep
+from lightrag.server.limits import check_query_length
+
+__all__ = ["OLLAMA_API_VERSION", "router"]
+
+logger = logging.getLogger(__name__)
+
+OLLAMA_API_VERSION = "0.9.3"
+"""The Ollama version reported by ``/api/version`` (clients gate features on it)."""
+
+_MODEL_SIZE = 7365960935
+_MODEL_DIGEST = "sha256:lightrag"
+_MODEL_MODIFIED_AT = "2024-01-15T00:00:00Z"
+_MODEL_EXPIRES_AT = "2050-12-31T14:38:31.83753-07:00"
+_NDJSON = "application/x-ndjson"
+_STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+class _AnyContentTypeIsJson(APIRoute):
+    """Parses a POST body as JSON whatever its declared type: some Ollama clients send
+    ``application/octet-stream`` or nothing at all."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            declared = request.headers.get("content-type", "")
+            if request.method == "POST" and not declared.startswith("application/json"):
+                headers = [(k, v) for k, v in request.scope["headers"] if k != b"content-type"]
+                headers.append((b"content-type", b"application/json"))
+                request = Request({**request.scope, "headers": headers}, request.receive)
+            return await handler(request)
+
+        return handle
+
+
+router = APIRouter(tags=["ollama"], route_class=_AnyContentTypeIsJson)
+
+
+class OllamaMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: str
+    content: str | list[Any] | None = ""
+    images: list[str] | None = None
+
+
+class OllamaChatRequest(BaseModel):
+    """``POST /api/chat`` body (Ollama's fields; unknown ones are accepted and ignored)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = ""
+    messages: list[OllamaMessage] = Field(default_factory=list)
+    stream: bool = True
+    system: str | None = None
+    options: dict[str, Any] | None = None
+
+
+class OllamaGenerateRequest(BaseModel):
+    """``POST /api/generate`` body: a prompt sent straight to the LLM."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = ""
+    prompt: str
+    system: str | None = None
+    stream: bool = True
+    options: dict[str, Any] | None = None
+
+
+def model_name(config: AppConfig) -> str:
+    """The emulated model's ``name:tag``."""
+    return f"{config.server.simulated_model_name}:{config.server.simulated_model_tag}"
+
+
+def _model_entry(config: AppConfig, family: str, parameter_size: str) -> dict[str, Any]:
+    name = model_name(config)
+    return {
+        "name": name,
+        "model": name,
+        "size": _MODEL_SIZE,
+        "digest": _MODEL_DIGEST,
+        "modified_at": _MODEL_MODIFIED_AT,
+        "details": {
+            "parent_model": "",
+            "format": "gguf",
+            "family": family,
+            "families": [family],
+            "parameter_size": parameter_size,
+            "quantization_level": "Q4_0",
+        },
+    }
+
+
+@router.get("/api/version")
+async def version() -> dict[str, str]:
+    """The Ollama version this server emulates."""
+    return {"version": OLLAMA_API_VERSION}
+
+
+@router.get("/api/tags")
+async def tags(config: ConfigDep) -> dict[str, Any]:
+    """The one model this server offers."""
+    return {"models": [_model_entry(config, "lightrag", "13B")]}
+
+
+@router.get("/api/ps")
+async def running_models(config: ConfigDep) -> dict[str, Any]:
+    """The model as "loaded" (it always is)."""
+    entry = _model_entry(config, "lightrag", "13B")
+    entry.update({"expires_at": _MODEL_EXPIRES_AT, "size_vram": 0})
+    return {"models": [entry]}
+
+
+def _error(status_code: int, message: str) -> JSONResponse:
+    """Ollama's error shape: ``{"error": message}``."""
+    return JSONResponse({"error": message}, status_code=status_code)
+
+
+def _line(payload: dict[str, Any]) -> bytes:
+    return (json.dumps(payload, ensure_ascii=False) + "\n").encode()
+
+
+def _max_tokens(options: dict[str, Any] | None) -> int | None:
+    """Ollama's ``options.num_predict`` (``-1`` or absent: no limit)."""
+    value = (options or {}).get("num_predict")
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ChatRequestError("options.num_predict must be an integer")
+    return value if value > 0 else None
+
+
+def _final_fields(
+    watch: Stopwatch, prompt_tokens: int, eval_tokens: int, done_reason: str = "stop"
+) -> dict[str, Any]:
+    timings = watch.durations()
+    return {
+        "done_reason": done_reason,
+        "done": True,
+        "total_duration": timings["total_duration"],
+        "load_duration": 0,
+        "prompt_eval_count": prompt_tokens,
+        "prompt_eval_duration": timings["prompt_eval_duration"],
+        "eval_count": eval_tokens,
+        "eval_duration": timings["eval_duration"],
+    }
+
+
+async def _ndjson(
+    pieces: AsyncIterator[str],
+    *,
+    rag: LightRAG,
+    name: str,
+    watch: Stopwatch,
+    prompt_tokens: int,
+    shape: Callable[[str], dict[str, Any]],
+) -> AsyncIterator[bytes]:
+    """Content lines, then the ``done`` line; a failure after the headers went out is
+    reported in-band (a visible content line, then a ``done`` line with ``error``)."""
+    produced: list[str] = []
+    try:
+        async for piece in pieces:
+            if not piece:
+                continue
+            watch.mark_first_piece()
+            produced.append(piece)
+            yield _line({"model": name, "created_at": iso_now(), **shape(piece), "done": False})
+        eval_tokens = count_tokens(rag, "".join(produced))
+        final = _final_fields(watch, prompt_tokens, eval_tokens)
+        yield _line({"model": name, "created_at": iso_now(), **shape(""), **final})
+    except Exception as exc:
+        logger.exception("Ollama-compatible stream failed")
+        message = str(exc) or type(exc).__name__
+        yield _line(
+            {
+                "model": name,
+                "created_at": iso_now(),
+                **shape(f"\n\nError: {message}"),
+                "done": False,
+            }
+        )
+        yield _line(
+            {"model": name, "created_at": iso_now(), **shape(""), "done": True, "error": message}
+        )
+    finally:
+        await _aclose(pieces)
+
+
+async def _aclose(pieces: AsyncIterator[str]) -> None:
+    close = getattr(pieces, "aclose", None)
+    if close is not None:
+        await close()
+
+
+def _chat_shape(text: str) -> dict[str, Any]:
+    return {"message": {"role": "assistant", "content": text, "images": None}}
+
+
+def _generate_shape(text: str) -> dict[str, Any]:
+    return {"response": text}
+
+
+def _stream_response(body: AsyncIterator[bytes]) -> StreamingResponse:
+    return StreamingResponse(body, media_type=_NDJSON, headers=_STREAM_HEADERS)
+
+
+@router.post("/api/chat", response_model=None)
+async def chat(
+    request: OllamaChatRequest, rag: RagDep, config: ConfigDep
+) -> JSONResponse | StreamingResponse:
+    """Answer the last user message through the RAG engine (prefix routing; earlier
+    messages are the conversation history). Streams NDJSON unless ``stream`` is false."""
+    watch = Stopwatch()
+    name = model_name(config)
+    try:
+        turn: ChatTurn = parse_chat_messages(
+            [(m.role, message_text(m.content)) for m in request.messages], system=request.system
+        )
+        prompt_tokens = count_prompt_tokens(rag, turn)
+        if request.stream:
+            pieces = await stream_chat(rag, config, turn)
+            return _stream_response(
+                _ndjson(
+                    pieces,
+                    rag=rag,
+                    name=name,
+                    watch=watch,
+                    prompt_tokens=prompt_tokens,
+                    shape=_chat_shape,
+                )
+            )
+        reply = await complete_chat(rag, config, turn)
+    except HTTPException as exc:
+        return _error(exc.status_code, str(exc.detail))
+    except ValueError as exc:
+        return _error(400, str(exc))
+    except ModelError as exc:
+        logger.warning("LLM call for /api/chat failed: %s", exc)
+        return _error(502, str(exc))
+    watch.mark_first_piece()
+    final = _final_fields(watch, prompt_tokens, count_tokens(rag, reply))
+    return JSONResponse(
+        {"model": name, "created_at": iso_now(), **_chat_shape(reply), **final},
+    )
+
+
+@router.post("/api/generate", response_model=None)
+async def generate(
+    request: OllamaGenerateRequest, rag: RagDep, config: ConfigDep
+) -> JSONResponse | StreamingResponse:
+    """Send ``prompt`` (with the request's ``system`` prompt) straight to the LLM, no RAG."""
+    watch = Stopwatch()
+    name = model_name(config)
+    if not request.prompt.strip():
+        return _error(400, "prompt must not be empty")
+    try:
+        check_query_length(request.prompt, config.server)
+    except HTTPException as exc:
+        return _error(exc.status_code, str(exc.detail))
+    llm = rag.ctx.llm
+    try:
+        max_tokens = _max_tokens(request.options)
+        prompt_tokens = count_tokens(rag, request.prompt) + count_tokens(rag, request.system or "")
+        if request.stream:
+            pieces = llm.stream(request.prompt, system_prompt=request.system, max_tokens=max_tokens)
+            return _stream_response(
+                _ndjson(
+                    pieces,
+                    rag=rag,
+                    name=name,
+                    watch=watch,
+                    prompt_tokens=prompt_tokens,
+                    shape=_generate_shape,
+                )
+            )
+        reply = await llm.complete(
+            request.prompt, system_prompt=request.system, max_tokens=max_tokens
+        )
+    except ValueError as exc:
+        return _error(400, str(exc))
+    except ModelError as exc:
+        logger.warning("LLM call for /api/generate failed: %s", exc)
+        return _error(502, str(exc))
+    watch.mark_first_piece()
+    final = _final_fields(watch, prompt_tokens, count_tokens(rag, reply))
+    return JSONResponse({"model": name, "created_at": iso_now(), "response": reply, **final})

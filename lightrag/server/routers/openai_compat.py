@@ -1,0 +1,196 @@
+"""OpenAI-compatible chat API: ``POST /v1/chat/completions`` and ``GET /v1/models``.
+
+OpenAI clients (the ``openai`` SDK, LibreChat, ...) use the server as one model
+(``name:tag`` from the config). The last user message is answered through the RAG
+engine with the same prefix routing as the Ollama API (``/local``, ``/mixcontext``,
+``/bypass``, ...); earlier messages are the conversation history; system messages
+become instructions. Streaming uses server-sent events: ``chat.completion.chunk``
+objects, an optional usage chunk (``stream_options.include_usage``), then
+``data: [DONE]``. Errors use OpenAI's ``{"error": {...}}`` shape.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from lightrag.config.models import AppConfig
+from lightrag.core.engine import LightRAG
+from lightrag.llm.base import ModelError
+from lightrag.server.chat_answers import (
+    complete_chat,
+    count_prompt_tokens,
+    count_tokens,
+    stream_chat,
+)
+from lightrag.server.chat_routing import message_text, parse_chat_messages
+from lightrag.server.deps import ConfigDep, RagDep
+
+__all__ = ["router"]
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(tags=["openai"])
+
+_CREATED = 1705276800  # 2024-01-15T00:00:00Z, the emulated model's release date
+_SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+class ChatCompletionMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: str
+    content: str | list[Any] | None = None
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    include_usage: bool = False
+
+
+class ChatCompletionRequest(BaseModel):
+    """``POST /v1/chat/completions`` body. Sampling fields are accepted and ignored:
+    the configured LLM's settings apply."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = ""
+    messages: list[ChatCompletionMessage] = Field(default_factory=list)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+
+
+def model_id(config: AppConfig) -> str:
+    """The model id clients select: ``name:tag``."""
+    return f"{config.server.simulated_model_name}:{config.server.simulated_model_tag}"
+
+
+@router.get("/v1/models")
+async def list_models(config: ConfigDep) -> dict[str, Any]:
+    """The one model this server offers, as an OpenAI model list."""
+    return {
+        "object": "list",
+        "data": [
+            {"id": model_id(config), "object": "model", "created": _CREATED, "owned_by": "lightrag"}
+        ],
+    }
+
+
+def _error(status_code: int, message: str, kind: str) -> JSONResponse:
+    """OpenAI's error shape (the SDK turns it into ``BadRequestError`` and friends)."""
+    body = {"error": {"message": message, "type": kind, "param": None, "code": None}}
+    return JSONResponse(body, status_code=status_code)
+
+
+def _usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
+
+
+def _event(payload: dict[str, Any]) -> bytes:
+    return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode()
+
+
+async def _sse(
+    pieces: AsyncIterator[str],
+    *,
+    rag: LightRAG,
+    completion_id: str,
+    model: str,
+    prompt_tokens: int,
+    include_usage: bool,
+) -> AsyncIterator[bytes]:
+    """Role chunk, one chunk per piece, the ``stop`` chunk, usage (if asked), ``[DONE]``.
+    A failure after the headers went out is sent as an ``error`` event (the SDK raises it)."""
+    created = int(time.time())
+
+    def chunk(delta: dict[str, Any], finish_reason: str | None) -> dict[str, Any]:
+        return {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+        }
+
+    produced: list[str] = []
+    try:
+        yield _event(chunk({"role": "assistant", "content": ""}, None))
+        async for piece in pieces:
+            if piece:
+                produced.append(piece)
+                yield _event(chunk({"content": piece}, None))
+        yield _event(chunk({}, "stop"))
+        if include_usage:
+            usage = _usage(prompt_tokens, count_tokens(rag, "".join(produced)))
+            yield _event({**chunk({}, None), "choices": [], "usage": usage})
+        yield b"data: [DONE]\n\n"
+    except Exception as exc:
+        logger.exception("OpenAI-compatible stream failed")
+        message = str(exc) or type(exc).__name__
+        yield _event({"error": {"message": message, "type": "server_error", "code": None}})
+    finally:
+        close = getattr(pieces, "aclose", None)
+        if close is not None:
+            await close()
+
+
+@router.post("/v1/chat/completions", response_model=None)
+async def chat_completions(
+    request: ChatCompletionRequest, rag: RagDep, config: ConfigDep
+) -> JSONResponse | StreamingResponse:
+    """Answer the last user message through the RAG engine, whole or streamed (SSE)."""
+    completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    model = model_id(config)
+    try:
+        turn = parse_chat_messages([(m.role, message_text(m.content)) for m in request.messages])
+        prompt_tokens = count_prompt_tokens(rag, turn)
+        if request.stream:
+            pieces = await stream_chat(rag, config, turn)
+            include_usage = bool(request.stream_options and request.stream_options.include_usage)
+            body = _sse(
+                pieces,
+                rag=rag,
+                completion_id=completion_id,
+                model=model,
+                prompt_tokens=prompt_tokens,
+                include_usage=include_usage,
+            )
+            return StreamingResponse(body, media_type="text/event-stream", headers=_SSE_HEADERS)
+        reply = await complete_chat(rag, config, turn)
+    except HTTPException as exc:
+        return _error(exc.status_code, str(exc.detail), "invalid_request_error")
+    except ValueError as exc:
+        return _error(400, str(exc), "invalid_request_error")
+    except ModelError as exc:
+        logger.warning("LLM call for /v1/chat/completions failed: %s", exc)
+        return _error(502, str(exc), "upstream_error")
+    return JSONResponse(
+        {
+            "id": completion_id,
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": reply},
+                    "finish_reason": "stop",
+                    "logprobs": None,
+                }
+            ],
+            "usage": _usage(prompt_tokens, count_tokens(rag, reply)),
+        }
+    )
