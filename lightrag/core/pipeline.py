@@ -1,22 +1,461 @@
-"""Document pipeline (in progress: being written for issue 2)."""
+"""The document pipeline: enqueue, index (chunk, extract, merge, embed), resume, cancel, delete.
+
+Flow of one document: ``pending`` -> ``processing`` -> chunk -> extract every
+chunk -> merge into the graph and vectors -> write chunks -> persist ->
+``processed`` (or ``failed`` with the error; a failure never stops the others).
+
+All documents and chunks share one pool of ``max_async`` LLM slots: a window
+of open documents keeps more chunks ready than there are slots, and each LLM
+call (not each document) holds a slot, so slots stay busy across document
+boundaries. Persistence is coalesced: a document is marked ``processed`` only
+after a persist that covers its writes, and concurrent documents share persists.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from lightrag.core import ids
+from lightrag.core.chunking import ChunkingOptions, chunk_document
 from lightrag.core.context import EngineContext
+from lightrag.core.deletion import DocumentDeleter
+from lightrag.core.extraction import GraphExtractor, extraction_to_record
+from lightrag.core.llm_calls import CancelledByRequest, InsertLLM
+from lightrag.core.merge import GraphMerger, write_vectors
+from lightrag.core.types import (
+    ChunkRecord,
+    DeletionResult,
+    DocStatus,
+    DocStatusRecord,
+    EnqueueResult,
+    Extraction,
+)
+
+__all__ = ["Pipeline", "PipelineStatus"]
+
+logger = logging.getLogger(__name__)
+
+MAX_HISTORY_MESSAGES = 1000
+_THREAD_CHUNKING_CHARS = 200_000  # chunk bigger documents off the event loop
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class PipelineStatus(BaseModel):
+    """What the pipeline is doing (served as ``/documents/pipeline_status``)."""
+
+    autoscanned: bool = False
     busy: bool = False
+    job_name: str = "-"
+    job_start: str | None = None
+    docs: int = 0
+    batchs: int = 0
+    cur_batch: int = 0
+    request_pending: bool = False
+    cancellation_requested: bool = False
+    latest_message: str = ""
+    history_messages: list[str] = Field(default_factory=list)
+
+    def log(self, message: str) -> None:
+        """Record a progress message (the history keeps the last ``MAX_HISTORY_MESSAGES``)."""
+        self.latest_message = message
+        self.history_messages.append(message)
+        if len(self.history_messages) > MAX_HISTORY_MESSAGES:
+            del self.history_messages[: -MAX_HISTORY_MESSAGES // 2]
+        logger.info(message)
+
+
+class _Persister:
+    """Coalesces persist requests: ``flush`` returns after a persist that began after the call."""
+
+    def __init__(self, persist: Callable[[], Awaitable[None]]) -> None:
+        self._persist = persist
+        self._waiting: list[asyncio.Future[None]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def flush(self) -> None:
+        """Raises what the persist raised."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(future)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain())
+        await future
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                await self._persist()
+            except Exception as exc:  # handed to every waiter, who re-raises it
+                for future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for future in batch:
+                if not future.done():
+                    future.set_result(None)
 
 
 class Pipeline:
+    """Indexes documents into the graph, the vector stores and the KV stores."""
+
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
         self.status = PipelineStatus()
+        self.llm = InsertLLM(
+            ctx,
+            slots=asyncio.Semaphore(ctx.config.max_async),
+            cancelled=lambda: self.status.cancellation_requested,
+        )
+        self.extractor = GraphExtractor(ctx, self.llm)
+        self.merger = GraphMerger(ctx, self.llm)
+        self.deleter = DocumentDeleter(ctx, self.merger)
+        self.chunking = ChunkingOptions(
+            chunk_size=ctx.config.chunk_token_size,
+            overlap=ctx.config.chunk_overlap_token_size,
+            split_by_character=ctx.config.split_by_character,
+            split_by_character_only=ctx.config.split_by_character_only,
+        )
+        self.open_documents = max(ctx.config.max_parallel_insert, 2 * ctx.config.max_async)
+        self._persister = _Persister(self._persist)
+        self._running = False
+        self._task: asyncio.Task[None] | None = None
+        self._doc_tasks: dict[str, asyncio.Task[None]] = {}
+        self._writing: set[str] = set()
 
-    def __getattr__(self, name: str) -> Any:
-        raise NotImplementedError(f"Pipeline.{name} is not written yet")
+    # enqueue ---------------------------------------------------------------------
+
+    async def enqueue(
+        self,
+        texts: Sequence[str],
+        *,
+        ids: Sequence[str] | None = None,
+        file_paths: Sequence[str] | None = None,
+        track_id: str | None = None,
+    ) -> EnqueueResult:
+        """Store new documents as ``pending``; skip those already known (by id).
+
+        Ids default to ``doc-`` + md5 of the stripped text. Raises ``ValueError``
+        for an empty text, or ``ids``/``file_paths`` whose length differs from
+        ``texts``, or an id given twice.
+        """
+        contents = _checked_texts(texts)
+        doc_ids = _checked_ids(ids, contents)
+        paths = _checked_paths(file_paths, len(contents))
+        track = track_id or f"insert_{datetime.now(UTC):%Y%m%d_%H%M%S}_{uuid.uuid4().hex[:8]}"
+        missing = await self.ctx.storages.doc_status.missing_keys(doc_ids)
+        result = EnqueueResult(track_id=track)
+        new_docs: dict[str, dict[str, Any]] = {}
+        statuses: dict[str, dict[str, Any]] = {}
+        now = _now()
+        for doc_id, content, path in zip(doc_ids, contents, paths, strict=True):
+            if doc_id not in missing or doc_id in new_docs:
+                result.duplicates.append(doc_id)
+                continue
+            new_docs[doc_id] = {"content": content, "file_path": path}
+            statuses[doc_id] = dict(
+                DocStatusRecord(
+                    status=DocStatus.PENDING.value,
+                    content_summary=_summary(content),
+                    content_length=len(content),
+                    file_path=path,
+                    created_at=now,
+                    updated_at=now,
+                    track_id=track,
+                    chunks_count=None,
+                    error_msg=None,
+                    metadata={},
+                )
+            )
+            result.doc_ids.append(doc_id)
+        if new_docs:
+            await self.ctx.storages.full_docs.upsert(new_docs)
+            await self.ctx.storages.doc_status.upsert(statuses)
+            await self.ctx.storages.full_docs.index_done()
+            await self.ctx.storages.doc_status.index_done()
+        return result
+
+    # running -----------------------------------------------------------------------
+
+    def start(self) -> bool:
+        """Process the queue in the background; ``False`` when a run is going already
+        (that run then picks up documents enqueued since it began)."""
+        if self._running:
+            self.status.request_pending = True
+            return False
+        self._running = True
+        self._task = asyncio.create_task(self._run(), name="lightrag-pipeline")
+        return True
+
+    async def process(self) -> None:
+        """Process pending, processing (crashed) and failed documents; return when done."""
+        self.start()
+        task = self._task
+        if task is not None:
+            await asyncio.shield(task)
+
+    async def cancel(self) -> bool:
+        """Stop the running pipeline; unfinished documents go back to ``pending``.
+
+        Documents already writing their results finish. Returns whether a run was going.
+        """
+        if not self._running:
+            return False
+        self.status.cancellation_requested = True
+        self.status.log("cancellation requested")
+        for doc_id, task in list(self._doc_tasks.items()):
+            if doc_id not in self._writing:
+                task.cancel()
+        return True
+
+    async def reprocess_failed(self) -> int:
+        """Move failed documents back to ``pending`` and start processing; returns how many."""
+        failed = await self.ctx.storages.doc_status.by_status([DocStatus.FAILED.value])
+        now = _now()
+        await self.ctx.storages.doc_status.upsert(
+            {
+                doc_id: {**record, "status": DocStatus.PENDING.value, "updated_at": now}
+                for doc_id, record in failed.items()
+            }
+        )
+        if failed:
+            self.start()
+        return len(failed)
+
+    async def shutdown(self) -> None:
+        """Cancel a running pipeline and wait until it has stopped and persisted."""
+        task = self._task
+        if task is None or task.done():
+            return
+        await self.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    async def delete_document(self, doc_id: str) -> DeletionResult:
+        """Delete a document and what only it sourced; rebuild what it shared."""
+        if doc_id in self._doc_tasks:
+            return DeletionResult(
+                status="fail",
+                doc_id=doc_id,
+                message="the document is being processed; cancel the pipeline or wait",
+            )
+        result = await self.deleter.delete(doc_id)
+        await self._persist()
+        return result
+
+    # internals ----------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        status = self.status
+        status.busy, status.job_start = True, _now()
+        status.cancellation_requested = False
+        wanted = [DocStatus.PROCESSING.value, DocStatus.FAILED.value, DocStatus.PENDING.value]
+        try:
+            while True:
+                status.request_pending = False
+                docs = await self.ctx.storages.doc_status.by_status(wanted)
+                if docs:
+                    await self._process_documents(docs)
+                await self._persister.flush()
+                # no await between this check and the end of the run (see ``start``)
+                if status.cancellation_requested or not status.request_pending:
+                    break
+                wanted = [DocStatus.PENDING.value]
+        finally:
+            status.busy = False
+            status.cancellation_requested = False
+            self._running = False
+
+    async def _process_documents(self, docs: dict[str, dict[str, Any]]) -> None:
+        order = sorted(docs, key=lambda d: (str(docs[d].get("created_at", "")), d))
+        status = self.status
+        status.job_name = f"indexing {len(order)} documents"
+        status.docs = status.batchs = len(order)
+        status.cur_batch = 0
+        status.log(f"processing {len(order)} documents")
+        window = asyncio.Semaphore(self.open_documents)
+        tasks: list[asyncio.Task[None]] = []
+        for doc_id in order:
+            await window.acquire()
+            if status.cancellation_requested:
+                window.release()
+                break
+            task = asyncio.create_task(self._process_document(doc_id, docs[doc_id]))
+            task.add_done_callback(lambda _: window.release())
+            self._doc_tasks[doc_id] = task
+            tasks.append(task)
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+        errors = [o for o in outcomes if isinstance(o, Exception)]
+        if errors:  # _process_document records document errors; anything else is a bug
+            raise errors[0]
+
+    async def _process_document(self, doc_id: str, record: dict[str, Any]) -> None:
+        started = _now()
+        try:
+            await self._set_status(doc_id, record, DocStatus.PROCESSING, started=started)
+            chunks = await self._chunks_of(doc_id, record)
+            extractions = await self._extract(chunks)
+            self._writing.add(doc_id)
+            outcome = await self.merger.merge(list(extractions.values()))
+            await self._write_chunks(doc_id, chunks, extractions, outcome)
+            await self._persister.flush()
+            await self._set_status(
+                doc_id, record, DocStatus.PROCESSED, started=started, chunks=list(chunks)
+            )
+            self.status.log(f"processed {doc_id} ({len(chunks)} chunks)")
+        except CancelledByRequest:
+            await self._set_status(doc_id, record, DocStatus.PENDING)
+            self.status.log(f"cancelled {doc_id}; it is pending again")
+        except asyncio.CancelledError:
+            await self._set_status(doc_id, record, DocStatus.PENDING)
+            self.status.log(f"cancelled {doc_id}; it is pending again")
+            raise
+        except Exception as exc:  # one document's failure must not stop the others
+            logger.warning("document %s failed", doc_id, exc_info=True)
+            error = f"{type(exc).__name__}: {exc}"
+            await self._set_status(doc_id, record, DocStatus.FAILED, started=started, error=error)
+            self.status.log(f"failed {doc_id}: {error}")
+        finally:
+            self._writing.discard(doc_id)
+            self._doc_tasks.pop(doc_id, None)
+            self.status.cur_batch += 1
+
+    async def _chunks_of(self, doc_id: str, record: dict[str, Any]) -> dict[str, ChunkRecord]:
+        stored = await self.ctx.storages.full_docs.get(doc_id)
+        if stored is None or not isinstance(stored.get("content"), str):
+            raise LookupError(f"document {doc_id} has no stored content in full_docs")
+        content: str = stored["content"]
+        path = str(stored.get("file_path") or record.get("file_path") or "unknown_source")
+
+        def cut() -> dict[str, ChunkRecord]:
+            return chunk_document(
+                self.ctx.tokenizer,
+                content,
+                document_id=doc_id,
+                file_path=path,
+                options=self.chunking,
+            )
+
+        if len(content) > _THREAD_CHUNKING_CHARS:
+            return await asyncio.to_thread(cut)
+        return cut()
+
+    async def _extract(self, chunks: dict[str, ChunkRecord]) -> dict[str, Extraction]:
+        """Extract every chunk concurrently; the first failure cancels the rest and is raised."""
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = {
+                    key: group.create_task(self.extractor.extract(key, chunk))
+                    for key, chunk in chunks.items()
+                }
+        except BaseExceptionGroup as failed:
+            raise failed.exceptions[0] from None
+        return {key: task.result() for key, task in tasks.items()}
+
+    async def _write_chunks(
+        self,
+        doc_id: str,
+        chunks: dict[str, ChunkRecord],
+        extractions: dict[str, Extraction],
+        outcome: Any,
+    ) -> None:
+        storages = self.ctx.storages
+        records = {
+            key: {**chunk, "extraction": extraction_to_record(extractions[key])}
+            for key, chunk in chunks.items()
+        }
+        vectors = {key: {**chunk} for key, chunk in chunks.items()}
+        await write_vectors(self.ctx, chunks_vdb=vectors)
+        await storages.text_chunks.upsert(records)
+        await storages.full_entities.upsert(
+            {doc_id: {"entity_names": outcome.entity_names, "count": len(outcome.entity_names)}}
+        )
+        await storages.full_relations.upsert(
+            {
+                doc_id: {
+                    "relation_pairs": [list(p) for p in outcome.relation_pairs],
+                    "count": len(outcome.relation_pairs),
+                }
+            }
+        )
+
+    async def _set_status(
+        self,
+        doc_id: str,
+        record: dict[str, Any],
+        status: DocStatus,
+        *,
+        started: str | None = None,
+        chunks: list[str] | None = None,
+        error: str | None = None,
+    ) -> None:
+        now = _now()
+        update: dict[str, Any] = {**record, "status": status.value, "updated_at": now}
+        update["error_msg"] = error
+        metadata = dict(record.get("metadata") or {})
+        if started is not None:
+            metadata["processing_start_time"] = started
+        if status in (DocStatus.PROCESSED, DocStatus.FAILED):
+            metadata["processing_end_time"] = now
+        update["metadata"] = metadata
+        if chunks is not None:
+            update["chunks_count"] = len(chunks)
+            update["chunks_list"] = chunks
+        record.update(update)
+        await self.ctx.storages.doc_status.upsert({doc_id: update})
+
+    async def _persist(self) -> None:
+        """Persist data stores first and doc status last, so a status never runs ahead."""
+        storages = self.ctx.storages
+        data = [s for s in storages.all() if s is not storages.doc_status]
+        await asyncio.gather(*(s.index_done() for s in data))
+        await storages.doc_status.index_done()
+
+
+def _summary(content: str, limit: int = 100) -> str:
+    text = " ".join(content[: limit * 2].split())
+    return text if len(text) <= limit else text[:limit].rstrip() + "..."
+
+
+def _checked_texts(texts: Sequence[str]) -> list[str]:
+    if isinstance(texts, str):
+        texts = [texts]
+    contents: list[str] = []
+    for index, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise ValueError(f"texts[{index}] is a {type(text).__name__}, expected a string")
+        if not text.strip():
+            raise ValueError(f"texts[{index}] is empty or only whitespace")
+        contents.append(text.strip())
+    return contents
+
+
+def _checked_ids(given: Sequence[str] | None, contents: list[str]) -> list[str]:
+    if given is None:
+        return [ids.doc_id(content) for content in contents]
+    if len(given) != len(contents):
+        raise ValueError(f"got {len(given)} ids for {len(contents)} texts; give one id per text")
+    cleaned = [str(i).strip() for i in given]
+    if any(not i for i in cleaned):
+        raise ValueError("document ids must be non-empty strings")
+    if len(set(cleaned)) != len(cleaned):
+        raise ValueError("document ids must be unique within one request")
+    return cleaned
+
+
+def _checked_paths(given: Sequence[str] | None, count: int) -> list[str]:
+    if given is None:
+        return ["unknown_source"] * count
+    if isinstance(given, str):
+        given = [given]
+    if len(given) != count:
+        raise ValueError(f"got {len(given)} file paths for {count} texts; give one per text")
+    return [str(p).strip() or "unknown_source" for p in given]

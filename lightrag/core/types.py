@@ -80,6 +80,7 @@ class ChunkRecord(TypedDict):
     chunk_order_index: int
     full_doc_id: str
     file_path: str
+    extraction: NotRequired[dict[str, Any]]  # parsed extraction, kept for delete-rebuild
 
 
 @dataclass(slots=True)

@@ -1,0 +1,421 @@
+"""Merge extracted entities and relations into the knowledge graph and its vector stores.
+
+Rules (per entity, identity ``ids.entity_key``; per relation, the sorted key pair):
+
+- the node id is the display form first seen; ``entity_type`` is the majority
+  type (the stored type counts once per existing source chunk);
+- descriptions are de-duplicated and joined with ``GRAPH_FIELD_SEP``; past
+  ``force_llm_summary_on_merge`` items or ``summary_max_tokens`` tokens the LLM
+  summarises them (map-reduce over ``summary_context_size``-token groups);
+- relation weights are summed, keywords de-duplicated; ``source_id`` and
+  ``file_path`` collect every contributing chunk and file;
+- a relation endpoint that is neither extracted nor in the graph becomes a node
+  of type ``unknown`` described by the relation;
+- a chunk already listed in ``source_id`` contributes nothing again, so
+  re-merging a document after a crash is idempotent.
+
+Merges of a document hold the per-entity locks of every entity they touch
+(acquired in sorted order), so concurrent documents never lose each other's
+updates. New properties, summaries and vectors are computed before anything
+is written: a failed LLM call leaves the graph untouched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from lightrag.core import extraction_prompts as prompts
+from lightrag.core import ids
+from lightrag.core.context import EngineContext
+from lightrag.core.llm_calls import InsertLLM
+from lightrag.core.types import GRAPH_FIELD_SEP, ExtractedEntity, ExtractedRelation, Extraction
+from lightrag.llm.base import NativeRagModel
+
+__all__ = [
+    "UNKNOWN_TYPE",
+    "DescriptionSummarizer",
+    "GraphMerger",
+    "KeyedLocks",
+    "MergeOutcome",
+    "entity_vector_record",
+    "relation_vector_record",
+    "split_field",
+    "write_vectors",
+]
+
+UNKNOWN_TYPE = "unknown"
+_SPACE = re.compile(r"\s+")
+
+
+def split_field(value: Any) -> list[str]:
+    """The non-empty parts of a ``GRAPH_FIELD_SEP``-joined property."""
+    return [part for part in str(value or "").split(GRAPH_FIELD_SEP) if part.strip()]
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    out: list[str] = []
+    for value in values:
+        text = value.strip()
+        key = _SPACE.sub(" ", text).casefold()
+        if text and key not in seen:
+            seen.add(key)
+            out.append(text)
+    return out
+
+
+class KeyedLocks:
+    """``asyncio.Lock``s by key, taken together in sorted order (so holders never deadlock)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: Counter[str] = Counter()
+
+    @asynccontextmanager
+    async def hold(self, keys: Iterable[str]) -> AsyncIterator[None]:
+        ordered = sorted(set(keys))
+        for key in ordered:
+            self._users[key] += 1
+            self._locks.setdefault(key, asyncio.Lock())
+        taken: list[str] = []
+        try:
+            for key in ordered:
+                await self._locks[key].acquire()
+                taken.append(key)
+            yield
+        finally:
+            for key in reversed(taken):
+                self._locks[key].release()
+            for key in ordered:
+                self._users[key] -= 1
+                if not self._users[key]:
+                    del self._users[key], self._locks[key]
+
+
+class DescriptionSummarizer:
+    """Joins descriptions, or has the LLM summarise them when they are many or long."""
+
+    def __init__(self, ctx: EngineContext, llm: InsertLLM) -> None:
+        self.ctx = ctx
+        self.llm = llm
+
+    def needs_summary(self, descriptions: Sequence[str]) -> bool:
+        if len(descriptions) < 2:
+            return False
+        if len(descriptions) >= self.ctx.config.force_llm_summary_on_merge:
+            return True
+        joined = GRAPH_FIELD_SEP.join(descriptions)
+        limit = self.ctx.config.summary_max_tokens
+        # cheap exit: a token is never shorter than one character here
+        return len(joined) > limit and self.ctx.tokenizer.count(joined) > limit
+
+    async def combine(self, name: str, kind: str, descriptions: Sequence[str]) -> str:
+        """One description: the joined list, or an LLM summary when ``needs_summary``."""
+        items = _unique(descriptions)
+        if not self.needs_summary(items):
+            return GRAPH_FIELD_SEP.join(items)
+        return await self.summarize(name, kind, items)
+
+    async def summarize(self, name: str, kind: str, descriptions: Sequence[str]) -> str:
+        """Map-reduce: summarise groups of at most ``summary_context_size`` tokens until one fits."""
+        model = self.ctx.llm
+        config = self.ctx.config
+        tokenizer = self.ctx.tokenizer
+        items = [tokenizer.truncate(d, config.summary_context_size) for d in descriptions]
+        while True:
+            counts = [tokenizer.count(item) for item in items]
+            if sum(counts) <= config.summary_context_size or len(items) <= 2:
+                return await self._one(model, name, kind, items)
+            groups: list[list[str]] = [[]]
+            used = 0
+            for item, count in zip(items, counts, strict=True):
+                if groups[-1] and used + count > config.summary_context_size:
+                    groups.append([])
+                    used = 0
+                groups[-1].append(item)
+                used += count
+            if len(groups) == len(items):  # every item fills a group alone: pair them up
+                groups = [items[i : i + 2] for i in range(0, len(items), 2)]
+            items = list(
+                await asyncio.gather(
+                    *(
+                        self._one(model, name, kind, group) if len(group) > 1 else _same(group[0])
+                        for group in groups
+                    )
+                )
+            )
+
+    async def _one(self, model: object, name: str, kind: str, items: Sequence[str]) -> str:
+        if isinstance(model, NativeRagModel):
+            return (await model.summarize_descriptions(name, items)).strip()
+        prompt = prompts.build_summary_prompt(
+            name,
+            items,
+            kind=kind,
+            language=self.ctx.config.language,
+            length=self.ctx.config.summary_length_recommended,
+        )
+        return (await self.llm.complete("summary", prompt)).strip()
+
+
+async def _same(text: str) -> str:
+    return text
+
+
+def entity_vector_record(name: str, props: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """``(vector id, metadata)`` of an entity; ``content`` is what gets embedded."""
+    return ids.entity_vector_id(name), {
+        "entity_name": name,
+        "entity_type": props.get("entity_type", UNKNOWN_TYPE),
+        "source_id": props.get("source_id", ""),
+        "file_path": props.get("file_path", ""),
+        "content": f"{name}\n{props.get('description', '')}",
+    }
+
+
+def relation_vector_record(
+    source: str, target: str, props: Mapping[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """``(vector id, metadata)`` of a relation (endpoints in entity-key order)."""
+    if ids.entity_key(target) < ids.entity_key(source):
+        source, target = target, source
+    keywords = props.get("keywords", "")
+    description = props.get("description", "")
+    return ids.relation_vector_id(source, target), {
+        "src_id": source,
+        "tgt_id": target,
+        "keywords": keywords,
+        "description": description,
+        "weight": float(props.get("weight", 1.0)),
+        "source_id": props.get("source_id", ""),
+        "file_path": props.get("file_path", ""),
+        "content": f"{keywords}\t{source}\n{target}\n{description}",
+    }
+
+
+async def write_vectors(ctx: EngineContext, **namespaces: Mapping[str, dict[str, Any]]) -> None:
+    """Embed every record's ``content`` in one batched pass and upsert by namespace.
+
+    Keyword names are ``Storages`` attributes (``entities_vdb``, ``chunks_vdb``, ...).
+    """
+    texts: list[str] = []
+    limit = ctx.embedding.max_tokens
+    for records in namespaces.values():
+        for record in records.values():
+            content = str(record["content"])
+            if len(content) > limit:  # only then can it exceed the model's token limit
+                content = ctx.tokenizer.truncate(content, limit)
+            texts.append(content)
+    vectors = await ctx.embed(texts)
+    start = 0
+    writes = []
+    for name, records in namespaces.items():
+        if records:
+            end = start + len(records)
+            writes.append(getattr(ctx.storages, name).upsert(records, vectors[start:end]))
+            start = end
+    await asyncio.gather(*writes)
+
+
+@dataclass
+class MergeOutcome:
+    """The node ids and edges one document's extractions touched."""
+
+    entity_names: list[str] = field(default_factory=list)
+    relation_pairs: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+class GraphMerger:
+    """Merges extractions into the graph and vector stores (see module docstring)."""
+
+    def __init__(self, ctx: EngineContext, llm: InsertLLM) -> None:
+        self.ctx = ctx
+        self.summarizer = DescriptionSummarizer(ctx, llm)
+        self.locks = KeyedLocks()
+        self._node_ids: dict[str, str] = {}  # entity key -> node id last seen
+
+    def forget(self, names: Iterable[str]) -> None:
+        """Drop remembered node ids (after their nodes were deleted)."""
+        for name in names:
+            self._node_ids.pop(ids.entity_key(name), None)
+
+    async def resolve(
+        self, names: Mapping[str, str]
+    ) -> dict[str, tuple[str, dict[str, Any] | None]]:
+        """For entity key -> display name: ``(node id, stored properties or None)``.
+
+        Looks up the node id remembered for the key, else the entity vector's
+        ``entity_name``, else the display name itself. Call under the keys' locks.
+        """
+        graph = self.ctx.storages.graph
+        candidates = {key: self._node_ids.get(key, name) for key, name in names.items()}
+        stored = await graph.get_nodes(list(set(candidates.values())))
+        missing = [key for key, node_id in candidates.items() if node_id not in stored]
+        if missing:
+            vectors = await self.ctx.storages.entities_vdb.get(
+                [ids.entity_vector_id(names[key]) for key in missing]
+            )
+            found = {
+                key: str(rec["entity_name"])
+                for key, rec in zip(missing, vectors, strict=True)
+                if rec and rec.get("entity_name")
+            }
+            if found:
+                stored.update(await graph.get_nodes(list(found.values())))
+                candidates.update({k: v for k, v in found.items() if v in stored})
+        out: dict[str, tuple[str, dict[str, Any] | None]] = {}
+        for key, node_id in candidates.items():
+            props = stored.get(node_id)
+            out[key] = (node_id, props) if props is not None else (names[key], None)
+        return out
+
+    async def entity_props(
+        self, node_id: str, base: dict[str, Any] | None, items: Sequence[ExtractedEntity]
+    ) -> dict[str, Any]:
+        """Node properties after adding ``items`` to ``base`` (the stored node or None)."""
+        base = base or {}
+        sources = split_field(base.get("source_id"))
+        types: Counter[str] = Counter()
+        if base.get("entity_type"):
+            types[str(base["entity_type"])] += max(1, len(sources))
+        for item in items:
+            types[item.type or UNKNOWN_TYPE] += 1
+        known = [t for t, _ in types.most_common() if t != UNKNOWN_TYPE]
+        descriptions = split_field(base.get("description")) + [i.description for i in items]
+        return {
+            "entity_id": node_id,
+            "entity_type": known[0] if known else UNKNOWN_TYPE,
+            "description": await self.summarizer.combine(node_id, "entity", descriptions),
+            "source_id": GRAPH_FIELD_SEP.join(_unique(sources + [i.source_id for i in items])),
+            "file_path": GRAPH_FIELD_SEP.join(
+                _unique(split_field(base.get("file_path")) + [i.file_path for i in items])
+            ),
+            "created_at": base.get("created_at", _now()),
+        }
+
+    async def relation_props(
+        self, pair: tuple[str, str], base: dict[str, Any] | None, items: Sequence[ExtractedRelation]
+    ) -> dict[str, Any]:
+        """Edge properties after adding ``items`` to ``base`` (the stored edge or None)."""
+        base = base or {}
+        keywords = _unique(
+            part
+            for text in [*split_field(base.get("keywords")), *(i.keywords for i in items)]
+            for part in re.split(r"[,;]|" + re.escape(GRAPH_FIELD_SEP), text)
+        )
+        descriptions = split_field(base.get("description")) + [i.description for i in items]
+        return {
+            "description": await self.summarizer.combine(
+                f"{pair[0]} - {pair[1]}", "relationship", descriptions
+            ),
+            "keywords": ", ".join(keywords),
+            "weight": float(base.get("weight", 0.0)) + sum(i.weight for i in items),
+            "source_id": GRAPH_FIELD_SEP.join(
+                _unique(split_field(base.get("source_id")) + [i.source_id for i in items])
+            ),
+            "file_path": GRAPH_FIELD_SEP.join(
+                _unique(split_field(base.get("file_path")) + [i.file_path for i in items])
+            ),
+            "created_at": base.get("created_at", _now()),
+        }
+
+    async def merge(self, extractions: Sequence[Extraction]) -> MergeOutcome:
+        """Merge one document's chunk extractions; returns what it touched.
+
+        Raises the LLM's ``ModelError`` (summaries) before anything is written.
+        """
+        names: dict[str, str] = {}
+        entities: dict[str, list[ExtractedEntity]] = {}
+        relations: dict[tuple[str, str], list[ExtractedRelation]] = {}
+        for extraction in extractions:
+            for entity in extraction.entities:
+                key = ids.entity_key(entity.name)
+                names.setdefault(key, entity.name)
+                entities.setdefault(key, []).append(entity)
+            for relation in extraction.relations:
+                pair = tuple(
+                    sorted((ids.entity_key(relation.source), ids.entity_key(relation.target)))
+                )
+                names.setdefault(ids.entity_key(relation.source), relation.source)
+                names.setdefault(ids.entity_key(relation.target), relation.target)
+                relations.setdefault((pair[0], pair[1]), []).append(relation)
+        if not names:
+            return MergeOutcome()
+        async with self.locks.hold(names):
+            return await self._merge_locked(names, entities, relations)
+
+    async def _merge_locked(
+        self,
+        names: dict[str, str],
+        entities: dict[str, list[ExtractedEntity]],
+        relations: dict[tuple[str, str], list[ExtractedRelation]],
+    ) -> MergeOutcome:
+        graph = self.ctx.storages.graph
+        resolved = await self.resolve(names)
+        # entities named only as relation endpoints and unknown to the graph become nodes
+        for pair, items in relations.items():
+            for key in pair:
+                if key not in entities and resolved[key][1] is None:
+                    entities[key] = [
+                        ExtractedEntity(
+                            resolved[key][0], UNKNOWN_TYPE, i.description, i.source_id, i.file_path
+                        )
+                        for i in items
+                    ]
+        node_keys = list(entities)
+
+        def fresh_entities(key: str) -> list[ExtractedEntity]:
+            done = set(split_field((resolved[key][1] or {}).get("source_id")))
+            return [e for e in entities[key] if e.source_id not in done]
+
+        node_props = await asyncio.gather(
+            *(
+                self.entity_props(resolved[k][0], resolved[k][1], fresh_entities(k))
+                for k in node_keys
+            )
+        )
+        edge_ids = {pair: (resolved[pair[0]][0], resolved[pair[1]][0]) for pair in relations}
+        stored_edges = await graph.get_edges(list(edge_ids.values()))
+
+        def fresh_relations(pair: tuple[str, str]) -> list[ExtractedRelation]:
+            done = set(split_field(stored_edges.get(edge_ids[pair], {}).get("source_id")))
+            return [r for r in relations[pair] if r.source_id not in done]
+
+        edge_props = await asyncio.gather(
+            *(
+                self.relation_props(edge_ids[p], stored_edges.get(edge_ids[p]), fresh_relations(p))
+                for p in relations
+            )
+        )
+        entity_vectors = dict(
+            entity_vector_record(resolved[k][0], props)
+            for k, props in zip(node_keys, node_props, strict=True)
+        )
+        relation_vectors = dict(
+            relation_vector_record(*edge_ids[p], props)
+            for p, props in zip(relations, edge_props, strict=True)
+        )
+        # vectors first: an embedding failure must not leave a half-written graph
+        await write_vectors(
+            self.ctx, entities_vdb=entity_vectors, relationships_vdb=relation_vectors
+        )
+        for key, props in zip(node_keys, node_props, strict=True):
+            await graph.upsert_node(resolved[key][0], props)
+            self._node_ids[key] = resolved[key][0]
+        for pair, props in zip(relations, edge_props, strict=True):
+            await graph.upsert_edge(*edge_ids[pair], props)
+        return MergeOutcome(
+            entity_names=[resolved[k][0] for k in node_keys],
+            relation_pairs=list(edge_ids.values()),
+        )
