@@ -43,10 +43,11 @@ _MODES: tuple[str, ...] = get_args(QueryMode)
 _CONTEXT_MODES = ("local", "global", "hybrid", "naive", "mix")
 _PREFIX = re.compile(r"^/(?P<word>[A-Za-z]*)(?:\[(?P<instructions>[^\]]*)\])?(?=\s|$)", re.DOTALL)
 
-# Open WebUI task templates start with "### Task:" and quote the chat inside
-# <chat_history> tags; older versions used "Create a concise ... title" prompts
-# quoting "\n<chat_history>\nUSER:".
+# Open WebUI task templates (title, tags, follow-ups, search queries) start with
+# "### Task:" and quote the chat inside <chat_history> tags (autocomplete quotes
+# <text>); older versions used free-form prompts quoting "\n<chat_history>\nUSER:".
 _TASK_HEADER = re.compile(r"^\s*###\s*Task:", re.IGNORECASE)
+_TASK_QUOTE = re.compile(r"<(chat_history|text)>", re.IGNORECASE)
 _CHAT_HISTORY_BLOCK = re.compile(r"<chat_history>\s*\n\s*(USER|ASSISTANT):", re.IGNORECASE)
 
 
@@ -107,7 +108,9 @@ def route_query(text: str, default_mode: QueryMode) -> ChatRoute:
 
 def is_front_end_task(text: str) -> bool:
     """Whether ``text`` is a chat front end's own task prompt (title, tags, follow-ups)."""
-    return bool(_TASK_HEADER.match(text) or _CHAT_HISTORY_BLOCK.search(text))
+    if _TASK_HEADER.match(text) and _TASK_QUOTE.search(text):
+        return True
+    return _CHAT_HISTORY_BLOCK.search(text) is not None
 
 
 def message_text(content: Any) -> str:
