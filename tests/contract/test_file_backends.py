@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 from lightrag.storage.docstatus_json import JsonDocStatusStorage
+from lightrag.storage.graph_networkx import NetworkXGraphStorage
 from lightrag.storage.kv_json import JsonKVStorage
 from lightrag.storage.vdb_nano import NanoVectorStorage
 
 from .doc_status import DocStatusStorageContract
+from .graph import GraphStorageContract
 from .kv import KVStorageContract
 from .support import Backend
 from .vector import VectorStorageContract
@@ -36,3 +38,9 @@ class TestNanoVectorStorage(VectorStorageContract):
     @pytest.fixture
     def backend(self) -> Backend:
         return Backend(NanoVectorStorage)
+
+
+class TestNetworkXGraphStorage(GraphStorageContract):
+    @pytest.fixture
+    def backend(self) -> Backend:
+        return Backend(NetworkXGraphStorage)

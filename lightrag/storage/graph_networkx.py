@@ -1,0 +1,357 @@
+"""Graph storage on an undirected ``networkx.Graph``, persisted as GraphML.
+
+Layout (upstream-compatible): ``<working_dir>[/<workspace>]/graph_<namespace>.graphml``.
+GraphML holds scalar properties only: values must be ``str``, ``int``, ``float`` or
+``bool`` (a ``None`` value means "no value" and the key is not stored; lists and
+dicts are rejected: join them into a string, e.g. with ``GRAPH_FIELD_SEP``).
+Characters XML 1.0 cannot carry (most control characters) are replaced by U+FFFD in
+property values and rejected in node ids, so the file always reloads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
+from xml.etree.ElementTree import ParseError
+
+import networkx as nx
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from lightrag.core.types import KnowledgeGraph
+from lightrag.storage._files import (
+    ChangeTracker,
+    CorruptStorageFileError,
+    atomic_write_bytes,
+    storage_dir,
+)
+from lightrag.storage._graph_views import (
+    build_knowledge_graph,
+    popular_labels,
+    search_labels,
+    subgraph_nodes,
+)
+from lightrag.storage._params import parse_params
+from lightrag.storage.base import StorageContext
+
+__all__ = ["NetworkXGraphConfig", "NetworkXGraphStorage"]
+
+T = TypeVar("T")
+
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_THREAD_NODES = 20_000
+"""Whole-graph reads (labels, subgraphs) on graphs larger than this run in a thread."""
+
+
+class NetworkXGraphConfig(BaseModel):
+    """Parameters of the NetworkX GraphML storage (it has none yet)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class NetworkXGraphStorage:
+    """Undirected property graph in memory, written to GraphML on ``index_done``.
+
+    Returned property dicts are copies. ``(a, b)`` and ``(b, a)`` name the same edge.
+    """
+
+    backend_name: ClassVar[str] = "networkx graph storage"
+
+    def __init__(self, ctx: StorageContext, params: Mapping[str, Any]) -> None:
+        self.ctx = ctx
+        self.config = parse_params(NetworkXGraphConfig, params, self.backend_name)
+        self.directory = storage_dir(ctx)
+        self.path = self.directory / f"graph_{ctx.namespace}.graphml"
+        self._graph: nx.Graph = nx.Graph()
+        self._changes = ChangeTracker()
+        self._write_lock = asyncio.Lock()
+        self._persist_lock = asyncio.Lock()
+        self._open = False
+
+    # lifecycle
+
+    async def initialize(self) -> None:
+        """Create the directory and load the GraphML file. Idempotent.
+
+        Raises ``CorruptStorageFileError`` (naming the file) when it cannot be parsed.
+        """
+        if self._open:
+            return
+        async with self._write_lock:
+            self._graph = await asyncio.to_thread(self._load)
+            self._changes = ChangeTracker()
+            self._open = True
+
+    def _load(self) -> nx.Graph:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():
+            return nx.Graph()
+        try:
+            loaded = nx.read_graphml(self.path)
+        except (ParseError, nx.NetworkXError, ValueError, KeyError, TypeError, OSError) as exc:
+            raise CorruptStorageFileError(
+                self.path, f"not a readable GraphML file ({type(exc).__name__}: {exc})"
+            ) from exc
+        # Directed or multi graphs written elsewhere become one undirected edge per pair.
+        return loaded if type(loaded) is nx.Graph else nx.Graph(loaded)
+
+    async def index_done(self) -> None:
+        """Write the GraphML file atomically (off the event loop) if anything changed."""
+        self._require_open()
+        await self._persist()
+
+    async def _persist(self) -> None:
+        async with self._persist_lock:
+            async with self._write_lock:
+                if not self._changes.dirty:
+                    return
+                version = self._changes.version
+                payload = await asyncio.to_thread(_graphml_bytes, self._graph)
+            await asyncio.to_thread(atomic_write_bytes, self.path, payload)
+            self._changes.saved(version)
+
+    async def finalize(self) -> None:
+        """Persist pending changes. Idempotent."""
+        if not self._open:
+            return
+        await self._persist()
+        self._open = False
+
+    async def drop(self) -> None:
+        """Remove every node and edge and persist the empty graph."""
+        self._require_open()
+        async with self._persist_lock, self._write_lock:
+            self._graph = nx.Graph()
+            self._changes.touch()
+            version = self._changes.version
+            payload = _graphml_bytes(self._graph)
+            await asyncio.to_thread(atomic_write_bytes, self.path, payload)
+            self._changes.saved(version)
+
+    # reads
+
+    async def has_node(self, node_id: str) -> bool:
+        self._require_open()
+        return self._graph.has_node(node_id)
+
+    async def has_edge(self, source: str, target: str) -> bool:
+        self._require_open()
+        return self._graph.has_edge(source, target)
+
+    async def get_node(self, node_id: str) -> dict[str, Any] | None:
+        self._require_open()
+        data = self._graph.nodes.get(node_id)
+        return None if data is None else dict(data)
+
+    async def get_edge(self, source: str, target: str) -> dict[str, Any] | None:
+        self._require_open()
+        data = self._graph.get_edge_data(source, target)
+        return None if data is None else dict(data)
+
+    async def get_nodes(self, node_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Properties of the known nodes among ``node_ids`` (unknown ones are left out)."""
+        self._require_open()
+        nodes = self._graph.nodes
+        return {node_id: dict(nodes[node_id]) for node_id in node_ids if node_id in nodes}
+
+    async def get_edges(
+        self, pairs: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], dict[str, Any]]:
+        """Properties of known edges, keyed by the pair as asked."""
+        self._require_open()
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for source, target in pairs:
+            data = self._graph.get_edge_data(source, target)
+            if data is not None:
+                found[(source, target)] = dict(data)
+        return found
+
+    async def node_degree(self, node_id: str) -> int:
+        self._require_open()
+        return self._degree(node_id)
+
+    def _degree(self, node_id: str) -> int:
+        adjacency = self._graph.adj.get(node_id)
+        return 0 if adjacency is None else len(adjacency)
+
+    async def node_degrees(self, node_ids: Sequence[str]) -> dict[str, int]:
+        """Degree per asked id (0 for unknown ids)."""
+        self._require_open()
+        return {node_id: self._degree(node_id) for node_id in node_ids}
+
+    async def edge_degree(self, source: str, target: str) -> int:
+        self._require_open()
+        return self._degree(source) + self._degree(target)
+
+    async def get_node_edges(self, node_id: str) -> list[tuple[str, str]]:
+        self._require_open()
+        adjacency = self._graph.adj.get(node_id)
+        return [] if adjacency is None else [(node_id, other) for other in adjacency]
+
+    async def get_nodes_edges(self, node_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        """Edges per asked id (an empty list for unknown ids)."""
+        self._require_open()
+        result: dict[str, list[tuple[str, str]]] = {}
+        for node_id in node_ids:
+            adjacency = self._graph.adj.get(node_id)
+            result[node_id] = [] if adjacency is None else [(node_id, o) for o in adjacency]
+        return result
+
+    async def node_count(self) -> int:
+        self._require_open()
+        return int(self._graph.number_of_nodes())
+
+    async def all_labels(self) -> list[str]:
+        """Every node id, sorted."""
+        self._require_open()
+        return await self._read(lambda: sorted(self._graph.nodes))
+
+    async def popular_labels(self, limit: int) -> list[str]:
+        """Node ids by degree, highest first (ties by id)."""
+        self._require_open()
+        _check_positive(limit, "limit")
+        return await self._read(lambda: popular_labels(self._graph, limit))
+
+    async def search_labels(self, query: str, limit: int) -> list[str]:
+        """Node ids containing ``query`` case-insensitively: exact, then prefix, then others.
+
+        Within a group shorter ids come first. An empty query finds nothing.
+        """
+        self._require_open()
+        _check_positive(limit, "limit")
+        return await self._read(lambda: search_labels(self._graph, query, limit))
+
+    async def subgraph(self, label: str, max_depth: int, max_nodes: int) -> KnowledgeGraph:
+        """Breadth-first neighbourhood of ``label`` (``"*"``: the highest-degree nodes).
+
+        Neighbours are visited by degree (highest first). At most ``max_nodes``
+        nodes; ``is_truncated`` says whether reachable nodes were left out. An
+        unknown label gives an empty graph. Raises ``ValueError`` for
+        ``max_depth < 0`` or ``max_nodes < 1``.
+        """
+        self._require_open()
+        if max_depth < 0:
+            raise ValueError(f"max_depth must be >= 0, got {max_depth}")
+        _check_positive(max_nodes, "max_nodes")
+
+        def build() -> KnowledgeGraph:
+            nodes, truncated = subgraph_nodes(self._graph, label, max_depth, max_nodes)
+            return build_knowledge_graph(self._graph, nodes, truncated)
+
+        return await self._read(build)
+
+    async def _read(self, action: Callable[[], T]) -> T:
+        """Run a whole-graph read inline, or in a thread (writes wait) for big graphs."""
+        if self._graph.number_of_nodes() <= _THREAD_NODES:
+            return action()
+        async with self._write_lock:
+            return await asyncio.to_thread(action)
+
+    # writes
+
+    async def upsert_node(self, node_id: str, data: dict[str, Any]) -> None:
+        """Create the node or replace its properties.
+
+        Raises ``ValueError`` for a non-string id, an id with characters XML
+        cannot hold, or a non-scalar property value.
+        """
+        self._require_open()
+        _check_node_id(node_id)
+        properties = _scalar_properties(data, f"node {node_id!r}")
+        async with self._write_lock:
+            if node_id in self._graph:
+                attributes = self._graph.nodes[node_id]
+                attributes.clear()
+                attributes.update(properties)
+            else:
+                self._graph.add_node(node_id, **properties)
+            self._changes.touch()
+
+    async def upsert_edge(self, source: str, target: str, data: dict[str, Any]) -> None:
+        """Create the edge or replace its properties; ``KeyError`` when an endpoint is missing."""
+        self._require_open()
+        properties = _scalar_properties(data, f"edge ({source!r}, {target!r})")
+        async with self._write_lock:
+            for endpoint in (source, target):
+                if endpoint not in self._graph:
+                    raise KeyError(
+                        f"cannot add edge ({source!r}, {target!r}): no node {endpoint!r}"
+                    )
+            if self._graph.has_edge(source, target):
+                attributes = self._graph.edges[source, target]
+                attributes.clear()
+                attributes.update(properties)
+            else:
+                self._graph.add_edge(source, target, **properties)
+            self._changes.touch()
+
+    async def delete_node(self, node_id: str) -> None:
+        """Remove the node and its edges; unknown ids are ignored."""
+        self._require_open()
+        async with self._write_lock:
+            if node_id in self._graph:
+                self._graph.remove_node(node_id)
+                self._changes.touch()
+
+    async def delete_edges(self, pairs: Sequence[tuple[str, str]]) -> None:
+        """Remove edges; unknown pairs are ignored."""
+        self._require_open()
+        async with self._write_lock:
+            removed = False
+            for source, target in pairs:
+                if self._graph.has_edge(source, target):
+                    self._graph.remove_edge(source, target)
+                    removed = True
+            if removed:
+                self._changes.touch()
+
+    # helpers
+
+    def _require_open(self) -> None:
+        if not self._open:
+            raise RuntimeError(
+                f"{self.backend_name} {self.ctx.namespace!r} is not open: await initialize() first"
+            )
+
+
+def _graphml_bytes(graph: nx.Graph) -> bytes:
+    buffer = io.BytesIO()
+    nx.write_graphml(graph, buffer, encoding="utf-8")
+    return buffer.getvalue()
+
+
+def _check_positive(value: int, name: str) -> None:
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+
+
+def _check_node_id(node_id: str) -> None:
+    if not isinstance(node_id, str) or not node_id:
+        raise ValueError(f"node id must be a non-empty string, got {node_id!r}")
+    if _XML_ILLEGAL.search(node_id):
+        raise ValueError(f"node id {node_id!r} holds control characters GraphML cannot store")
+
+
+def _scalar_properties(data: Mapping[str, Any], owner: str) -> dict[str, Any]:
+    """GraphML-safe copy of ``data``: scalars kept, ``None`` dropped, others rejected."""
+    properties: dict[str, Any] = {}
+    for key, value in data.items():
+        if not isinstance(key, str):
+            raise ValueError(f"{owner}: property name {key!r} is not a string")
+        if value is None:
+            continue
+        if isinstance(value, str):
+            properties[key] = _XML_ILLEGAL.sub("\ufffd", value)
+        elif isinstance(value, bool | int | float):
+            properties[key] = value
+        elif isinstance(value, np.generic) and np.ndim(value) == 0:
+            properties[key] = value.item()
+        else:
+            raise ValueError(
+                f"{owner}: property {key!r} is a {type(value).__name__}; GraphML stores only "
+                "str, int, float and bool values (join lists into one string, e.g. with '<SEP>')"
+            )
+    return properties
