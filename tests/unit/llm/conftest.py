@@ -31,7 +31,3 @@ def closed_port_url() -> str:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return f"http://127.0.0.1:{port}"
-
-
-FAST_RETRIES = {"retry_initial_delay": 0.01, "retry_max_delay": 2.0}
-"""Binding settings that keep retry back-off short in tests."""

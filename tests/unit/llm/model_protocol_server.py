@@ -31,6 +31,9 @@ from starlette.routing import Route
 
 from lightrag.llm.fake import HashingEmbeddingModel
 
+FAST_RETRIES = {"retry_initial_delay": 0.01, "retry_max_delay": 2.0}
+"""Binding settings that keep retry back-off short in tests."""
+
 
 def answer_for(prompt: str) -> str:
     """The deterministic answer of the server to a last user turn."""
@@ -121,7 +124,9 @@ class ModelProtocolServer:
     # lifecycle -------------------------------------------------------------
 
     def start(self) -> None:
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="error", lifespan="off")
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=0, log_level="error", lifespan="off"
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()
@@ -194,19 +199,33 @@ class ModelProtocolServer:
         sent = request.headers.get("authorization", "")
         message = f"Incorrect API key provided: {sent.removeprefix('Bearer ')}."
         return JSONResponse(
-            {"error": {"message": message, "type": "invalid_request_error", "code": "invalid_api_key"}},
+            {
+                "error": {
+                    "message": message,
+                    "type": "invalid_request_error",
+                    "code": "invalid_api_key",
+                }
+            },
             401,
         )
 
-    async def _pieces(self, path: str, pieces: list[str], fail: Any) -> AsyncIterator[tuple[int, str]]:
+    async def _pieces(
+        self, path: str, pieces: list[str], fail: Any
+    ) -> AsyncIterator[tuple[int, str]]:
         """Stream helper: pause, break or signal an error as the state asks; records disconnects."""
         finished = False
         try:
             for index, piece in enumerate(pieces):
-                if self.state.stream_break_after is not None and index == self.state.stream_break_after:
+                if (
+                    self.state.stream_break_after is not None
+                    and index == self.state.stream_break_after
+                ):
                     finished = True
                     raise ConnectionAbortedError("scripted connection drop mid-stream")
-                if self.state.stream_error_after is not None and index == self.state.stream_error_after:
+                if (
+                    self.state.stream_error_after is not None
+                    and index == self.state.stream_error_after
+                ):
                     finished = True
                     yield -1, fail
                     return
@@ -250,12 +269,22 @@ class ModelProtocolServer:
                 if index < 0:
                     yield json.dumps({"error": "model runner crashed mid-answer"}) + "\n"
                     return
-                chunk = {"model": model, "created_at": stamp, "done": False,
-                         "message": {"role": "assistant", "content": piece}}
+                chunk = {
+                    "model": model,
+                    "created_at": stamp,
+                    "done": False,
+                    "message": {"role": "assistant", "content": piece},
+                }
                 yield json.dumps(chunk) + "\n"
-            final = {"model": model, "created_at": stamp, "done": True, "done_reason": "stop",
-                     "message": {"role": "assistant", "content": ""}, "total_duration": 1000,
-                     "eval_count": 7}
+            final = {
+                "model": model,
+                "created_at": stamp,
+                "done": True,
+                "done_reason": "stop",
+                "message": {"role": "assistant", "content": ""},
+                "total_duration": 1000,
+                "eval_count": 7,
+            }
             yield json.dumps(final) + "\n"
 
         return StreamingResponse(lines(), media_type="application/x-ndjson")
@@ -269,13 +298,16 @@ class ModelProtocolServer:
         if (rejected := self._bearer_rejected(request)) is not None:
             return rejected
         if body["model"] == "missing":
-            return JSONResponse(
-                {"error": 'model "missing" not found, try pulling it first'}, 404
-            )
+            return JSONResponse({"error": 'model "missing" not found, try pulling it first'}, 404)
         inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
         return JSONResponse(
-            {"model": body["model"], "embeddings": [self.vector(t) for t in inputs],
-             "total_duration": 1000, "load_duration": 10, "prompt_eval_count": len(inputs)}
+            {
+                "model": body["model"],
+                "embeddings": [self.vector(t) for t in inputs],
+                "total_duration": 1000,
+                "load_duration": 10,
+                "prompt_eval_count": len(inputs),
+            }
         )
 
     async def ollama_embeddings(self, request: Request) -> Response:
@@ -297,8 +329,13 @@ class ModelProtocolServer:
     def _openai_chat_reply(self, request: Request, body: dict[str, Any]) -> Response:
         if "response_format" in body and self.state.reject_response_format:
             return JSONResponse(
-                {"error": {"message": "'response_format' is not supported by this server",
-                           "type": "invalid_request_error", "param": "response_format"}},
+                {
+                    "error": {
+                        "message": "'response_format' is not supported by this server",
+                        "type": "invalid_request_error",
+                        "param": "response_format",
+                    }
+                },
                 400,
             )
         model = body["model"]
@@ -307,18 +344,33 @@ class ModelProtocolServer:
             text = json.dumps({"answer": text})
         if not body.get("stream"):
             return JSONResponse(
-                {"id": "chatcmpl-1", "object": "chat.completion", "created": 1700000000,
-                 "model": model,
-                 "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
-                              "message": {"role": "assistant", "content": text, "refusal": None}}],
-                 "usage": {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12}}
+                {
+                    "id": "chatcmpl-1",
+                    "object": "chat.completion",
+                    "created": 1700000000,
+                    "model": model,
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "stop",
+                            "logprobs": None,
+                            "message": {"role": "assistant", "content": text, "refusal": None},
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12},
+                }
             )
 
         def chunk(delta: dict[str, Any], finish: str | None) -> str:
-            payload = {"id": "chatcmpl-1", "object": "chat.completion.chunk",
-                       "created": 1700000000, "model": model,
-                       "choices": [{"index": 0, "delta": delta, "finish_reason": finish,
-                                    "logprobs": None}]}
+            payload = {
+                "id": "chatcmpl-1",
+                "object": "chat.completion.chunk",
+                "created": 1700000000,
+                "model": model,
+                "choices": [
+                    {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
+                ],
+            }
             return f"data: {json.dumps(payload)}\n\n"
 
         async def events() -> AsyncIterator[str]:
@@ -326,8 +378,12 @@ class ModelProtocolServer:
             yield chunk({"role": "assistant", "content": ""}, None)
             async for index, piece in self._pieces(request.url.path, pieces_of(text), None):
                 if index < 0:
-                    error = {"error": {"message": "upstream model overloaded mid-answer",
-                                       "type": "server_error"}}
+                    error = {
+                        "error": {
+                            "message": "upstream model overloaded mid-answer",
+                            "type": "server_error",
+                        }
+                    }
                     yield f"data: {json.dumps(error)}\n\n"
                     return
                 yield chunk({"content": piece}, None)
@@ -358,8 +414,12 @@ class ModelProtocolServer:
             data.append({"object": "embedding", "index": index, "embedding": encoded})
         data.reverse()  # clients must order by "index", not by position
         return JSONResponse(
-            {"object": "list", "data": data, "model": body["model"],
-             "usage": {"prompt_tokens": len(inputs), "total_tokens": len(inputs)}}
+            {
+                "object": "list",
+                "data": data,
+                "model": body["model"],
+                "usage": {"prompt_tokens": len(inputs), "total_tokens": len(inputs)},
+            }
         )
 
     # Azure OpenAI --------------------------------------------------------------
@@ -369,7 +429,12 @@ class ModelProtocolServer:
             return JSONResponse({"error": {"code": "404", "message": "Resource not found"}}, 404)
         if request.headers.get("api-key") != self.state.azure_key:
             return JSONResponse(
-                {"error": {"code": "401", "message": "Access denied due to invalid subscription key"}},
+                {
+                    "error": {
+                        "code": "401",
+                        "message": "Access denied due to invalid subscription key",
+                    }
+                },
                 401,
             )
         return None

@@ -7,8 +7,7 @@ import email.utils
 import time
 
 import pytest
-from conftest import FAST_RETRIES
-from model_protocol_server import ModelProtocolServer, Step, answer_for
+from model_protocol_server import FAST_RETRIES, ModelProtocolServer, Step, answer_for
 
 from lightrag.llm._http import HttpModelError
 from lightrag.llm.base import ModelError

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import ollama
 import pytest
-from conftest import FAST_RETRIES
-from model_protocol_server import ModelProtocolServer, Step, answer_for
+from model_protocol_server import FAST_RETRIES, ModelProtocolServer, Step, answer_for
 
 from lightrag.llm.base import ChatModel, EmbeddingModel, ModelError
 from lightrag.llm.fake import HashingEmbeddingModel
