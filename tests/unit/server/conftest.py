@@ -20,13 +20,14 @@ from lightrag.server.app import create_app
 PIPELINE_DEADLINE_SECONDS = 60.0
 
 
-def make_config(tmp_path: Path, **server: Any) -> AppConfig:
-    """An app config with fake models and the default file storages under ``tmp_path``."""
+def make_config(tmp_path: Path, *, llm: dict[str, Any] | None = None, **server: Any) -> AppConfig:
+    """An app config with fake models and the default file storages under ``tmp_path``;
+    ``llm`` adds options of the fake chat model, ``server`` sets server fields."""
     return AppConfig(
         server=ServerConfig(
             working_dir=tmp_path / "rag_storage", input_dir=tmp_path / "inputs", **server
         ),
-        llm=BackendChoice(type="fake"),
+        llm=BackendChoice.model_validate({"type": "fake", **(llm or {})}),
         embedding=BackendChoice(type="fake"),
     )
 
@@ -104,3 +105,22 @@ async def insert_texts(client: httpx.AsyncClient, texts: list[str], sources: lis
     assert response.status_code == 200, response.text
     track_id: str = response.json()["track_id"]
     return track_id
+
+
+CORPUS = [
+    "Alice Smith works at Acme Corporation in Berlin. Alice Smith leads the Robotics Lab.",
+    "Bob Jones founded Acme Corporation. Bob Jones and Alice Smith met in Berlin.",
+]
+CORPUS_SOURCES = ["alice.txt", "bob.txt"]
+
+
+@pytest.fixture
+async def indexed(
+    served: tuple[httpx.AsyncClient, FastAPI],
+) -> tuple[httpx.AsyncClient, FastAPI]:
+    """A running app with ``CORPUS`` indexed."""
+    client, _app = served
+    await insert_texts(client, CORPUS, CORPUS_SOURCES)
+    counts = await wait_for_pipeline(client)
+    assert counts["processed"] == len(CORPUS), counts
+    return served

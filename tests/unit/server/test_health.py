@@ -1,0 +1,54 @@
+"""Health, readiness, and redaction of secrets in the reported configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from lightrag.server.routers.health import redact
+from tests.unit.server.conftest import make_config, running_app
+
+
+async def test_health_reports_status_versions_and_configuration(
+    served: tuple[httpx.AsyncClient, FastAPI],
+) -> None:
+    client, _ = served
+    body = (await client.get("/health")).json()
+    assert body["status"] == "healthy"
+    assert body["core_version"] and body["api_version"]
+    assert body["pipeline_busy"] in (True, False)
+    assert body["configuration"]["llm_binding"] == "fake"
+    assert body["configuration"]["kv_storage"] == "json"
+
+
+async def test_health_hides_details_from_unauthenticated_callers(tmp_path: Path) -> None:
+    async with running_app(make_config(tmp_path, api_key="sekrit-key")) as (client, _):
+        anonymous = (await client.get("/health")).json()
+        keyed = (await client.get("/health", headers={"X-API-Key": "sekrit-key"})).json()
+    assert anonymous["status"] == "healthy" and "configuration" not in anonymous
+    assert "configuration" in keyed
+    assert "sekrit-key" not in str(keyed)
+
+
+async def test_ready_is_200_once_started(served: tuple[httpx.AsyncClient, FastAPI]) -> None:
+    client, _ = served
+    response = await client.get("/ready")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready"}
+
+
+def test_redact_masks_secret_fields_and_url_credentials() -> None:
+    config = {
+        "llm": {"type": "openai", "api_key": "sk-live", "model": "gpt", "max_tokens": 10},
+        "storage": {"uri": "postgres://user:pw@db:5432/x", "password": "pw"},
+        "server": {"token_secret": "t", "tokenizer_encoding": "cl100k"},
+    }
+    result = redact(config)
+    assert result["llm"]["api_key"] == "**********"
+    assert result["llm"]["max_tokens"] == 10
+    assert result["storage"]["password"] == "**********"
+    assert result["storage"]["uri"] == "postgres://**********@db:5432/x"
+    assert result["server"]["token_secret"] == "**********"
+    assert result["server"]["tokenizer_encoding"] == "cl100k"
