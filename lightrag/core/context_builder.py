@@ -17,7 +17,7 @@ from typing import Any
 
 from lightrag.core.query_prompts import ANSWER_SYSTEM_PROMPT, CONTEXT_TEMPLATE, USER_PROMPT_SECTION
 from lightrag.core.tokenizer import Tokenizer
-from lightrag.core.types import Message, QueryParam, Reference
+from lightrag.core.types import GRAPH_FIELD_SEP, Message, QueryParam, Reference
 
 __all__ = [
     "TOKEN_SAFETY_MARGIN",
@@ -57,12 +57,17 @@ def _json_line(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
+def _readable(description: Any) -> str:
+    """A stored description (parts joined by ``GRAPH_FIELD_SEP``) as lines for the model."""
+    return str(description or "").replace(GRAPH_FIELD_SEP, "\n")
+
+
 def _entity_line(entity: dict[str, Any]) -> str:
     return _json_line(
         {
             "entity": entity.get("entity_name", ""),
             "type": entity.get("entity_type", ""),
-            "description": entity.get("description", ""),
+            "description": _readable(entity.get("description")),
         }
     )
 
@@ -72,7 +77,7 @@ def _relation_line(relation: dict[str, Any]) -> str:
         {
             "entity1": relation.get("src_id", ""),
             "entity2": relation.get("tgt_id", ""),
-            "description": relation.get("description", ""),
+            "description": _readable(relation.get("description")),
         }
     )
 

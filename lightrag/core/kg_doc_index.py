@@ -48,7 +48,11 @@ async def rename_in_doc_index(
             continue
         new_names = list(dict.fromkeys(_renamed(str(n), renames) for n in names))
         if new_names != names:
-            entity_updates[doc_id] = {**(record or {}), "entity_names": new_names}
+            entity_updates[doc_id] = {
+                **(record or {}),
+                "entity_names": new_names,
+                "count": len(new_names),
+            }
     relation_updates: dict[str, dict[str, Any]] = {}
     for doc_id, record in zip(
         doc_ids, await storages.full_relations.get_many(doc_ids), strict=True
@@ -65,7 +69,11 @@ async def rename_in_doc_index(
                 seen.add((key[0], key[1]))
                 new_pairs.append([a, b])
         if new_pairs != pairs:
-            relation_updates[doc_id] = {**(record or {}), "relation_pairs": new_pairs}
+            relation_updates[doc_id] = {
+                **(record or {}),
+                "relation_pairs": new_pairs,
+                "count": len(new_pairs),
+            }
     if entity_updates:
         await storages.full_entities.upsert(entity_updates)
     if relation_updates:

@@ -25,6 +25,7 @@ from lightrag.core.ids import (
 )
 from lightrag.core.kg_doc_index import rename_in_doc_index
 from lightrag.core.kg_records import (
+    GraphEditError,
     entity_info,
     entity_vector_record,
     merge_edge_props,
@@ -39,10 +40,6 @@ __all__ = ["GraphConflictError", "GraphEditError", "GraphEditor", "GraphNotFound
 _ENTITY_FORBIDDEN = ("entity_id",)
 _RELATION_FORBIDDEN = ("src_id", "tgt_id", "source", "target")
 _Edge = tuple[str, str, dict[str, Any]]
-
-
-class GraphEditError(ValueError):
-    """An edit that cannot be made as asked (the message says why)."""
 
 
 class GraphNotFoundError(GraphEditError, LookupError):

@@ -14,6 +14,7 @@ from typing import Any
 from lightrag.core.types import GRAPH_FIELD_SEP
 
 __all__ = [
+    "GraphEditError",
     "entity_info",
     "entity_vector_record",
     "join_unique",
@@ -27,20 +28,24 @@ __all__ = [
 _SCALAR = (str, int, float, bool)
 
 
+class GraphEditError(ValueError):
+    """An edit that cannot be made as asked (the message says why)."""
+
+
 def scalar_updates(
     updates: Mapping[str, Any], forbidden: Iterable[str], what: str
 ) -> dict[str, Any]:
     """``updates`` checked: flat JSON scalars only and no key from ``forbidden``.
 
-    Raises ``ValueError`` naming the offending key.
+    Raises ``GraphEditError`` naming the offending key.
     """
     blocked = set(forbidden)
     checked: dict[str, Any] = {}
     for key, value in updates.items():
         if key in blocked:
-            raise ValueError(f"{what}: field {key!r} cannot be set here")
+            raise GraphEditError(f"{what}: field {key!r} cannot be set here")
         if value is not None and not isinstance(value, _SCALAR):
-            raise ValueError(
+            raise GraphEditError(
                 f"{what}: field {key!r} must be a string, number or boolean, "
                 f"got {type(value).__name__}"
             )
@@ -49,7 +54,9 @@ def scalar_updates(
         try:
             checked["weight"] = float(checked["weight"])
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"{what}: weight must be a number, got {checked['weight']!r}") from exc
+            raise GraphEditError(
+                f"{what}: weight must be a number, got {checked['weight']!r}"
+            ) from exc
     return checked
 
 
@@ -118,7 +125,11 @@ def relation_info(source: str, target: str, props: Mapping[str, Any]) -> dict[st
 def merge_node_props(
     name: str, target: Mapping[str, Any] | None, sources: Sequence[Mapping[str, Any]]
 ) -> dict[str, Any]:
-    """One node out of a target (kept first, its type wins) and the nodes merged into it."""
+    """One node out of a target (kept first, its type wins) and the nodes merged into it.
+
+    Descriptions are united with ``GRAPH_FIELD_SEP`` like the insert-side merge, so a
+    later insert can still summarise them.
+    """
     everyone = ([target] if target else []) + list(sources)
     if target and target.get("entity_type"):
         entity_type = str(target["entity_type"])
@@ -130,7 +141,7 @@ def merge_node_props(
         **(dict(target) if target else {}),
         "entity_id": name,
         "entity_type": entity_type,
-        "description": join_unique((p.get("description") for p in everyone), "\n"),
+        "description": join_unique(p.get("description") for p in everyone),
         "source_id": join_unique(p.get("source_id") for p in everyone),
         "file_path": join_unique(p.get("file_path") for p in everyone),
         "created_at": min(created, key=str) if created else "",
@@ -145,7 +156,7 @@ def merge_edge_props(edges: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         merged.update({k: v for k, v in props.items() if k not in merged})
     merged.update(
         {
-            "description": join_unique((p.get("description") for p in edges), "\n"),
+            "description": join_unique(p.get("description") for p in edges),
             "keywords": join_unique((p.get("keywords") for p in edges), ","),
             "weight": sum(float(p.get("weight", 1.0) or 0.0) for p in edges),
             "source_id": join_unique(p.get("source_id") for p in edges),

@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import json
 import re
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -166,6 +167,7 @@ class FakeChatModel:
         self.output_tokens: Counter[str] = Counter()
         self.in_flight = 0
         self.max_in_flight = 0
+        self.cpu_seconds = 0.0  # thread CPU spent producing answers (benchmarks subtract it)
 
     @property
     def identity(self) -> str:
@@ -194,7 +196,11 @@ class FakeChatModel:
         try:
             if self.config.latency_ms:
                 await asyncio.sleep(self.config.latency_ms / 1000)
-            return self._answer(request)
+            started = time.thread_time()
+            try:
+                return self._answer(request)
+            finally:
+                self.cpu_seconds += time.thread_time() - started
         finally:
             self.in_flight -= 1
 
