@@ -139,6 +139,8 @@ def _error_detail(body: bytes) -> str:
             return str(error["message"])[:_BODY_EXCERPT]
         if isinstance(error, str):
             return error[:_BODY_EXCERPT]
+        if isinstance(payload.get("message"), str):  # vLLM / LiteLLM: {"message": ...}
+            return str(payload["message"])[:_BODY_EXCERPT]
     return text[:_BODY_EXCERPT]
 
 
@@ -180,7 +182,12 @@ class HttpClient:
         values = []
         if self.config.api_key is not None:
             values.append(self.config.api_key.get_secret_value())
-        for value in (auth_headers or {}).values():
+        extra = {
+            name: value
+            for name, value in self.config.headers.items()
+            if any(word in name.lower() for word in ("key", "auth", "token", "secret"))
+        }
+        for value in [*(auth_headers or {}).values(), *extra.values()]:
             values.append(value)
             values.extend(value.split()[1:])  # "Bearer <key>" -> also "<key>"
         return values

@@ -242,3 +242,23 @@ async def test_malformed_history_is_a_value_error_naming_the_turn(
         await llm.complete("x", history=[{"role": "user", "content": "a"}, {"role": "bot"}])  # type: ignore[list-item]
     assert server.state.seen == []
     await llm.aclose()
+
+
+async def test_vllm_style_error_bodies_give_their_message(server: ModelProtocolServer) -> None:
+    body = {"object": "error", "message": "maximum context length is 4096 tokens", "code": 400}
+    server.state.plan(PATH, Step(400, body))
+    llm = openai_chat(server.url)
+    with pytest.raises(ModelError, match="HTTP 400: maximum context length is 4096 tokens"):
+        await llm.complete("hello")
+    await llm.aclose()
+
+
+async def test_secrets_in_custom_auth_headers_are_redacted(server: ModelProtocolServer) -> None:
+    server.state.plan(PATH, Step(403, {"error": "key custom-secret-value is not allowed"}))
+    llm = openai_chat(server.url, api_key=None, headers={"X-Api-Key": "custom-secret-value"})
+    with pytest.raises(ModelError, match=r"HTTP 403: key \*\*\* is not allowed") as caught:
+        await llm.complete("hello")
+    assert "custom-secret-value" not in str(caught.value)
+    assert server.state.seen[0].headers["x-api-key"] == "custom-secret-value"
+    assert "authorization" not in server.state.seen[0].headers
+    await llm.aclose()
