@@ -46,6 +46,7 @@ class KVJournal:
         self.path = path
         self._fsync = fsync
         self._handle: IO[bytes] | None = None
+        self._broken = False
         self.size = 0
         """Bytes of committed lines in the file (everything after is not ours)."""
 
@@ -105,17 +106,39 @@ class KVJournal:
             os.fsync(handle.fileno())
 
     def append(self, line: bytes) -> None:
-        """Append one encoded line; durable on return when fsync is on."""
+        """Append one encoded line; durable on return when fsync is on.
+
+        On a failed write the partial line is cut off again, so the journal stays
+        replayable; if even that fails, every later append raises ``OSError``.
+        """
+        if self._broken:
+            raise OSError(
+                f"journal {str(self.path)!r} may end in a partial write after an earlier I/O "
+                "error; restart the server so it is replayed and repaired"
+            )
         if self._handle is None:
             created = not self.path.exists()
             self._handle = open(self.path, "ab")  # noqa: SIM115 - kept open across appends
             if created and self._fsync:
                 fsync_dir(self.path.parent)
-        self._handle.write(line)
-        self._handle.flush()
-        if self._fsync:
-            os.fsync(self._handle.fileno())
+        handle = self._handle
+        try:
+            handle.write(line)
+            handle.flush()
+            if self._fsync:
+                os.fsync(handle.fileno())
+        except OSError:
+            self._undo_partial_append(handle)
+            raise
         self.size += len(line)
+
+    def _undo_partial_append(self, handle: IO[bytes]) -> None:
+        try:
+            handle.truncate(self.size)
+            handle.flush()
+        except OSError:
+            self._broken = True
+            logger.exception("could not cut a failed append off journal %s", self.path)
 
     def discard_prefix(self, size: int) -> None:
         """Drop the first ``size`` bytes (already compacted into the main file)."""

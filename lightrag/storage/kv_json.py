@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from lightrag.storage._files import (
     ChangeTracker,
@@ -40,6 +40,9 @@ class JsonKVConfig(BaseModel):
     """Append every write to a journal so it is durable before ``index_done``."""
     fsync: bool = True
     """fsync each journal append (off: faster, but a power loss may drop the last writes)."""
+    journal_max_bytes: int = Field(16 * 1024 * 1024, ge=0)
+    """Compact into the main file as soon as the journal grows past this (0: only on
+    ``index_done``/``finalize``), so a long run of writes without ``index_done`` stays bounded."""
 
 
 class JsonKVStorage:
@@ -185,6 +188,12 @@ class JsonKVStorage:
                 await asyncio.to_thread(self._journal.append, line)
             self._data.update(records)
             self._changes.touch()
+        await self._compact_if_journal_is_large()
+
+    async def _compact_if_journal_is_large(self) -> None:
+        limit = self.config.journal_max_bytes
+        if limit and self._journal.size > limit:
+            await self._persist()
 
     def _validated(self, data: Mapping[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         records: dict[str, dict[str, Any]] = {}
@@ -219,6 +228,7 @@ class JsonKVStorage:
             for key in present:
                 del self._data[key]
             self._changes.touch()
+        await self._compact_if_journal_is_large()
 
     # helpers
 

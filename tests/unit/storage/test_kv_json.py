@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -235,3 +236,44 @@ async def test_drop_persists_an_empty_file_and_removes_the_journal(tmp_path: Pat
     assert json.loads((tmp_path / "kv_store_full_docs.json").read_text()) == {}
     assert not kv.journal_path.exists()
     assert await (await open_kv(tmp_path)).is_empty()
+
+
+async def test_journal_is_compacted_once_it_grows_past_its_limit(tmp_path: Path) -> None:
+    kv = await open_kv(tmp_path, journal_max_bytes=1000)
+    for i in range(30):
+        await kv.upsert({f"k{i}": {"text": "x" * 50}})
+        assert kv.journal_path.exists() is False or kv.journal_path.stat().st_size <= 1100
+    assert (tmp_path / "kv_store_full_docs.json").exists()
+    survivor = await open_kv(tmp_path)
+    assert len(await survivor.keys()) == 30
+
+
+async def test_failed_journal_append_leaves_the_store_and_journal_consistent(
+    tmp_path: Path,
+) -> None:
+    kv = await open_kv(tmp_path)
+    await kv.upsert({"a": {"v": 1}})
+    journal = kv._journal
+
+    class FailingHandle:
+        """Writes half the line, then fails like a full disk."""
+
+        def __init__(self, real: Any) -> None:
+            self.real = real
+
+        def write(self, data: bytes) -> int:
+            self.real.write(data[: len(data) // 2])
+            self.real.flush()
+            raise OSError(28, "No space left on device")
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.real, name)
+
+    journal._handle = FailingHandle(journal._handle)  # type: ignore[assignment]
+    with pytest.raises(OSError, match="No space"):
+        await kv.upsert({"b": {"v": 2}})
+    assert await kv.get("b") is None
+    journal._handle = journal._handle.real  # type: ignore[union-attr]
+    await kv.upsert({"c": {"v": 3}})
+    survivor = await open_kv(tmp_path)
+    assert await survivor.get_many(["a", "b", "c"]) == [{"v": 1}, None, {"v": 3}]
