@@ -4,7 +4,9 @@ How a backend plugs in: add ``tests/contract/test_<backend>.py`` with a subclass
 ``KVStorageContract`` / ``VectorStorageContract`` / ``GraphStorageContract`` /
 ``DocStatusStorageContract`` that defines a ``backend`` fixture returning
 ``Backend(cls=..., params=..., persistent=...)``; when its server is not reachable
-the fixture calls ``require_tcp(...)`` (or ``pytest.skip``) so the run prints why.
+the fixture calls ``require_env(...)`` / ``require_tcp(...)`` (from ``.support``) so
+the run skips and prints why. Each test runs in a fresh workspace that is dropped
+at teardown, so a shared database is left clean.
 See ``test_file_backends.py`` for the file defaults.
 """
 

@@ -41,6 +41,22 @@ def stamp(day: int) -> str:
     return f"2026-01-{day:02d}T00:00:00+00:00"
 
 
+async def seed_five_docs(docs: Any) -> Any:
+    """Five documents: ids doc-1..doc-5, created/updated on days 1..5 (doc-5 updated day 9)."""
+    await docs.upsert(
+        {
+            "doc-1": status_record("pending", created=stamp(1), file_path="e.txt"),
+            "doc-2": status_record("processed", created=stamp(2), file_path="d.txt"),
+            "doc-3": status_record("failed", created=stamp(3), file_path="c.txt", track_id="t2"),
+            "doc-4": status_record("processed", created=stamp(4), file_path="b.txt"),
+            "doc-5": status_record(
+                "processing", created=stamp(5), updated=stamp(9), file_path="a.txt"
+            ),
+        }
+    )
+    return docs
+
+
 class DocStatusStorageContract(KVStorageContract):
     """Subclass with a ``backend`` fixture returning ``Backend(cls=<doc status class>)``."""
 
@@ -52,21 +68,7 @@ class DocStatusStorageContract(KVStorageContract):
 
     @pytest.fixture
     async def five_docs(self, docs: Any) -> Any:
-        """Five documents: ids doc-1..doc-5, created/updated on days 1..5 (doc-5 updated day 9)."""
-        await docs.upsert(
-            {
-                "doc-1": status_record("pending", created=stamp(1), file_path="e.txt"),
-                "doc-2": status_record("processed", created=stamp(2), file_path="d.txt"),
-                "doc-3": status_record(
-                    "failed", created=stamp(3), file_path="c.txt", track_id="t2"
-                ),
-                "doc-4": status_record("processed", created=stamp(4), file_path="b.txt"),
-                "doc-5": status_record(
-                    "processing", created=stamp(5), updated=stamp(9), file_path="a.txt"
-                ),
-            }
-        )
-        return docs
+        return await seed_five_docs(docs)
 
     async def test_satisfies_the_doc_status_protocol(self, docs: Any) -> None:
         assert isinstance(docs, DocStatusStorage)

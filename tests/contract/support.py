@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import uuid
 from collections.abc import Mapping
@@ -14,7 +15,15 @@ import pytest
 
 from lightrag.storage.base import StorageContext
 
-__all__ = ["DIM", "Backend", "StorageFactory", "require_tcp", "unit_vector", "vectors"]
+__all__ = [
+    "DIM",
+    "Backend",
+    "StorageFactory",
+    "require_env",
+    "require_tcp",
+    "unit_vector",
+    "vectors",
+]
 
 DIM = 8
 """Embedding dimension used by the vector contract."""
@@ -88,6 +97,18 @@ def require_tcp(host: str, port: int, what: str, timeout: float = 1.0) -> None:
             return
     except OSError as exc:
         pytest.skip(f"{what} not reachable at {host}:{port} ({exc})")
+
+
+def require_env(name: str, what: str) -> str:
+    """The value of environment variable ``name``; skip the test (reason printed) when unset.
+
+    Tests may read the environment; the ``lightrag`` package itself never does
+    outside ``lightrag.config``.
+    """
+    value = os.environ.get(name, "")
+    if not value:
+        pytest.skip(f"{what} not configured: set {name} to run these tests")
+    return value
 
 
 def unit_vector(index: int, dim: int = DIM) -> np.ndarray:
