@@ -61,7 +61,7 @@ class LightRAG:
         )
         self.pipeline = Pipeline(self.ctx)
         self.query_engine = QueryEngine(self.ctx)
-        self.graph = GraphEditor(self.ctx)
+        self.graph = GraphEditor(self.ctx, locks=self.pipeline.merger.locks)
 
     @classmethod
     def from_config(

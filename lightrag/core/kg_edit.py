@@ -5,15 +5,17 @@ changed is re-embedded (in one batch), what went away is deleted, renamed ids
 move. The per-document indexes (``full_entities``, ``full_relations``) follow
 renames and merges so that deleting a document later still finds its entities.
 Names are matched case-insensitively (``ids.entity_key``). Edits are serialised
-by a lock and persisted (``index_done``) when they finish, because they are rare
-administrative writes that must survive a restart.
+among themselves, hold the insert pipeline's per-entity locks of the names they
+touch (when the engine shares them), and are persisted (``index_done``) when they
+finish, because they are rare administrative writes that must survive a restart.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from lightrag.core.context import EngineContext
@@ -34,6 +36,7 @@ from lightrag.core.kg_records import (
     relation_vector_record,
     scalar_updates,
 )
+from lightrag.core.merge import KeyedLocks
 
 __all__ = ["GraphConflictError", "GraphEditError", "GraphEditor", "GraphNotFoundError"]
 
@@ -64,9 +67,19 @@ def _other(edge: tuple[str, str], node: str) -> str:
 class GraphEditor:
     """Entity and relation CRUD and merging on top of the engine's storages."""
 
-    def __init__(self, ctx: EngineContext) -> None:
+    def __init__(self, ctx: EngineContext, *, locks: KeyedLocks | None = None) -> None:
+        """``locks`` are the insert pipeline's per-entity locks: sharing them keeps an
+        edit and a concurrent document merge or deletion off the same entities."""
         self.ctx = ctx
         self._lock = asyncio.Lock()
+        self._entity_locks = locks if locks is not None else KeyedLocks()
+
+    @asynccontextmanager
+    async def _guard(self, *names: str) -> AsyncIterator[None]:
+        """One edit at a time, holding the entity locks of ``names`` (case-insensitive)."""
+        keys = {entity_key(name) for name in names if isinstance(name, str)}
+        async with self._lock, self._entity_locks.hold(keys):
+            yield
 
     # lookups -------------------------------------------------------------------------
 
@@ -109,7 +122,7 @@ class GraphEditor:
         """
         cleaned = _clean_name(name)
         fields = scalar_updates(data, (*_ENTITY_FORBIDDEN, "entity_name"), f"entity {cleaned!r}")
-        async with self._lock:
+        async with self._guard(cleaned):
             if await self.resolve(cleaned) is not None:
                 raise GraphConflictError(f"entity {cleaned!r} already exists")
             props = {
@@ -136,7 +149,7 @@ class GraphEditor:
         fields = dict(updates)
         new_name = fields.pop("entity_name", None)
         checked = scalar_updates(fields, _ENTITY_FORBIDDEN, f"entity {name!r}")
-        async with self._lock:
+        async with self._guard(name, *([str(new_name)] if new_name is not None else [])):
             old, props = await self._require(name)
             target = old if new_name is None else _clean_name(str(new_name), "new entity name")
             if target != old:
@@ -175,7 +188,7 @@ class GraphEditor:
 
     async def delete_entity(self, name: str) -> bool:
         """Delete an entity, its relations and their vectors; ``False`` when it is unknown."""
-        async with self._lock:
+        async with self._guard(name):
             node = await self.resolve(name)
             if node is None:
                 return False
@@ -200,7 +213,7 @@ class GraphEditor:
         target_name = _clean_name(target, "target entity name")
         if isinstance(sources, str) or not sources:
             raise GraphEditError("sources must be a non-empty list of entity names")
-        async with self._lock:
+        async with self._guard(target_name, *sources):
             resolved = {entity_key(s): await self.resolve(s) for s in sources}
             missing = [s for s in sources if resolved[entity_key(s)] is None]
             if missing:
@@ -262,7 +275,7 @@ class GraphEditor:
         ``weight``...). Raises ``GraphNotFoundError``, ``GraphConflictError``, ``GraphEditError``.
         """
         fields = scalar_updates(data, _RELATION_FORBIDDEN, f"relation {source!r} -- {target!r}")
-        async with self._lock:
+        async with self._guard(source, target):
             first, _ = await self._require(source)
             second, _ = await self._require(target)
             if entity_key(first) == entity_key(second):
@@ -289,7 +302,7 @@ class GraphEditor:
         """Update a relation's fields (not its endpoints) and re-embed it."""
         what = f"relation {source!r} -- {target!r}"
         checked = scalar_updates(updates, _RELATION_FORBIDDEN, what)
-        async with self._lock:
+        async with self._guard(source, target):
             first, second, props = await self._require_edge(source, target)
             new_props = {**props, **checked}
             await self.ctx.storages.graph.upsert_edge(first, second, new_props)
@@ -299,7 +312,7 @@ class GraphEditor:
 
     async def delete_relation(self, source: str, target: str) -> bool:
         """Delete a relation and its vector; ``False`` when it is unknown."""
-        async with self._lock:
+        async with self._guard(source, target):
             first, second = await self.resolve(source), await self.resolve(target)
             graph = self.ctx.storages.graph
             if first is None or second is None or not await graph.has_edge(first, second):

@@ -3,13 +3,20 @@ per-document indexes in sync."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from lightrag.core.ids import entity_vector_id, relation_vector_id
-from lightrag.core.kg_edit import GraphConflictError, GraphEditError, GraphNotFoundError
+from lightrag.core.kg_edit import (
+    GraphConflictError,
+    GraphEditError,
+    GraphEditor,
+    GraphNotFoundError,
+)
+from lightrag.core.merge import KeyedLocks
 from lightrag.core.types import GRAPH_FIELD_SEP, QueryParam
 
 from .query_seed import C_WIND, World, close_world, open_world, seed
@@ -243,3 +250,16 @@ async def test_edits_are_persisted_for_the_next_start(tmp_path: Path) -> None:
     assert not await second.storages.graph.has_node("Denmark")
     assert await entity_vector(second, "Danmark") is not None
     await close_world(second)
+
+
+async def test_edit_waits_for_a_merge_holding_the_entity_lock(world: World) -> None:
+    locks = KeyedLocks()
+    editor = GraphEditor(world.ctx, locks=locks)
+    async with locks.hold(["denmark"]):
+        edit = asyncio.create_task(editor.edit_entity("Denmark", {"description": "later"}))
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert not edit.done()
+        assert (await world.storages.graph.get_node("Denmark"))["description"] != "later"
+    await edit
+    assert (await world.storages.graph.get_node("Denmark"))["description"] == "later"
