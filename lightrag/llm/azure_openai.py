@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from lightrag.llm._http import HttpClient, HttpModelConfig
 from lightrag.llm.openai import (
@@ -29,16 +29,22 @@ __all__ = [
     "AzureOpenAIEmbeddingModel",
 ]
 
-_ENDPOINT_HINT = "set AZURE_OPENAI_ENDPOINT to https://<resource>.openai.azure.com"
+_ENDPOINT_HINT = (
+    "set AZURE_OPENAI_ENDPOINT (for embeddings also AZURE_EMBEDDING_ENDPOINT) "
+    "to https://<resource>.openai.azure.com"
+)
 
 
-def _check_azure(config: Any) -> Any:
-    if isinstance(config, dict):
-        if not config.get("host"):
-            raise ValueError(f"azure_openai needs an endpoint in 'host': {_ENDPOINT_HINT}")
-        if not config.get("deployment"):
-            config = {**config, "deployment": config.get("model")}
+def _deployment_defaults_to_model(config: Any) -> Any:
+    if isinstance(config, dict) and not config.get("deployment"):
+        return {**config, "deployment": config.get("model")}
     return config
+
+
+def _require_endpoint(value: Any) -> Any:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValueError(f"azure_openai needs an endpoint: {_ENDPOINT_HINT}")
+    return value
 
 
 def _azure_client(model: HttpModelConfig, deployment: str, role: str) -> HttpClient:
@@ -60,8 +66,13 @@ class AzureOpenAIChatConfig(OpenAIChatConfig):
 
     @model_validator(mode="before")
     @classmethod
-    def _endpoint_and_deployment(cls, data: Any) -> Any:
-        return _check_azure(data)
+    def _default_deployment(cls, data: Any) -> Any:
+        return _deployment_defaults_to_model(data)
+
+    @field_validator("host", mode="before")
+    @classmethod
+    def _endpoint_given(cls, value: Any) -> Any:
+        return _require_endpoint(value)
 
 
 class AzureOpenAIChatModel(OpenAIChatModel):
@@ -91,8 +102,13 @@ class AzureOpenAIEmbeddingConfig(OpenAIEmbeddingConfig):
 
     @model_validator(mode="before")
     @classmethod
-    def _endpoint_and_deployment(cls, data: Any) -> Any:
-        return _check_azure(data)
+    def _default_deployment(cls, data: Any) -> Any:
+        return _deployment_defaults_to_model(data)
+
+    @field_validator("host", mode="before")
+    @classmethod
+    def _endpoint_given(cls, value: Any) -> Any:
+        return _require_endpoint(value)
 
 
 class AzureOpenAIEmbeddingModel(OpenAIEmbeddingModel):
