@@ -203,8 +203,9 @@ class KeywordExtractor:
             keywords = parse_keywords(cached)
         else:
             keywords = await self._ask_model(query, history)
-            payload = {"high_level_keywords": keywords.high, "low_level_keywords": keywords.low}
-            await self.ctx.cache.put(key, json.dumps(payload, ensure_ascii=False))
+            if not keywords.empty:  # an empty reply may be a glitch: do not pin it
+                payload = {"high_level_keywords": keywords.high, "low_level_keywords": keywords.low}
+                await self.ctx.cache.put(key, json.dumps(payload, ensure_ascii=False))
         if keywords.empty and len(query.strip()) < SHORT_QUERY_CHARS:
             return Keywords(high=[], low=[query.strip()])
         return keywords

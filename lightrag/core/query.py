@@ -100,7 +100,7 @@ class QueryEngine:
                 response=cached, references=references, context=prepared.retrieved, cached=True
             )
         answer = await self._answer(prepared)
-        await self.ctx.cache.put(key, answer)
+        await self._remember(key, answer)
         return QueryResult(response=answer, references=references, context=prepared.retrieved)
 
     async def query_stream(self, text: str, param: QueryParam) -> StreamingAnswer:
@@ -138,7 +138,7 @@ class QueryEngine:
             return StreamingAnswer(references=references, pieces=_once(cached))
         if isinstance(self.ctx.llm, NativeRagModel):
             answer = await self._answer(prepared)
-            await self.ctx.cache.put(key, answer)
+            await self._remember(key, answer)
             return StreamingAnswer(references=references, pieces=_once(answer))
         source = self.ctx.llm.stream(
             prepared.query, system_prompt=prepared.system_prompt, history=prepared.history
@@ -263,7 +263,7 @@ class QueryEngine:
         answer = await self.ctx.llm.complete(
             query, system_prompt=self._bypass_system(param), history=history
         )
-        await self.ctx.cache.put(key, answer)
+        await self._remember(key, answer)
         return QueryResult(response=answer)
 
     # streaming -----------------------------------------------------------------------
@@ -280,4 +280,9 @@ class QueryEngine:
             close = getattr(source, "aclose", None)
             if close is not None:
                 await close()
-        await self.ctx.cache.put(key, "".join(pieces))
+        await self._remember(key, "".join(pieces))
+
+    async def _remember(self, key: str, answer: str) -> None:
+        """Cache an answer unless it is blank (a blank reply is a failure, not an answer)."""
+        if answer.strip():
+            await self.ctx.cache.put(key, answer)

@@ -11,8 +11,9 @@ import pytest
 
 from lightrag.config.models import RagConfig
 from lightrag.core.ids import chunk_id
+from lightrag.core.query_prompts import ANSWER_MARKER, KEYWORDS_MARKER
 from lightrag.core.types import QueryParam
-from lightrag.llm.fake import FakeChatModel
+from lightrag.llm.fake import FakeChatModel, FakeHandler, FakeRequest
 
 from .query_seed import World, close_world, open_world, seed
 
@@ -129,3 +130,19 @@ async def test_queries_do_not_rewrite_the_cache_file(world: World, tmp_path: Pat
     after = cache_file.stat().st_mtime_ns if cache_file.exists() else None
     assert after == before
     assert len(await world.storages.llm_cache.keys()) == 4  # three answers and the bypass
+
+
+async def test_blank_answers_and_empty_keywords_are_not_cached(tmp_path: Path) -> None:
+    def is_blank_task(request: FakeRequest) -> bool:
+        return (request.system_prompt or "").startswith((ANSWER_MARKER, KEYWORDS_MARKER))
+
+    blank = FakeChatModel(handlers=[FakeHandler("blank", is_blank_task, lambda m, r: " \n")])
+    world = await open_world(tmp_path, llm=blank)
+    await seed(world)
+    param = QueryParam(mode="local")
+    for _ in range(2):
+        result = await world.queries.query("Acme Corp", param)
+        assert not result.cached and result.response == " \n"
+    assert blank.calls["blank"] == 4  # keywords and answer asked again each time
+    assert await world.storages.llm_cache.is_empty()
+    await close_world(world)
