@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import uvicorn
@@ -10,6 +11,8 @@ from lightrag.config.models import AppConfig, ServerConfig
 from lightrag.server.app import create_app
 
 __all__ = ["check_tls", "serve", "uvicorn_config"]
+
+logger = logging.getLogger(__name__)
 
 
 def check_tls(server: ServerConfig) -> tuple[Path, Path] | None:
@@ -51,6 +54,12 @@ def uvicorn_config(config: AppConfig) -> uvicorn.Config:
 
 
 def serve(config: AppConfig) -> None:
-    """Run the server until interrupted (blocking). Raises ``ValueError`` for bad TLS or
-    auth settings before binding the port."""
-    uvicorn.Server(uvicorn_config(config)).run()
+    """Run the server until interrupted (blocking); returns after a graceful shutdown on
+    Ctrl-C / SIGINT. Raises ``ValueError`` for bad TLS or auth settings before binding
+    the port."""
+    server = uvicorn.Server(uvicorn_config(config))
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        # uvicorn re-raises the interrupt after its graceful shutdown: that is a normal stop.
+        logger.info("server stopped by interrupt")

@@ -8,7 +8,8 @@ import jwt
 import pytest
 
 from lightrag.server.app import create_app
-from tests.unit.server.conftest import app_without_lifespan, make_config
+
+from .server_support import app_without_lifespan, make_config
 
 PROTECTED = "/documents/supported_file_types"
 ACCOUNTS = [{"username": "admin", "password": "s3cret-pass"}]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.unit.server.conftest import app_without_lifespan, make_config
+from .server_support import app_without_lifespan, make_config
 
 
 async def test_swagger_page_loads_its_assets_from_this_server(tmp_path: Path) -> None:

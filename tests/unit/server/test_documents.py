@@ -9,7 +9,8 @@ import pytest
 from fastapi import FastAPI
 
 from lightrag.server.ingest import Scanner
-from tests.unit.server.conftest import make_config, running_app, wait_for_pipeline
+
+from .server_support import make_config, running_app, wait_for_pipeline
 
 TEXT = "Carol White designs engines at Nova Motors. Nova Motors is based in Turin."
 

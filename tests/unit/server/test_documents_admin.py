@@ -7,7 +7,8 @@ import pytest
 from fastapi import FastAPI
 
 from lightrag.server.jobs import BackgroundJobs
-from tests.unit.server.conftest import (
+
+from .server_support import (
     CORPUS,
     make_config,
     running_app,

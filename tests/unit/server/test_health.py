@@ -8,7 +8,8 @@ import httpx
 from fastapi import FastAPI
 
 from lightrag.server.routers.health import redact
-from tests.unit.server.conftest import make_config, running_app
+
+from .server_support import make_config, running_app
 
 
 async def test_health_reports_status_versions_and_configuration(

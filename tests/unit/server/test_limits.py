@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from tests.unit.server.conftest import app_without_lifespan, make_config
+from .server_support import app_without_lifespan, make_config
 
 
 async def test_declared_oversize_json_body_is_413_with_the_limit_named(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.unit.server.conftest import make_config, running_app
+from .server_support import make_config, running_app
 
 MODES = ["local", "global", "hybrid", "naive", "mix", "bypass"]
 

@@ -8,7 +8,8 @@ import pytest
 
 from lightrag.config.models import ServerConfig
 from lightrag.server.run import check_tls, uvicorn_config
-from tests.unit.server.conftest import make_config
+
+from .server_support import make_config
 
 
 def test_tls_off_needs_no_files() -> None:
