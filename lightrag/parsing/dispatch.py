@@ -85,14 +85,14 @@ def extract_text(filename: str, data: bytes, *, limits: ParsingLimits | None = N
     """
     limits = limits or ParsingLimits()
     extension = file_extension(filename)
+    if extension not in _PARSERS and extension != ".pdf":
+        raise UnsupportedFileType(filename, SUPPORTED_EXTENSIONS)
+    if not data:
+        raise ParseError(filename, "is an empty file")
     if extension == ".pdf":
         text = extract_pdf(filename, data, limits)
     else:
-        parser = _PARSERS.get(extension)
-        if parser is None:
-            raise UnsupportedFileType(filename, SUPPORTED_EXTENSIONS)
-        if not data:
-            raise ParseError(filename, "is an empty file")
+        parser = _PARSERS[extension]
         if extension in _ZIP_PARSERS:
             check_zip_archive(filename, data, limits)
         text = parser(filename, data)
