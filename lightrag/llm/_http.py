@@ -162,7 +162,8 @@ class HttpClient:
         self.describe = (
             f"{binding} {role} model {model_label or config.model!r} at {redact_url(self.base_url)}"
         )
-        self._secrets = [s for s in self._secret_values(auth_headers) if len(s) >= 4]
+        secrets = {s for s in self._secret_values(auth_headers) if len(s) >= 4}
+        self._secrets = sorted(secrets, key=len, reverse=True)  # "Bearer k" before "k"
         self._slots = asyncio.Semaphore(config.max_async)
         self._random = random.Random()
         timeout = config.timeout
