@@ -19,7 +19,13 @@ from lightrag.llm.registry import chat_registry, embedding_registry
 from lightrag.registry import MissingDependencyError, Registry, UnknownNameError
 from lightrag.storage.registry import ROLES, storage_registry
 
-__all__ = ["BackendSlot", "backend_slots", "check_backend_classes", "check_backend_names"]
+__all__ = [
+    "BackendSlot",
+    "backend_slots",
+    "check_backend_classes",
+    "check_backend_names",
+    "check_slots",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +69,13 @@ def check_backend_classes(config: AppConfig) -> None:
 
     Raises ``ConfigError`` naming the key and, for a missing package, the pip extra.
     """
+    check_slots(backend_slots(config))
+
+
+def check_slots(slots: list[BackendSlot]) -> None:
+    """``check_backend_classes`` for the given slots (all problems in one error)."""
     problems: list[str] = []
-    for slot in backend_slots(config):
+    for slot in slots:
         try:
             cls = slot.registry.load(slot.choice.type)
         except MissingDependencyError as exc:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from lightrag.config.backends import check_backend_classes, check_backend_names
 from lightrag.config.env_map import GROUP_VARS, VALUE_VARS, convert_value, split_llm_binding
 from lightrag.config.errors import ConfigError, describe_validation_error
+from lightrag.config.listing import group_registry
 from lightrag.config.models import AppConfig
 from lightrag.config.search_path import CHOICE_GROUPS, RECIPE_GROUP, ConfigTree
 from lightrag.config.sources import EnvLayers, read_config_ini, read_dotenv
@@ -126,13 +127,13 @@ def _normalise_overrides(overrides: Sequence[str]) -> list[str]:
     return [f"+{item}" if item.startswith(f"{RECIPE_GROUP}=") else item for item in overrides]
 
 
-def _parse_overrides(overrides: Sequence[str]) -> tuple[set[str], set[str], str | None]:
-    """(groups chosen, value keys set, recipe name) by the command line's Hydra overrides."""
+def _parse_overrides(overrides: Sequence[str]) -> tuple[dict[str, str], set[str], str | None]:
+    """(group -> option chosen, value keys set, recipe name) by the command line's overrides."""
     try:
         parsed = OverridesParser.create().parse_overrides(list(overrides))
     except HydraException as exc:
         raise ConfigError(f"bad override: {exc}") from exc
-    groups: set[str] = set()
+    groups: dict[str, str] = {}
     keys: set[str] = set()
     recipe = None
     for override in parsed:
@@ -140,13 +141,28 @@ def _parse_overrides(overrides: Sequence[str]) -> tuple[set[str], set[str], str 
         if name == RECIPE_GROUP:
             recipe = str(override.value())
         elif name in CHOICE_GROUPS:
-            groups.add(name)
+            groups[name] = str(override.value())
         elif not name.startswith("hydra"):
             keys.add(name)
     return groups, keys, recipe
 
 
-def _group_overrides(layers: EnvLayers, tree: ConfigTree, skip: set[str]) -> list[str]:
+def _check_option(tree: ConfigTree, group: str, option: str, where: str) -> None:
+    """Raise ``ConfigError`` unless ``group/option.yaml`` is in the search path."""
+    available = tree.option_names(group)
+    if option in available:
+        return
+    choices = ", ".join(available) or "none"
+    registered = option in group_registry(group).names()
+    reason = (
+        f"is registered but has no config file {group}/{option}.yaml in the search path"
+        if registered
+        else "is not an option"
+    )
+    raise ConfigError(f"{group}: {option!r} (from {where}) {reason}; choose one of: {choices}")
+
+
+def _group_overrides(layers: EnvLayers, tree: ConfigTree, skip: Iterable[str]) -> list[str]:
     """Hydra overrides for the group choices made by env-like settings (seed names)."""
     chosen: dict[str, tuple[str, str]] = {}  # group -> (option, where)
     for var in GROUP_VARS:
@@ -166,12 +182,7 @@ def _group_overrides(layers: EnvLayers, tree: ConfigTree, skip: set[str]) -> lis
         chosen[var.group] = (option, where)
     overrides = []
     for group, (option, where) in chosen.items():
-        available = tree.option_names(group)
-        if option not in available:
-            raise ConfigError(
-                f"{group}: {option!r} (from {where}) has no config file {group}/{option}.yaml "
-                f"in the search path; available: {', '.join(available) or 'none'}"
-            )
+        _check_option(tree, group, option, where)
         overrides.append(f"{group}={option}")
     return overrides
 
@@ -280,6 +291,8 @@ def load_config(request: ConfigRequest) -> LoadedConfig:
     if recipe is not None and recipe not in tree.option_names(RECIPE_GROUP):
         known = ", ".join(tree.option_names(RECIPE_GROUP)) or "none"
         raise ConfigError(f"unknown recipe {recipe!r}; choose one of: {known}")
+    for group, option in cli_groups.items():
+        _check_option(tree, group, option, "the command line")
     group_overrides = _group_overrides(layers, tree, skip=cli_groups)
     cfg, choices = _compose(tree, [*group_overrides, *overrides])
     container = _resolve(cfg, layers)
