@@ -89,6 +89,7 @@ def create_app(config: AppConfig, *, rag: LightRAG | None = None) -> FastAPI:
             engine.start_processing()  # resumes pending/processing/failed documents
             if config.server.auto_scan_at_startup:
                 app.state.scanner.start(engine)
+                engine.pipeline_status.autoscanned = True
             app.state.ready = True
             yield
         finally:

@@ -4,7 +4,8 @@ Modes, from the server config:
 
 - no key, no accounts: every route is open.
 - ``api_key``: every non-whitelisted route needs ``X-API-Key`` equal to it
-  (compared in constant time) or, when accounts exist, a valid bearer token.
+  (compared in constant time; ``Authorization: Bearer <key>`` works too, for
+  OpenAI-style clients) or, when accounts exist, a valid bearer token.
 - ``accounts``: ``POST /login`` (OAuth2 password form) returns a JWT signed with
   ``token_secret``; there is no default secret, and ``create_app`` refuses to
   start with accounts but no secret.
@@ -136,6 +137,9 @@ class Authenticator:
             return True
         if api_key is not None and self.key_matches(api_key):
             return True
+        # OpenAI-style clients send the key as a bearer token (``api_key=`` in their SDKs).
+        if token is not None and self.key_matches(token):
+            return True
         return token is not None and bool(self._accounts) and self.token_user(token) is not None
 
     def check(self, path: str, api_key: str | None, token: str | None) -> None:
@@ -149,7 +153,8 @@ class Authenticator:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         if self._api_key is not None:
-            detail = "Invalid API Key" if api_key is not None else "API Key required"
+            offered = api_key is not None or token is not None
+            detail = "Invalid API Key" if offered else "API Key required"
             raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail=detail)
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,

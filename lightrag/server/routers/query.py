@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 
 from lightrag.config.models import AppConfig
 from lightrag.core.types import QueryParam, StreamingAnswer
+from lightrag.llm.base import ModelError
 from lightrag.server.deps import ConfigDep, RagDep
 from lightrag.server.limits import check_query_length
 from lightrag.server.schemas import QueryDataResponse, QueryRequest, QueryResponse
@@ -78,8 +79,11 @@ async def _ndjson(answer: StreamingAnswer, request: QueryRequest) -> AsyncIterat
         async for piece in answer.pieces:
             if piece:
                 yield _line({"response": piece})
-    except Exception as exc:
+    except ModelError as exc:
         # The status line is already sent: report the failure in-band, as upstream does.
+        logger.error("query stream failed: %s", exc)
+        yield _line({"error": f"Model call failed: {exc}"})
+    except Exception as exc:
         logger.exception("query stream failed")
         yield _line({"error": str(exc) or type(exc).__name__})
     finally:

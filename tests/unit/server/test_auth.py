@@ -129,3 +129,29 @@ async def test_api_key_still_works_when_accounts_are_configured(tmp_path: Path) 
     assert response.status_code == 200
     assert status["auth_configured"] is True
     assert "access_token" not in status or status["access_token"] is None
+
+
+async def test_api_key_as_bearer_token_is_accepted_for_openai_style_clients(
+    tmp_path: Path,
+) -> None:
+    async with app_without_lifespan(make_config(tmp_path, api_key="k-123")) as client:
+        allowed = await client.get(PROTECTED, headers={"Authorization": "Bearer k-123"})
+        refused = await client.get(PROTECTED, headers={"Authorization": "Bearer k-999"})
+    assert allowed.status_code == 200
+    assert refused.status_code == 403
+    assert refused.json() == {"detail": "Invalid API Key"}
+
+
+async def test_cors_preflight_allows_configured_origin_only(tmp_path: Path) -> None:
+    config = make_config(tmp_path, cors_origins=["https://ui.example"])
+    headers = {"Access-Control-Request-Method": "POST"}
+    async with app_without_lifespan(config) as client:
+        allowed = await client.options(
+            "/query", headers={**headers, "Origin": "https://ui.example"}
+        )
+        refused = await client.options(
+            "/query", headers={**headers, "Origin": "https://evil.example"}
+        )
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://ui.example"
+    assert refused.status_code == 400

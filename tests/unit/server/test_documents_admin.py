@@ -243,3 +243,15 @@ async def _idle(client: httpx.AsyncClient) -> bool:
 
 async def _busy(client: httpx.AsyncClient) -> bool:
     return bool((await client.get("/documents/pipeline_status")).json()["busy"])
+
+
+async def test_documents_can_be_inserted_again_after_clearing(
+    indexed: tuple[httpx.AsyncClient, FastAPI],
+) -> None:
+    client, _ = indexed
+    await client.delete("/documents")
+    again = (await client.post("/documents/texts", json={"texts": CORPUS})).json()
+    assert again["status"] == "success" and again["document_count"] == len(CORPUS)
+    counts = await wait_for_pipeline(client)
+    assert counts["processed"] == len(CORPUS)
+    assert "Alice Smith" in (await client.get("/graph/label/list")).json()

@@ -53,3 +53,21 @@ def test_redact_masks_secret_fields_and_url_credentials() -> None:
     assert result["storage"]["uri"] == "postgres://**********@db:5432/x"
     assert result["server"]["token_secret"] == "**********"
     assert result["server"]["tokenizer_encoding"] == "cl100k"
+
+
+async def test_health_shows_configuration_to_logged_in_accounts(tmp_path: Path) -> None:
+    config = make_config(
+        tmp_path,
+        accounts=[{"username": "ops", "password": "pw-for-ops"}],
+        token_secret="a-long-random-token-secret-for-tests-only",
+    )
+    async with running_app(config) as (client, _):
+        login = await client.post("/login", data={"username": "ops", "password": "pw-for-ops"})
+        token = login.json()["access_token"]
+        anonymous = (await client.get("/health")).json()
+        logged_in = (
+            await client.get("/health", headers={"Authorization": f"Bearer {token}"})
+        ).json()
+    assert anonymous["auth_mode"] == "enabled" and "configuration" not in anonymous
+    assert logged_in["configuration"]["full"]["server"]["token_secret"] == "**********"
+    assert "pw-for-ops" not in str(logged_in)

@@ -173,3 +173,24 @@ async def test_model_failure_is_502_with_a_message(tmp_path: Path) -> None:
         response = await client.post("/query", json={"query": "EXPLODE now", "mode": "bypass"})
     assert response.status_code == 502
     assert "Model call failed" in response.json()["detail"]
+
+
+async def test_stream_failure_after_headers_ends_with_an_error_line(tmp_path: Path) -> None:
+    config = make_config(tmp_path, llm={"fail_on_text": "EXPLODE"})
+    async with running_app(config) as (client, _):
+        response = await client.post(
+            "/query/stream", json={"query": "EXPLODE please", "mode": "bypass"}
+        )
+    lines = [json.loads(line) for line in response.text.splitlines() if line.strip()]
+    assert response.status_code == 200
+    assert "references" in lines[0]
+    assert "EXPLODE" in lines[-1]["error"]
+    assert "Model call failed" in lines[-1]["error"]
+
+
+async def test_stream_failure_before_headers_is_502(tmp_path: Path) -> None:
+    config = make_config(tmp_path, llm={"fail_on_text": "EXPLODE"})
+    async with running_app(config) as (client, _):
+        response = await client.post("/query/stream", json={"query": "EXPLODE", "mode": "mix"})
+    assert response.status_code == 502
+    assert "Model call failed" in response.json()["detail"]
