@@ -68,6 +68,7 @@ class EmbeddedChatConfig(BaseModel):
     min_concept_mentions: int = Field(2, ge=1)
     max_concepts: int = Field(15, ge=0)
     cooccurrence_window: int = Field(3, ge=1)
+    max_relations: int = Field(40, ge=0, description="best-supported relations kept per chunk")
     max_description_sentences: int = Field(3, ge=1)
     max_description_chars: int = Field(1200, ge=80)
     summary_max_chars: int = Field(1500, ge=80)
@@ -90,6 +91,7 @@ class EmbeddedChatModel:
             min_concept_mentions=self.config.min_concept_mentions,
             max_concepts=self.config.max_concepts,
             cooccurrence_window=self.config.cooccurrence_window,
+            max_relations=self.config.max_relations,
             max_description_sentences=self.config.max_description_sentences,
             max_description_chars=self.config.max_description_chars,
         )

@@ -36,6 +36,7 @@ class GraphExtractionSettings:
     min_concept_mentions: int = 2
     max_concepts: int = 15
     cooccurrence_window: int = 3
+    max_relations: int = 40
     max_description_sentences: int = 3
     max_description_chars: int = 1200
 
@@ -285,7 +286,10 @@ def extract_graph_from_doc(
         for entity in graph.entities.values()
     ]
     relations: list[ExtractedRelation] = []
-    for link in graph.relations().values():
+    links = list(graph.relations().values())
+    # The best-supported links first (stable: ties keep their order of appearance).
+    links.sort(key=lambda link: -(len(link.sentences) + link.svo_count))
+    for link in links[: settings.max_relations]:
         sentences = sorted(link.sentences)
         keywords = link.verbs or graph.fallback_keywords(sentences) or ["mentioned together"]
         relations.append(

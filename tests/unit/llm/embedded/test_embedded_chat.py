@@ -229,3 +229,10 @@ def test_group_file_conf_llm_embedded_follows_the_engine_entity_types() -> None:
     assert llm.pop("type") == "embedded"
     chat = EmbeddedChatModel(llm)
     assert chat.config.entity_types == ["Person", "Location"]
+
+
+async def test_only_the_best_supported_relations_are_kept_per_chunk() -> None:
+    chat = EmbeddedChatModel({"max_relations": 1})
+    extraction = await chat.extract_graph(APPLE, chunk_id="c", file_path="a.txt")
+    assert len(extraction.relations) == 1
+    assert extraction.relations[0].weight == 2.0  # a subject-verb-object link, not co-occurrence
