@@ -148,3 +148,16 @@ def test_operator_recipe_from_lightrag_config_path(load: LoadFn, operator_dir: P
 def test_missing_config_dir_is_named(load: LoadFn, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"nowhere.*does not exist"):
         load(config_dirs=[tmp_path / "nowhere"])
+
+
+def test_readme_operator_recipe_example_composes(load: LoadFn, tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Configuration", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    recipe_dir = tmp_path / "ops" / "recipe"
+    recipe_dir.mkdir(parents=True)
+    (recipe_dir / "team.yaml").write_text(example, encoding="utf-8")
+    loaded = load(["+recipe=team"], config_dirs=[tmp_path / "ops"])
+    assert (loaded.choices["llm"], loaded.choices["embedding"]) == ("openai", "ollama")
+    assert loaded.config.server.workspace == "team_a"
+    assert loaded.config.rag.chunk_token_size == 800
