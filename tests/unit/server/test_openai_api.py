@@ -217,3 +217,26 @@ async def test_official_openai_client_understands_every_response(served: ChatApp
             await client.chat.completions.create(model="kb:v1", messages=[])
         assert "messages must not be empty" in str(caught.value)
         await client.close()
+
+
+async def test_openai_client_reaches_a_keyed_server_with_the_api_key_header(
+    tmp_path: Path,
+) -> None:
+    config = make_config(tmp_path, api_key="secret-key")
+    async with (
+        chat_app(config, make_llm(), index=False) as served,
+        live_server(served.app) as base_url,
+    ):
+        denied = openai.AsyncOpenAI(base_url=f"{base_url}/v1", api_key="wrong", max_retries=0)
+        with pytest.raises(openai.APIStatusError):
+            await denied.models.list()
+        await denied.close()
+        client = openai.AsyncOpenAI(
+            base_url=f"{base_url}/v1",
+            api_key="unused",
+            default_headers={"X-API-Key": "secret-key"},
+            max_retries=0,
+        )
+        models = await client.models.list()
+        assert [model.id for model in models.data] == ["lightrag:latest"]
+        await client.close()
