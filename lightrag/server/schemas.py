@@ -222,8 +222,13 @@ class DocStatusResponse(BaseModel):
     def from_record(cls, doc_id: str, record: dict[str, Any]) -> DocStatusResponse:
         error = record.get("error_msg") or record.get("error")
         return cls.model_validate(
-            {**record, "id": doc_id, "error_msg": error, "error": error}
-            | {"metadata": record.get("metadata") or {}}
+            {
+                **record,
+                "id": doc_id,
+                "error_msg": error,
+                "error": error,
+                "metadata": record.get("metadata") or {},
+            }
         )
 
 

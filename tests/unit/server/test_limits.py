@@ -51,3 +51,28 @@ async def test_oversize_body_is_refused_before_auth_is_checked_so_nothing_is_rea
     async with app_without_lifespan(config) as client:
         response = await client.post("/query", json={"query": "q" * 500})
     assert response.status_code == 413
+
+
+async def test_chunked_oversize_upload_is_413_not_a_parse_error(tmp_path: Path) -> None:
+    config = make_config(tmp_path, max_upload_size=4096)
+    boundary = b"limitboundary"
+    head = (
+        b"--" + boundary + b"\r\n"
+        b'Content-Disposition: form-data; name="file"; filename="big.txt"\r\n'
+        b"Content-Type: text/plain\r\n\r\n"
+    )
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield head
+        for _ in range(16):
+            yield b"w" * 1024
+        yield b"\r\n--" + boundary + b"--\r\n"
+
+    async with app_without_lifespan(config) as client:
+        response = await client.post(
+            "/documents/file",
+            content=chunks(),
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary.decode()}"},
+        )
+    assert response.status_code == 413
+    assert "max_upload_size" in response.json()["detail"]
