@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict
 from lightrag.storage._files import (
     ChangeTracker,
     CorruptStorageFileError,
-    atomic_write_json,
+    atomic_write_parts,
     read_json,
     storage_dir,
 )
@@ -161,12 +161,16 @@ class NanoVectorStorage:
             self._changes.saved(version)
 
     def _write(self, ids: list[str], meta: list[dict[str, Any]], matrix: np.ndarray) -> None:
-        document = {
+        head = {
             "embedding_dim": self.dim,
             "data": [{**fields, _ID: key} for key, fields in zip(ids, meta, strict=True)],
-            "matrix": base64.b64encode(np.ascontiguousarray(matrix).tobytes()).decode("ascii"),
         }
-        atomic_write_json(self.path, document)
+        encoded_head = json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode()
+        # The base64 matrix needs no JSON escaping: splice it in instead of letting
+        # json.dumps scan (and copy) hundreds of megabytes for large stores.
+        matrix_b64 = base64.b64encode(np.ascontiguousarray(matrix, dtype=np.float32).data)
+        parts = (encoded_head[:-1], b',"matrix":"', matrix_b64, b'"}')
+        atomic_write_parts(self.path, parts)
 
     async def finalize(self) -> None:
         """Persist pending changes. Idempotent."""
