@@ -19,7 +19,7 @@ from typing import Any
 from lightrag.core import extraction_prompts as prompts
 from lightrag.core.context import EngineContext
 from lightrag.core.ids import entity_key, normalize_entity_name
-from lightrag.core.llm_calls import InsertLLM
+from lightrag.core.llm_calls import PRIORITY, InsertLLM
 from lightrag.core.types import (
     ChunkRecord,
     ExtractedEntity,
@@ -292,7 +292,7 @@ class GraphExtractor:
         """Raises the model's ``ModelError`` (or ``CancelledByRequest``) on failure."""
         model = self.ctx.llm
         if isinstance(model, NativeRagModel):
-            async with self.llm.slots:
+            async with self.llm.slots.slot(PRIORITY["extract"]):
                 return await model.extract_graph(
                     chunk["content"], chunk_id=chunk_id, file_path=chunk["file_path"]
                 )
@@ -308,7 +308,7 @@ class GraphExtractor:
         ]
         follow_up = prompts.build_gleaning_prompt()
         for _ in range(config.max_gleaning):
-            more = await self.llm.complete("extract", follow_up, history)
+            more = await self.llm.complete("extract", follow_up, history, kind="glean")
             found = parse_extraction(more, chunk_id=chunk_id, file_path=chunk["file_path"])
             if not found.entities and not found.relations:
                 break

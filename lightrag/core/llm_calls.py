@@ -8,18 +8,70 @@ bounded pool and slots never idle while any chunk has work ready.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 
 from lightrag.core.cache import LLMCache
 from lightrag.core.context import EngineContext
 from lightrag.core.types import Message
 
-__all__ = ["CancelledByRequest", "InsertLLM"]
+__all__ = ["PRIORITY", "CancelledByRequest", "InsertLLM", "PrioritySlots"]
 
 
 class CancelledByRequest(Exception):
     """The pipeline was asked to stop before this LLM call started."""
+
+
+PRIORITY = {"summary": 0, "glean": 1, "extract": 2}
+"""Lower runs first: summaries hold merge locks, gleanings finish chunks already begun."""
+
+
+class PrioritySlots:
+    """A semaphore whose waiters are served by priority (lower first), then by arrival."""
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ValueError(f"max_async must be at least 1, got {size}")
+        self.size = size
+        self._free = size
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
+
+    @property
+    def waiting(self) -> int:
+        return sum(1 for *_, future in self._waiters if not future.done())
+
+    async def acquire(self, priority: int) -> None:
+        if self._free > 0 and not self.waiting:
+            self._free -= 1
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (priority, next(self._arrivals), future))
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.release()  # the slot was handed over just as we were cancelled
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            *_, future = heapq.heappop(self._waiters)
+            if not future.done():
+                future.set_result(None)
+                return
+        self._free += 1
+
+    @asynccontextmanager
+    async def slot(self, priority: int) -> AsyncIterator[None]:
+        await self.acquire(priority)
+        try:
+            yield
+        finally:
+            self.release()
 
 
 class InsertLLM:
@@ -34,7 +86,7 @@ class InsertLLM:
         self,
         ctx: EngineContext,
         *,
-        slots: asyncio.Semaphore,
+        slots: PrioritySlots,
         cancelled: Callable[[], bool] = lambda: False,
     ) -> None:
         self.ctx = ctx
@@ -48,10 +100,13 @@ class InsertLLM:
             return self.ctx.config.enable_llm_cache_for_extract
         return True
 
-    async def complete(self, cache_type: str, prompt: str, history: Sequence[Message] = ()) -> str:
+    async def complete(
+        self, cache_type: str, prompt: str, history: Sequence[Message] = (), *, kind: str = ""
+    ) -> str:
         """The model's answer to ``prompt`` after ``history``, from the cache when known.
 
-        The cache key covers the prompt, the history and the model identity.
+        The cache key covers the prompt, the history and the model identity;
+        ``kind`` (default: ``cache_type``) picks the slot priority (``PRIORITY``).
         Raises ``CancelledByRequest`` or the model's ``ModelError``.
         """
         use_cache = self._cache_enabled(cache_type)
@@ -65,7 +120,7 @@ class InsertLLM:
                 return cached
         if self.cancelled():
             raise CancelledByRequest("the pipeline was asked to stop")
-        async with self.slots:
+        async with self.slots.slot(PRIORITY.get(kind or cache_type, len(PRIORITY))):
             if self.cancelled():
                 raise CancelledByRequest("the pipeline was asked to stop")
             self.calls[cache_type] += 1

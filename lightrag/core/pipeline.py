@@ -14,6 +14,7 @@ after a persist that covers its writes, and concurrent documents share persists.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -27,7 +28,7 @@ from lightrag.core.chunking import ChunkingOptions, chunk_document
 from lightrag.core.context import EngineContext
 from lightrag.core.deletion import DocumentDeleter
 from lightrag.core.extraction import GraphExtractor, extraction_to_record
-from lightrag.core.llm_calls import CancelledByRequest, InsertLLM
+from lightrag.core.llm_calls import CancelledByRequest, InsertLLM, PrioritySlots
 from lightrag.core.merge import GraphMerger, write_vectors
 from lightrag.core.types import (
     ChunkRecord,
@@ -44,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 MAX_HISTORY_MESSAGES = 1000
 _THREAD_CHUNKING_CHARS = 200_000  # chunk bigger documents off the event loop
+PERSIST_INTERVAL_S = 1.0  # file stores rewrite whole files: share persists between documents
 
 
 def _now() -> str:
@@ -75,23 +77,40 @@ class PipelineStatus(BaseModel):
 
 
 class _Persister:
-    """Coalesces persist requests: ``flush`` returns after a persist that began after the call."""
+    """Coalesces persist requests: ``flush`` returns after a persist that began after the call.
 
-    def __init__(self, persist: Callable[[], Awaitable[None]]) -> None:
+    Persists start at least ``min_interval`` seconds apart, so a burst of
+    finishing documents shares one persist instead of rewriting files per document.
+    """
+
+    def __init__(self, persist: Callable[[], Awaitable[None]], *, min_interval: float) -> None:
         self._persist = persist
+        self._min_interval = min_interval
+        self._last_start = -min_interval
         self._waiting: list[asyncio.Future[None]] = []
         self._task: asyncio.Task[None] | None = None
+        self._hurry = asyncio.Event()
 
-    async def flush(self) -> None:
-        """Raises what the persist raised."""
+    async def flush(self, *, hurry: bool = False) -> None:
+        """Wait for a persist that starts after this call; ``hurry`` skips the interval
+        (nobody else is coming to share it). Raises what the persist raised."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append(future)
+        if hurry:
+            self._hurry.set()
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._drain())
         await future
 
     async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
         while self._waiting:
+            pause = self._last_start + self._min_interval - loop.time()
+            if pause > 0 and not self._hurry.is_set():
+                with contextlib.suppress(TimeoutError):  # the pause ends early when hurried
+                    await asyncio.wait_for(self._hurry.wait(), pause)
+            self._hurry.clear()
+            self._last_start = loop.time()
             batch, self._waiting = self._waiting, []
             try:
                 await self._persist()
@@ -105,6 +124,18 @@ class _Persister:
                     future.set_result(None)
 
 
+class _Seat:
+    """One document's place in the window of open documents; released once."""
+
+    def __init__(self, window: asyncio.Semaphore) -> None:
+        self._window: asyncio.Semaphore | None = window
+
+    def release(self) -> None:
+        if self._window is not None:
+            self._window.release()
+            self._window = None
+
+
 class Pipeline:
     """Indexes documents into the graph, the vector stores and the KV stores."""
 
@@ -113,7 +144,7 @@ class Pipeline:
         self.status = PipelineStatus()
         self.llm = InsertLLM(
             ctx,
-            slots=asyncio.Semaphore(ctx.config.max_async),
+            slots=PrioritySlots(ctx.config.max_async),
             cancelled=lambda: self.status.cancellation_requested,
         )
         self.extractor = GraphExtractor(ctx, self.llm)
@@ -126,11 +157,13 @@ class Pipeline:
             split_by_character_only=ctx.config.split_by_character_only,
         )
         self.open_documents = max(ctx.config.max_parallel_insert, 2 * ctx.config.max_async)
-        self._persister = _Persister(self._persist)
+        self._persister = _Persister(self._persist, min_interval=PERSIST_INTERVAL_S)
         self._running = False
         self._task: asyncio.Task[None] | None = None
         self._doc_tasks: dict[str, asyncio.Task[None]] = {}
         self._writing: set[str] = set()
+        self._persisting = 0  # documents waiting for the persist that covers their writes
+        self._admitting = False  # the feeder still has documents to start
 
     # enqueue ---------------------------------------------------------------------
 
@@ -264,7 +297,7 @@ class Pipeline:
                 docs = await self.ctx.storages.doc_status.by_status(wanted)
                 if docs:
                     await self._process_documents(docs)
-                await self._persister.flush()
+                await self._persist()  # e.g. failed documents' status; cheap when nothing changed
                 # no await between this check and the end of the run (see ``start``)
                 if status.cancellation_requested or not status.request_pending:
                     break
@@ -283,30 +316,40 @@ class Pipeline:
         status.log(f"processing {len(order)} documents")
         window = asyncio.Semaphore(self.open_documents)
         tasks: list[asyncio.Task[None]] = []
-        for doc_id in order:
+        self._admitting = True
+        for position, doc_id in enumerate(order):
+            self._admitting = position + 1 < len(order)
             await window.acquire()
             if status.cancellation_requested:
                 window.release()
                 break
-            task = asyncio.create_task(self._process_document(doc_id, docs[doc_id]))
-            task.add_done_callback(lambda _: window.release())
+            seat = _Seat(window)
+            task = asyncio.create_task(self._process_document(doc_id, docs[doc_id], seat))
+            task.add_done_callback(lambda _, seat=seat: seat.release())  # type: ignore[misc]
             self._doc_tasks[doc_id] = task
             tasks.append(task)
+        self._admitting = False
         outcomes = await asyncio.gather(*tasks, return_exceptions=True)
         errors = [o for o in outcomes if isinstance(o, Exception)]
         if errors:  # _process_document records document errors; anything else is a bug
             raise errors[0]
 
-    async def _process_document(self, doc_id: str, record: dict[str, Any]) -> None:
+    async def _process_document(self, doc_id: str, record: dict[str, Any], seat: _Seat) -> None:
         started = _now()
         try:
             await self._set_status(doc_id, record, DocStatus.PROCESSING, started=started)
             chunks = await self._chunks_of(doc_id, record)
             extractions = await self._extract(chunks)
+            seat.release()  # extraction done: let the next document start while this one merges
             self._writing.add(doc_id)
             outcome = await self.merger.merge(list(extractions.values()))
             await self._write_chunks(doc_id, chunks, extractions, outcome)
-            await self._persister.flush()
+            self._persisting += 1
+            try:
+                last = self._persisting >= len(self._doc_tasks) and not self._admitting
+                await self._persister.flush(hurry=last)
+            finally:
+                self._persisting -= 1
             await self._set_status(
                 doc_id, record, DocStatus.PROCESSED, started=started, chunks=list(chunks)
             )

@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_FEATURE_CACHE_SIZE = 200_000
 
 
 class HashingEmbeddingConfig(BaseModel):
@@ -62,6 +63,7 @@ class HashingEmbeddingModel:
         self.config = HashingEmbeddingConfig.model_validate(dict(config or {}))
         self.calls = 0
         self.texts_embedded = 0
+        self._features: dict[str, tuple[int, float]] = {}  # word -> (index, sign), bounded
 
     @property
     def identity(self) -> str:
@@ -75,12 +77,20 @@ class HashingEmbeddingModel:
     def max_tokens(self) -> int:
         return self.config.max_tokens
 
+    def _feature(self, word: str) -> tuple[int, float]:
+        feature = self._features.get(word)
+        if feature is None:
+            digest = hashlib.sha1(word.encode()).digest()
+            feature = (int.from_bytes(digest[:4], "big") % self.dim, 1.0 if digest[4] & 1 else -1.0)
+            if len(self._features) < _FEATURE_CACHE_SIZE:
+                self._features[word] = feature
+        return feature
+
     def embed_one(self, text: str) -> np.ndarray:
         vector = np.zeros(self.dim, dtype=np.float32)
         for word in _WORD.findall(text.lower()):
-            digest = hashlib.sha1(word.encode()).digest()
-            index = int.from_bytes(digest[:4], "big") % self.dim
-            vector[index] += 1.0 if digest[4] & 1 else -1.0
+            index, sign = self._feature(word)
+            vector[index] += sign
         norm = float(np.linalg.norm(vector))
         if norm == 0.0:
             vector[0] = 1.0
