@@ -160,3 +160,21 @@ async def test_large_graph_reads_are_correct_on_the_threaded_path(tmp_path: Path
     assert kg.is_truncated
     assert await graph.search_labels("n24999", 5) == ["n24999"]
     assert len(await graph.all_labels()) == 25_000
+
+
+async def test_truncated_walk_keeps_the_best_connected_neighbours_first(tmp_path: Path) -> None:
+    graph = await open_graph(tmp_path)
+    for name in ("hub", "a", "b", "c", "d", "e"):
+        await graph.upsert_node(name, {})
+    for source, target in (("hub", "a"), ("hub", "b"), ("hub", "c"), ("c", "d"), ("c", "e")):
+        await graph.upsert_edge(source, target, {})
+    kg = await graph.subgraph("hub", max_depth=3, max_nodes=2)
+    assert [node.id for node in kg.nodes] == ["hub", "c"]
+    assert kg.is_truncated
+
+
+async def test_search_ties_are_broken_by_length_then_id(tmp_path: Path) -> None:
+    graph = await open_graph(tmp_path)
+    for name in ("xx apple", "b apple", "a apple"):
+        await graph.upsert_node(name, {})
+    assert await graph.search_labels("apple", 5) == ["a apple", "b apple", "xx apple"]
