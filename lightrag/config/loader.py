@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
@@ -162,6 +163,40 @@ def _check_option(tree: ConfigTree, group: str, option: str, where: str) -> None
     raise ConfigError(f"{group}: {option!r} (from {where}) {reason}; choose one of: {choices}")
 
 
+def _recipe_choices(tree: ConfigTree, recipe: str) -> dict[str, str]:
+    """The group options a recipe's defaults list chooses (``override /llm: openai``)."""
+    option = next(item for item in tree.options(RECIPE_GROUP) if item.name == recipe)
+    try:
+        data = yaml.safe_load(option.path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"recipe {recipe!r} ({option.path}) is not valid YAML: {exc}") from exc
+    choices = {}
+    for entry in data.get("defaults", []) if isinstance(data, dict) else []:
+        if isinstance(entry, dict):
+            for key, value in entry.items():
+                group = str(key).removeprefix("override").strip().strip("/")
+                choices[group] = str(value)
+    return choices
+
+
+def _recipe_conflicts(
+    group_overrides: Sequence[str], recipe_choices: Mapping[str, str], layers: EnvLayers
+) -> list[str]:
+    """Notes for env-chosen options that replace a different choice of the recipe."""
+    by_group = {var.group: var.name for var in GROUP_VARS}
+    notes = []
+    for override in group_overrides:
+        group, _, option = override.partition("=")
+        chosen = recipe_choices.get(group)
+        if chosen is None or chosen == option:
+            continue
+        name = by_group.get(group, "LLM_BINDING")  # embedding implied by openai-ollama
+        found = layers.peek(name)
+        where = f"{name} from {found.source}" if found else name
+        notes.append(f"{where} chooses {group}={option} over the recipe's {chosen!r}")
+    return notes
+
+
 def _group_overrides(layers: EnvLayers, tree: ConfigTree, skip: Iterable[str]) -> list[str]:
     """Hydra overrides for the group choices made by env-like settings (seed names)."""
     chosen: dict[str, tuple[str, str]] = {}  # group -> (option, where)
@@ -294,6 +329,8 @@ def load_config(request: ConfigRequest) -> LoadedConfig:
     for group, option in cli_groups.items():
         _check_option(tree, group, option, "the command line")
     group_overrides = _group_overrides(layers, tree, skip=cli_groups)
+    recipe_choices = _recipe_choices(tree, recipe) if recipe is not None else {}
+    notes = _recipe_conflicts(group_overrides, recipe_choices, layers)
     cfg, choices = _compose(tree, [*group_overrides, *overrides])
     container = _resolve(cfg, layers)
     sources = _apply_value_vars(container, layers, cli_keys)
@@ -305,5 +342,5 @@ def load_config(request: ConfigRequest) -> LoadedConfig:
     if request.check_classes:
         check_backend_classes(config)
     unused = sorted(flag.flag for flag in request.flags if flag.env_name not in layers.read)
-    notes = tuple(f"{flag} has no effect with this configuration" for flag in unused)
-    return LoadedConfig(config=config, choices=choices, notes=notes)
+    notes += [f"{flag} has no effect with this configuration" for flag in unused]
+    return LoadedConfig(config=config, choices=choices, notes=tuple(notes))

@@ -89,3 +89,13 @@ def test_process_environment_of_the_test_is_not_read(
 ) -> None:
     monkeypatch.setenv("PORT", "9999")
     assert load().config.server.port == 9621  # only ConfigRequest.environ counts
+
+
+def test_env_choice_replacing_a_recipe_choice_is_reported(load: LoadFn, tmp_path: Path) -> None:
+    write(tmp_path / ".env", "LLM_BINDING=ollama\nLLM_MODEL=qwen2.5:7b\n")
+    loaded = load(["+recipe=openai"])
+    assert loaded.choices["llm"] == "ollama"  # env beats the recipe, as documented
+    (note,) = loaded.notes
+    assert note.startswith("LLM_BINDING from .env")
+    assert note.endswith("chooses llm=ollama over the recipe's 'openai'")
+    assert load(["+recipe=ollama-local"]).notes == ()  # same choice: nothing to report
