@@ -65,6 +65,7 @@ class EmbeddedChatConfig(BaseModel):
         default_factory=dict, description="spaCy label -> entity type, overriding the defaults"
     )
     include_concepts: bool = True
+    resolve_pronouns: bool = True
     min_concept_mentions: int = Field(2, ge=1)
     max_concepts: int = Field(15, ge=0)
     cooccurrence_window: int = Field(3, ge=1)
@@ -88,6 +89,7 @@ class EmbeddedChatModel:
         self._mapper = EntityTypeMapper(self.config.entity_types, self.config.label_types)
         self._settings = GraphExtractionSettings(
             include_concepts=self.config.include_concepts,
+            resolve_pronouns=self.config.resolve_pronouns,
             min_concept_mentions=self.config.min_concept_mentions,
             max_concepts=self.config.max_concepts,
             cooccurrence_window=self.config.cooccurrence_window,

@@ -25,6 +25,7 @@ from lightrag.llm.embedded.entity_types import GRAPH_LABELS, EntityTypeMapper
 __all__ = ["GraphExtractionSettings", "extract_graph_from_doc"]
 
 _LEADING_DROP_POS = {"DET", "PRON"}
+_PERSONAL_PRONOUNS = {"he", "she", "him", "her", "his"}
 _SUBJECT_DEPS = {"nsubj", "nsubjpass"}
 _OBJECT_DEPS = {"dobj", "attr", "oprd", "dative"}
 _CLAUSE_POS = {"VERB", "AUX"}
@@ -33,6 +34,7 @@ _CLAUSE_POS = {"VERB", "AUX"}
 @dataclass(frozen=True, slots=True)
 class GraphExtractionSettings:
     include_concepts: bool = True
+    resolve_pronouns: bool = True
     min_concept_mentions: int = 2
     max_concepts: int = 15
     cooccurrence_window: int = 3
@@ -112,6 +114,7 @@ class _ChunkGraph:
         self.entities: dict[str, _Entity] = {}
         self.mentions: list[_Mention] = []
         self.token_key: dict[int, str] = {}
+        self.person_keys: set[str] = set()
 
     def add_mention(self, span: Span, name: str, type_: str) -> None:
         key = entity_key(name)
@@ -137,22 +140,66 @@ class _ChunkGraph:
         # "Jobs" after "Steve Jobs", "Apple" after "Apple Inc.": a name whose words begin
         # or end exactly one longer name of the same label is that entity.
         longer: dict[tuple[str, str], set[str]] = defaultdict(set)
+        surnames: dict[str, set[str]] = defaultdict(set)
         for _, name, label in named:
             words = name.casefold().split()
             for size in range(1, len(words)):
                 longer[(label, " ".join(words[:size]))].add(name)
                 longer[(label, " ".join(words[-size:]))].add(name)
+            if label == "PERSON" and len(words) > 1:
+                surnames[words[-1]].add(name)
         for span, name, label in named:
             candidates = longer.get((label, name.casefold()), set())
+            if not candidates and " " not in name:
+                # spaCy often labels a bare surname ORG or GPE; "Turing" is still the person.
+                candidates = surnames.get(name.casefold(), set())
+                if len(candidates) == 1:
+                    label = "PERSON"
             if len(candidates) == 1:
                 name = next(iter(candidates))
             self.add_mention(span, name, self.mapper.type_for(label))
+            if label == "PERSON":
+                self.person_keys.add(entity_key(name))
+
+    def resolve_pronouns(self) -> None:
+        """Personal pronouns (he, she, him, her, his) stand for the last person who was
+        the subject of a clause, else the last person named.
+
+        A deliberately simple salience rule: right for the common case of a text about
+        one person at a time ("Curie ... with her husband Pierre Curie. She won ...":
+        "She" is Curie, the subject, not the husband); a pronoun before any person
+        stays unresolved.
+        """
+        starts = {m.start: m for m in self.mentions if m.key in self.person_keys}
+        if not starts:
+            return
+        last_named: str | None = None
+        last_subject: str | None = None
+        for token in self.doc:
+            mention = starts.get(token.i)
+            if mention is not None:
+                last_named = mention.key
+                if self.doc[mention.start : mention.end].root.dep_ in _SUBJECT_DEPS:
+                    last_subject = mention.key
+                continue
+            if token.i in self.token_key or token.pos_ != "PRON":
+                continue
+            if token.lower_ not in _PERSONAL_PRONOUNS:
+                continue
+            key = last_subject or last_named
+            if key is None:
+                continue
+            entity = self.entities[key]
+            self.add_mention(self.doc[token.i : token.i + 1], entity.name, entity.type)
+            if token.dep_ in _SUBJECT_DEPS:
+                last_subject = key
 
     def collect_concepts(self) -> None:
         counts: Counter[str] = Counter()
         found: list[tuple[Span, str]] = []
         for chunk in self.doc.noun_chunks:
-            span = _clean_span(chunk)
+            # "radioactivity and cancer treatment" -> "radioactivity": stop at the head noun.
+            span = _clean_span(chunk.doc[chunk.start : chunk.root.i + 1])
             if span is None or len(span) > 4 or span.root.pos_ not in {"NOUN", "PROPN"}:
                 continue
             if any(i in self.token_key for i in range(span.start, span.end)):
@@ -273,6 +320,8 @@ def extract_graph_from_doc(
     """The entities and relations of one parsed chunk (same shape as LLM extraction)."""
     graph = _ChunkGraph(doc, mapper, settings)
     graph.collect_named_entities()
+    if settings.resolve_pronouns:
+        graph.resolve_pronouns()
     if settings.include_concepts:
         graph.collect_concepts()
     entities = [

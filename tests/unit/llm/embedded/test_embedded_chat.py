@@ -236,3 +236,22 @@ async def test_only_the_best_supported_relations_are_kept_per_chunk() -> None:
     extraction = await chat.extract_graph(APPLE, chunk_id="c", file_path="a.txt")
     assert len(extraction.relations) == 1
     assert extraction.relations[0].weight == 2.0  # a subject-verb-object link, not co-occurrence
+
+
+async def test_pronouns_resolve_to_the_last_subject_person_not_the_last_named(
+    chat: EmbeddedChatModel,
+) -> None:
+    text = (
+        "Marie Curie was a physicist. Curie discovered radium with her husband Pierre Curie. "
+        "She won the Nobel Prize in Physics in 1903."
+    )
+    extraction = await chat.extract_graph(text, chunk_id="c", file_path="curie.txt")
+    keywords, _ = _relation(extraction, "Marie Curie", "Nobel Prize in Physics")
+    assert keywords == "won"
+    assert not any(
+        {r.source, r.target} == {"Pierre Curie", "Nobel Prize in Physics"}
+        for r in extraction.relations
+    )
+    plain = EmbeddedChatModel({"resolve_pronouns": False})
+    unresolved = await plain.extract_graph(text, chunk_id="c", file_path="curie.txt")
+    assert not any("Nobel Prize in Physics" in {r.source, r.target} for r in unresolved.relations)
