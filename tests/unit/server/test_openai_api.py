@@ -219,7 +219,7 @@ async def test_official_openai_client_understands_every_response(served: ChatApp
         await client.close()
 
 
-async def test_openai_client_reaches_a_keyed_server_with_the_api_key_header(
+async def test_openai_client_reaches_a_keyed_server_by_header_or_bearer_key(
     tmp_path: Path,
 ) -> None:
     config = make_config(tmp_path, api_key="secret-key")
@@ -240,3 +240,7 @@ async def test_openai_client_reaches_a_keyed_server_with_the_api_key_header(
         models = await client.models.list()
         assert [model.id for model in models.data] == ["lightrag:latest"]
         await client.close()
+        bearer = openai.AsyncOpenAI(base_url=f"{base_url}/v1", api_key="secret-key", max_retries=0)
+        models = await bearer.models.list()
+        assert [model.id for model in models.data] == ["lightrag:latest"]
+        await bearer.close()
