@@ -258,6 +258,12 @@ async def login(
     return LoginResponse(access_token=token, auth_mode="enabled", **_versions())
 
 
+@router.get("/auth/verify", dependencies=[Depends(require_auth)])
+async def verify_credentials() -> dict[str, str]:
+    """``{"status": "ok"}`` when the request's credentials are valid (401/403 otherwise)."""
+    return {"status": "ok"}
+
+
 @router.get("/auth-status")
 async def auth_status(auth: AuthenticatorDep) -> AuthStatusResponse:
     """Whether login is required; a guest token when it is not."""

@@ -134,6 +134,7 @@ class ScanProgress(BaseModel):
     indexed_count: int = 0
     duplicate_count: int = 0
     failures: list[FileFailure] = Field(default_factory=list)
+    error: str | None = None
 
     @property
     def progress(self) -> float:
@@ -211,9 +212,11 @@ class Scanner:
             if texts:
                 await self._enqueue(rag, texts, paths, track_id)
             rag.start_processing()
-        except Exception:
+        except Exception as exc:
+            # Nobody awaits this task: record the failure where /documents/scan-progress
+            # shows it, and log it with its traceback.
             logger.exception("scan of %s failed", self.input_dir)
-            raise
+            self.progress.error = f"{type(exc).__name__}: {exc}"
         finally:
             self.progress.is_scanning = False
             self.progress.current_file = ""

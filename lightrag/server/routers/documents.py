@@ -183,6 +183,30 @@ async def scan_progress(scanner: ScannerDep) -> dict[str, Any]:
     return {**progress.model_dump(), "progress": progress.progress}
 
 
+@router.get("/scan/status/{track_id}")
+async def scan_status(track_id: str, scanner: ScannerDep) -> dict[str, Any]:
+    """State of the scan started under ``track_id`` (the latest scan only; 404 otherwise)."""
+    progress = scanner.progress
+    if progress.track_id != track_id:
+        raise HTTPException(
+            status_code=status.HTTP_404_NOT_FOUND,
+            detail=f"No scan with track id {track_id!r} (only the latest scan is kept)",
+        )
+    state = "running" if progress.is_scanning else "failed" if progress.error else "completed"
+    return {
+        "track_id": track_id,
+        "status": state,
+        "counts": {
+            "total_files": progress.total_files,
+            "enqueued": progress.indexed_count,
+            "duplicates": progress.duplicate_count,
+            "failed": len(progress.failures),
+        },
+        "failures": [failure.model_dump() for failure in progress.failures],
+        "message": progress.error or "",
+    }
+
+
 @router.get("/supported_file_types")
 async def supported_file_types() -> dict[str, Any]:
     """File extensions the server can index."""

@@ -155,3 +155,11 @@ async def test_cors_preflight_allows_configured_origin_only(tmp_path: Path) -> N
     assert allowed.status_code == 200
     assert allowed.headers["access-control-allow-origin"] == "https://ui.example"
     assert refused.status_code == 400
+
+
+async def test_auth_verify_checks_the_credentials(tmp_path: Path) -> None:
+    async with app_without_lifespan(make_config(tmp_path, api_key="k-123")) as client:
+        good = await client.get("/auth/verify", headers={"X-API-Key": "k-123"})
+        bad = await client.get("/auth/verify", headers={"X-API-Key": "nope"})
+    assert good.json() == {"status": "ok"}
+    assert bad.status_code == 403

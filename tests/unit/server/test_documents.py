@@ -222,6 +222,23 @@ async def test_scan_indexes_supported_files_and_reports_bad_ones(
     assert counts["processed"] == 2
     tracked = (await client.get(f"/documents/track_status/{started['track_id']}")).json()
     assert sorted(doc["file_path"] for doc in tracked["documents"]) == ["a.txt", "sub/b.md"]
+    scan = (await client.get(f"/documents/scan/status/{started['track_id']}")).json()
+    assert scan["status"] == "completed"
+    assert scan["counts"] == {"total_files": 3, "enqueued": 2, "duplicates": 0, "failed": 1}
+    unknown = await client.get("/documents/scan/status/scan_nothing")
+    assert unknown.status_code == 404
+
+
+async def test_second_scan_while_one_runs_is_reported_not_started(
+    served: tuple[httpx.AsyncClient, FastAPI], config_input_dir: Path
+) -> None:
+    client, _ = served
+    _write_people(config_input_dir, 30)
+    first = (await client.post("/documents/scan")).json()
+    second = (await client.post("/documents/scan")).json()
+    assert first["status"] == "scanning_started"
+    assert second["status"] == "already_scanning"
+    assert second["track_id"] == first["track_id"]
 
 
 async def test_auto_scan_at_startup_indexes_the_input_dir(tmp_path: Path) -> None:
@@ -252,6 +269,12 @@ async def test_documents_survive_a_restart_and_pending_ones_resume(tmp_path: Pat
     async with running_app(config) as (client, _):
         counts = (await client.get("/documents/status_counts")).json()["status_counts"]
     assert counts["processed"] == 1
+
+
+def _write_people(directory: Path, count: int) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for index in range(count):
+        (directory / f"f{index}.txt").write_text(f"Person Number{index} lives here.")
 
 
 @pytest.fixture
