@@ -82,10 +82,10 @@ def create_app(config: AppConfig, *, rag: LightRAG | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = rag if rag is not None else LightRAG.from_config(config)
-        await asyncio.to_thread(config.server.input_dir.mkdir, parents=True, exist_ok=True)
-        await engine.initialize()
-        app.state.rag = engine
         try:
+            await asyncio.to_thread(config.server.input_dir.mkdir, parents=True, exist_ok=True)
+            await engine.initialize()
+            app.state.rag = engine
             engine.start_processing()  # resumes pending/processing/failed documents
             if config.server.auto_scan_at_startup:
                 app.state.scanner.start(engine)
