@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +58,12 @@ async def graph_snapshot(engine: LightRAG) -> dict[str, Any]:
             pair: (p["weight"], sorted(p["source_id"].split("<SEP>"))) for pair, p in props.items()
         },
     }
+
+
+async def wait_until(condition: Callable[[], bool], within_s: float = 10.0) -> None:
+    """Poll ``condition`` until true; ``AssertionError`` after ``within_s`` seconds."""
+    for _ in range(int(within_s / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"condition not met within {within_s} s")

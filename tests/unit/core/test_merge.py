@@ -1,0 +1,236 @@
+"""Merge rules: identity, types, descriptions, weights, sources, summaries, concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lightrag.core import ids
+from lightrag.core.engine import LightRAG
+from lightrag.core.types import GRAPH_FIELD_SEP, ExtractedEntity, ExtractedRelation, Extraction
+from lightrag.llm.base import ModelError
+from lightrag.llm.fake import FakeChatModel
+
+from .insert_support import open_engine
+
+
+def entity(name: str, kind: str, text: str, chunk: str, path: str = "a.txt") -> ExtractedEntity:
+    return ExtractedEntity(name, kind, text, chunk, path)
+
+
+def relation(
+    src: str, tgt: str, text: str, chunk: str, weight: float = 1.0, keywords: str = "link"
+) -> ExtractedRelation:
+    return ExtractedRelation(src, tgt, text, keywords, weight, chunk, "a.txt")
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> Any:
+    rag, _ = await open_engine(tmp_path)
+    yield rag
+    await rag.finalize()
+
+
+async def merge(rag: LightRAG, *extractions: Extraction) -> None:
+    await rag.pipeline.merger.merge(list(extractions))
+
+
+async def node(rag: LightRAG, name: str) -> dict[str, Any]:
+    found = await rag.storages.graph.get_node(name)
+    assert found is not None, f"no node {name!r}"
+    return found
+
+
+async def test_entity_type_is_the_majority_across_chunks(engine: LightRAG) -> None:
+    await merge(
+        engine,
+        Extraction(entities=[entity("Acme", "organization", "A firm.", "c1")]),
+        Extraction(entities=[entity("Acme", "geo", "A town.", "c2")]),
+        Extraction(entities=[entity("Acme", "organization", "A company.", "c3")]),
+    )
+    assert (await node(engine, "Acme"))["entity_type"] == "organization"
+
+
+async def test_stored_type_counts_once_per_existing_source(engine: LightRAG) -> None:
+    await merge(
+        engine,
+        Extraction(entities=[entity("Acme", "organization", "A firm.", "c1")]),
+        Extraction(entities=[entity("Acme", "organization", "A company.", "c2")]),
+    )
+    await merge(engine, Extraction(entities=[entity("Acme", "geo", "A town.", "c3")]))
+    assert (await node(engine, "Acme"))["entity_type"] == "organization"
+
+
+async def test_descriptions_are_deduplicated_and_joined(engine: LightRAG) -> None:
+    await merge(
+        engine,
+        Extraction(entities=[entity("Acme", "organization", "A firm.", "c1")]),
+        Extraction(entities=[entity("Acme", "organization", "a  FIRM.", "c2")]),
+        Extraction(entities=[entity("Acme", "organization", "Builds bridges.", "c3")]),
+    )
+    props = await node(engine, "Acme")
+    assert props["description"].split(GRAPH_FIELD_SEP) == ["A firm.", "Builds bridges."]
+    assert props["source_id"].split(GRAPH_FIELD_SEP) == ["c1", "c2", "c3"]
+    assert props["file_path"] == "a.txt"
+    assert props["entity_id"] == "Acme"
+    assert isinstance(props["created_at"], int)
+
+
+async def test_identity_is_case_insensitive_and_the_first_display_form_stays(
+    engine: LightRAG,
+) -> None:
+    await merge(engine, Extraction(entities=[entity("Alice Smith", "person", "One.", "c1")]))
+    await merge(engine, Extraction(entities=[entity('"alice  SMITH"', "person", "Two.", "c2")]))
+    assert await engine.storages.graph.all_labels() == ["Alice Smith"]
+    assert (await node(engine, "Alice Smith"))["source_id"] == f"c1{GRAPH_FIELD_SEP}c2"
+
+
+async def test_relations_are_undirected_and_weights_sum(engine: LightRAG) -> None:
+    people = [entity("Alice", "person", "A.", "c1"), entity("Bob", "person", "B.", "c1")]
+    await merge(
+        engine,
+        Extraction(entities=people, relations=[relation("Alice", "Bob", "Friends.", "c1", 2.0)]),
+        Extraction(relations=[relation("Bob", "Alice", "Colleagues.", "c2", 3.5, "work")]),
+    )
+    await merge(engine, Extraction(relations=[relation("alice", "bob", "Met again.", "c3", 1.0)]))
+    edge = await engine.storages.graph.get_edge("Alice", "Bob")
+    assert edge is not None
+    assert edge["weight"] == pytest.approx(6.5)
+    assert edge["description"].split(GRAPH_FIELD_SEP) == ["Friends.", "Colleagues.", "Met again."]
+    assert edge["keywords"] == "link, work"
+    assert edge["source_id"].split(GRAPH_FIELD_SEP) == ["c1", "c2", "c3"]
+    assert await engine.storages.graph.all_labels() == ["Alice", "Bob"]
+
+
+async def test_unknown_relation_endpoint_creates_the_node(engine: LightRAG) -> None:
+    await merge(
+        engine,
+        Extraction(
+            entities=[entity("Alice", "person", "A.", "c1")],
+            relations=[relation("Alice", "Atlantis", "Alice sailed to Atlantis.", "c1")],
+        ),
+    )
+    created = await node(engine, "Atlantis")
+    assert created["entity_type"] == "unknown"
+    assert created["description"] == "Alice sailed to Atlantis."
+    assert created["source_id"] == "c1"
+    assert await engine.storages.graph.has_edge("Atlantis", "Alice")
+
+
+async def test_merging_the_same_chunk_again_changes_nothing(engine: LightRAG) -> None:
+    extraction = Extraction(
+        entities=[entity("Alice", "person", "A.", "c1"), entity("Bob", "person", "B.", "c1")],
+        relations=[relation("Alice", "Bob", "Friends.", "c1", 2.0)],
+    )
+    await merge(engine, extraction)
+    before = (await engine.storages.graph.get_edge("Alice", "Bob"), await node(engine, "Alice"))
+    await merge(engine, extraction)
+    after = (await engine.storages.graph.get_edge("Alice", "Bob"), await node(engine, "Alice"))
+    assert after == before
+
+
+async def test_vectors_carry_the_documented_ids_meta_and_content(engine: LightRAG) -> None:
+    await merge(
+        engine,
+        Extraction(
+            entities=[entity("Alice", "person", "A.", "c1"), entity("Bob", "person", "B.", "c1")],
+            relations=[relation("Bob", "Alice", "Friends.", "c1", 2.0, "friendship")],
+        ),
+    )
+    (ent,) = await engine.storages.entities_vdb.get([ids.entity_vector_id("alice")])
+    assert ent is not None
+    assert ent["entity_name"] == "Alice" and ent["entity_type"] == "person"
+    assert ent["content"] == "Alice\nA."
+    assert ent["source_id"] == "c1" and ent["file_path"] == "a.txt"
+    (rel,) = await engine.storages.relationships_vdb.get([ids.relation_vector_id("Bob", "Alice")])
+    assert rel is not None
+    assert (rel["src_id"], rel["tgt_id"]) == ("Alice", "Bob")
+    assert rel["content"] == "friendship\tAlice\nBob\nFriends."
+    assert rel["weight"] == 2.0 and rel["keywords"] == "friendship"
+
+
+async def test_long_description_lists_are_summarised_by_the_llm(tmp_path: Path) -> None:
+    rag, llm = await open_engine(tmp_path, force_llm_summary_on_merge=3)
+    try:
+        two = [entity("Acme", "organization", f"Fact {i}.", f"c{i}") for i in range(2)]
+        await merge(rag, Extraction(entities=two))
+        assert llm.calls["summary"] == 0
+        assert (await node(rag, "Acme"))["description"].count(GRAPH_FIELD_SEP) == 1
+        await merge(rag, Extraction(entities=[entity("Acme", "organization", "Fact 9.", "c9")]))
+        assert llm.calls["summary"] == 1
+        description = (await node(rag, "Acme"))["description"]
+        assert GRAPH_FIELD_SEP not in description
+        assert "Fact 9." in description
+    finally:
+        await rag.finalize()
+
+
+async def test_descriptions_past_the_token_limit_are_summarised(tmp_path: Path) -> None:
+    rag, llm = await open_engine(tmp_path, summary_max_tokens=20)
+    try:
+        long_facts = [
+            entity("Acme", "organization", f"Acme fact number {i} " + "is long " * 10, f"c{i}")
+            for i in range(2)
+        ]
+        await merge(rag, Extraction(entities=long_facts))
+        assert llm.calls["summary"] == 1
+    finally:
+        await rag.finalize()
+
+
+async def test_very_long_lists_are_summarised_map_reduce(tmp_path: Path) -> None:
+    rag, llm = await open_engine(tmp_path, summary_context_size=60, force_llm_summary_on_merge=4)
+    try:
+        facts = [entity("Acme", "organization", f"Acme fact {i} " * 6, f"c{i}") for i in range(12)]
+        await merge(rag, Extraction(entities=facts))
+        assert llm.calls["summary"] > 2  # several group summaries, then one of those
+        assert GRAPH_FIELD_SEP not in (await node(rag, "Acme"))["description"]
+    finally:
+        await rag.finalize()
+
+
+async def test_failed_summary_leaves_the_graph_untouched(tmp_path: Path) -> None:
+    failing = FakeChatModel({"fail_kinds": ["summary"]})
+    rag, _ = await open_engine(tmp_path, llm=failing, force_llm_summary_on_merge=2)
+    try:
+        await merge(rag, Extraction(entities=[entity("Acme", "organization", "One.", "c1")]))
+        before = await node(rag, "Acme")
+        with pytest.raises(ModelError):
+            await merge(
+                rag,
+                Extraction(
+                    entities=[
+                        entity("Acme", "organization", "Two.", "c2"),
+                        entity("Zeta", "person", "New.", "c2"),
+                    ]
+                ),
+            )
+        assert await node(rag, "Acme") == before
+        assert not await rag.storages.graph.has_node("Zeta")
+    finally:
+        await rag.finalize()
+
+
+async def test_concurrent_merges_of_one_entity_keep_every_source(tmp_path: Path) -> None:
+    rag, _ = await open_engine(tmp_path, llm=FakeChatModel({"latency_ms": 5}))
+    try:
+        await asyncio.gather(
+            *(
+                merge(
+                    rag,
+                    Extraction(
+                        entities=[entity("Acme", "organization", f"Fact {i}.", f"c{i}")],
+                        relations=[relation("Acme", f"Person {i}", "Works.", f"c{i}", 1.0)],
+                    ),
+                )
+                for i in range(20)
+            )
+        )
+        sources = (await node(rag, "Acme"))["source_id"].split(GRAPH_FIELD_SEP)
+        assert sorted(sources) == sorted(f"c{i}" for i in range(20))
+        assert await rag.storages.graph.node_degree("Acme") == 20
+    finally:
+        await rag.finalize()
