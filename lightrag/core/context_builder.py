@@ -129,7 +129,8 @@ def build_context(
 
     ``chunks`` are ``{chunk_id, content, file_path, full_doc_id}`` dicts, best first.
     Returns the context text plus the kept items; kept chunks come back as
-    ``{reference_id, content, file_path, chunk_id}``.
+    ``{reference_id, content, file_path, chunk_id}`` and each reference carries the
+    contents of its chunks that made it in (``content``).
     """
     kept_entities, entity_lines = _keep_within(
         entities, _entity_line, param.max_entity_tokens, tokenizer
@@ -148,6 +149,7 @@ def build_context(
 
     reference_ids: dict[str, str] = {}
     references: list[Reference] = []
+    contents: dict[str, list[str]] = {}
     reference_lines: list[str] = []
     kept_chunks: list[dict[str, Any]] = []
     chunk_lines: list[str] = []
@@ -175,6 +177,7 @@ def build_context(
                 )
             )
             reference_lines.append(reference_line)
+        contents.setdefault(reference_id, []).append(str(chunk.get("content", "")))
         chunk_lines.append(line)
         kept_chunks.append(
             {
@@ -184,6 +187,8 @@ def build_context(
                 "chunk_id": chunk.get("chunk_id", ""),
             }
         )
+    for reference in references:
+        reference.content = contents.get(reference.reference_id, [])
     return BuiltContext(
         text=_fill(entity_lines, relation_lines, chunk_lines, reference_lines),
         entities=kept_entities,

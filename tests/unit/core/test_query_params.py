@@ -146,6 +146,7 @@ async def test_references_number_the_documents_of_the_chunks_used(world: World) 
         assert reference.file_path == chunk["file_path"]
         assert reference.doc_id is not None
         assert chunk["content"] in DOCS[reference.doc_id][1]
+        assert reference.content is not None and chunk["content"] in reference.content
     assert {ref.file_path for ref in result.references} == {"reports/energy.md", "reports/space.md"}
 
 
