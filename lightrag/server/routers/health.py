@@ -89,10 +89,14 @@ async def health(request: Request, rag: RagDep, config: ConfigDep) -> dict[str, 
         "pipeline_busy": rag.pipeline_status.busy,
     }
     if request_is_authenticated(request):
+        # The configuration does not change while the app runs: redact it once.
+        state = request.app.state
+        if getattr(state, "health_configuration", None) is None:
+            state.health_configuration = _configuration(config)
         payload |= {
             "working_directory": str(config.server.working_dir),
             "input_directory": str(config.server.input_dir),
-            "configuration": _configuration(config),
+            "configuration": state.health_configuration,
         }
     return payload
 
