@@ -76,7 +76,7 @@ class EmbeddedChatConfig(BaseModel):
     answer_max_sentences: int = Field(6, ge=1)
     answer_max_chars: int = Field(2000, ge=80)
     answer_min_relative_score: float = Field(0.5, ge=0.0, le=1.0)
-    answer_shortlist: int = Field(120, ge=1, description="sentences ranked with embeddings")
+    answer_shortlist: int = Field(64, ge=1, description="sentences ranked with embeddings")
     rank_with_embeddings: bool = True
     max_async: int = Field(1, ge=1, description="spaCy runs at once")
 
