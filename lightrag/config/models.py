@@ -101,7 +101,8 @@ class ServerConfig(BaseModel):
     port: int = Field(9621, ge=1, le=65535)
     working_dir: Path = Path("./rag_storage")
     input_dir: Path = Path("./inputs")
-    workspace: str = ""
+    # letters, digits, "_" (upstream's rule): it names directories, tables and collections
+    workspace: str = Field("", pattern=r"^[A-Za-z0-9_]*$")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     verbose: bool = False
     timeout: float | None = Field(300, gt=0)
