@@ -101,7 +101,8 @@ class JsonKVStorage:
                 raise CorruptStorageFileError(
                     self.path, f"record {key!r} is a {type(record).__name__}, not an object"
                 )
-        replayed = self._journal.replay(content) if self.config.journal else 0
+        # Replayed even with the journal off: writes journaled before a config change count.
+        replayed = self._journal.replay(content)
         return content, replayed
 
     async def index_done(self) -> None:

@@ -277,3 +277,16 @@ async def test_failed_journal_append_leaves_the_store_and_journal_consistent(
     await kv.upsert({"c": {"v": 3}})
     survivor = await open_kv(tmp_path)
     assert await survivor.get_many(["a", "b", "c"]) == [{"v": 1}, None, {"v": 3}]
+
+
+async def test_journal_left_by_a_crash_is_replayed_even_with_the_journal_turned_off(
+    tmp_path: Path,
+) -> None:
+    kv = await open_kv(tmp_path)
+    await kv.upsert({"a": {"v": 1}})
+    # Crash, then restart with journal=False.
+    restarted = await open_kv(tmp_path, journal=False)
+    assert await restarted.get("a") == {"v": 1}
+    await restarted.finalize()
+    assert not kv.journal_path.exists()
+    assert await (await open_kv(tmp_path, journal=False)).get("a") == {"v": 1}
