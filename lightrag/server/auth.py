@@ -6,9 +6,9 @@ Modes, from the server config:
 - ``api_key``: every non-whitelisted route needs ``X-API-Key`` equal to it
   (compared in constant time; ``Authorization: Bearer <key>`` works too, for
   OpenAI-style clients) or, when accounts exist, a valid bearer token.
-- ``accounts``: ``POST /login`` (OAuth2 password form) returns a JWT signed with
-  ``token_secret``; there is no default secret, and ``create_app`` refuses to
-  start with accounts but no secret.
+- ``accounts`` (passwords plain or ``{bcrypt}<hash>``): ``POST /login`` (OAuth2
+  password form) returns a JWT signed with ``token_secret``; there is no default
+  secret, and ``create_app`` refuses to start with accounts but no secret.
 
 Whitelisted paths (``server.whitelist_paths``, ``*`` globs) are open in every
 mode; ``/login``, ``/auth-status`` and ``/ready`` always are. When no accounts
@@ -18,6 +18,7 @@ per-process key: it grants nothing the open mode would not.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
 import time
@@ -33,6 +34,7 @@ from pydantic import BaseModel
 
 import lightrag
 from lightrag.config.models import ServerConfig
+from lightrag.server.passwords import StoredPassword
 
 __all__ = [
     "ALWAYS_OPEN_PATHS",
@@ -78,7 +80,9 @@ class Authenticator:
         check_auth_config(config)
         self._api_key = config.api_key.get_secret_value().encode() if config.api_key else None
         self._accounts = {
-            account.username: account.password.get_secret_value().encode()
+            account.username: StoredPassword(
+                account.password.get_secret_value(), username=account.username
+            )
             for account in config.accounts
         }
         self._secret = (
@@ -162,7 +166,7 @@ class Authenticator:
             headers={"WWW-Authenticate": "Bearer"},
         )
 
-    def login(self, username: str, password: str) -> str:
+    async def login(self, username: str, password: str) -> str:
         """A user token for valid credentials; 401 when wrong, 429 when locked out."""
         now = time.monotonic()
         failures = self._failures[username]
@@ -173,10 +177,12 @@ class Authenticator:
                 status_code=status.HTTP_429_TOO_MANY_REQUESTS,
                 detail="Too many failed login attempts; try again later",
             )
-        expected = self._accounts.get(username)
-        # Compare against a dummy for unknown users too, so timing does not reveal names.
-        matches = hmac.compare_digest(password.encode(), expected or b"\x00" * 32)
-        if expected is None or not matches:
+        stored = self._accounts.get(username)
+        if stored is None:
+            matches = StoredPassword.dummy_check(password)
+        else:
+            matches = await asyncio.to_thread(stored.matches, password)  # bcrypt is slow
+        if not matches:
             failures.append(now)
             raise HTTPException(
                 status_code=status.HTTP_401_UNAUTHORIZED, detail="Incorrect credentials"
@@ -254,7 +260,7 @@ async def login(
             message="Authentication is not configured; guest access",
             **_versions(),
         )
-    token = auth.login(form.username, form.password)
+    token = await auth.login(form.username, form.password)
     return LoginResponse(access_token=token, auth_mode="enabled", **_versions())
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import bcrypt
 import jwt
 import pytest
 
@@ -163,3 +164,20 @@ async def test_auth_verify_checks_the_credentials(tmp_path: Path) -> None:
         bad = await client.get("/auth/verify", headers={"X-API-Key": "nope"})
     assert good.json() == {"status": "ok"}
     assert bad.status_code == 403
+
+
+async def test_bcrypt_hashed_account_password_logs_in(tmp_path: Path) -> None:
+    digest = bcrypt.hashpw(b"hashed-pass", bcrypt.gensalt(rounds=4)).decode()
+    accounts = [{"username": "ops", "password": "{bcrypt}" + digest}]
+    config = make_config(tmp_path, accounts=accounts, token_secret=SECRET)
+    async with app_without_lifespan(config) as client:
+        good = await client.post("/login", data={"username": "ops", "password": "hashed-pass"})
+        bad = await client.post("/login", data={"username": "ops", "password": digest})
+    assert good.status_code == 200 and good.json()["access_token"]
+    assert bad.status_code == 401
+
+
+def test_malformed_bcrypt_password_refuses_to_start(tmp_path: Path) -> None:
+    accounts = [{"username": "ops", "password": "{bcrypt}not-a-hash"}]
+    with pytest.raises(ValueError, match="'ops' is not a bcrypt hash"):
+        create_app(make_config(tmp_path, accounts=accounts, token_secret=SECRET))
