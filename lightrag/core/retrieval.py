@@ -30,7 +30,6 @@ from lightrag.core.types import GRAPH_FIELD_SEP, QueryMode, QueryParam
 __all__ = ["Candidates", "Retriever", "interleave"]
 
 T = TypeVar("T")
-_GRAPH_MODES = frozenset({"local", "global", "hybrid", "mix"})
 _ENTITY_FIELDS = ("entity_type", "description", "source_id", "file_path", "created_at")
 _RELATION_FIELDS = ("description", "keywords", "weight", "source_id", "file_path", "created_at")
 
@@ -97,21 +96,29 @@ class Retriever:
         """Candidates for ``mode`` (``bypass`` finds nothing)."""
         if mode == "bypass":
             return Candidates()
-        texts = [query]
-        if mode in _GRAPH_MODES:
-            texts += [", ".join(keywords.low), ", ".join(keywords.high)]
-        vectors = await self.ctx.embed(texts)
-        query_vector = vectors[0]
-        local_vector = vectors[1] if len(texts) > 1 and keywords.low else query_vector
-        global_vector = vectors[2] if len(texts) > 2 and keywords.high else query_vector
+        low, high = ", ".join(keywords.low), ", ".join(keywords.high)
+        wants_local = mode in ("local", "hybrid", "mix")
+        wants_global = mode in ("global", "hybrid", "mix")
+        # one embedding call; never an empty string (some APIs reject it)
+        texts: dict[str, str] = {}
+        if mode in ("naive", "mix") or (wants_local and not low) or (wants_global and not high):
+            texts["query"] = query
+        if wants_local and low:
+            texts["low"] = low
+        if wants_global and high:
+            texts["high"] = high
+        vectors = dict(zip(texts, await self.ctx.embed(list(texts.values())), strict=True))
+        query_vector = vectors.get("query")
+        local_vector = vectors.get("low", query_vector) if wants_local else None
+        global_vector = vectors.get("high", query_vector) if wants_global else None
 
         local_task = global_task = vector_task = None
         async with asyncio.TaskGroup() as group:
-            if mode in ("local", "hybrid", "mix"):
+            if local_vector is not None:
                 local_task = group.create_task(self._local(local_vector, param))
-            if mode in ("global", "hybrid", "mix"):
+            if global_vector is not None:
                 global_task = group.create_task(self._global(global_vector, param))
-            if mode in ("naive", "mix"):
+            if mode in ("naive", "mix") and query_vector is not None:
                 vector_task = group.create_task(self._vector_chunks(query_vector, param))
         local = local_task.result() if local_task else Candidates()
         global_ = global_task.result() if global_task else Candidates()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lightrag.core.types import QueryParam, RetrievedContext
+from lightrag.core.types import QueryMode, QueryParam, RetrievedContext
 from lightrag.llm.fake import DEFAULT_HANDLERS, FakeChatModel, FakeHandler, FakeRequest
 
 from .query_seed import C_BOB, C_NOTES, C_WIND, World, close_world, open_world, seed
@@ -172,3 +172,23 @@ async def test_native_rag_model_extracts_keywords_and_answers_without_prompts(
     assert "".join([p async for p in stream.pieces]).startswith("extractive: Bob Jones")
     assert model.prompts == []
     await close_world(world)
+
+
+@pytest.mark.parametrize(
+    ("mode", "ll", "hl", "texts"),
+    [
+        ("mix", ["Acme Corp"], ["wind power"], 3),
+        ("hybrid", ["Acme Corp"], ["wind power"], 2),
+        ("local", ["Acme Corp"], [], 1),
+        ("global", ["Acme Corp"], [], 1),  # no high-level keywords: the query stands in
+        ("naive", [], [], 1),
+    ],
+)
+async def test_query_and_keywords_are_embedded_in_one_call_without_empty_texts(
+    world: World, mode: QueryMode, ll: list[str], hl: list[str], texts: int
+) -> None:
+    calls, embedded = world.embedding.calls, world.embedding.texts_embedded
+    param = QueryParam(mode=mode, ll_keywords=ll, hl_keywords=hl)
+    await world.queries.retrieve("Acme Corp", param)
+    assert world.embedding.calls == calls + 1
+    assert world.embedding.texts_embedded == embedded + texts
