@@ -8,6 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from lightrag.core.engine import LightRAG
 from lightrag.server.ingest import Scanner
 
 from .server_support import make_config, running_app, wait_for_pipeline
@@ -261,7 +262,7 @@ async def test_supported_file_types_lists_common_extensions(
     assert {".txt", ".md", ".pdf", ".docx"} <= set(extensions)
 
 
-async def test_documents_survive_a_restart_and_pending_ones_resume(tmp_path: Path) -> None:
+async def test_documents_survive_a_restart(tmp_path: Path) -> None:
     config = make_config(tmp_path)
     async with running_app(config) as (client, _):
         await client.post("/documents/text", json={"text": TEXT})
@@ -269,6 +270,15 @@ async def test_documents_survive_a_restart_and_pending_ones_resume(tmp_path: Pat
     async with running_app(config) as (client, _):
         counts = (await client.get("/documents/status_counts")).json()["status_counts"]
     assert counts["processed"] == 1
+
+
+async def test_documents_left_pending_are_indexed_at_startup(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    async with LightRAG.from_config(config) as rag:  # enqueue only, as if the server crashed
+        await rag.enqueue([TEXT, "Hana Ito builds bridges in Osaka."])
+    async with running_app(config) as (client, _):
+        counts = await wait_for_pipeline(client)
+    assert counts["processed"] == 2 and counts["pending"] == 0
 
 
 def _write_people(directory: Path, count: int) -> None:
