@@ -33,7 +33,7 @@ from lightrag.config.errors import ConfigError, describe_validation_error
 from lightrag.config.listing import group_registry
 from lightrag.config.models import AppConfig
 from lightrag.config.search_path import CHOICE_GROUPS, RECIPE_GROUP, ConfigTree
-from lightrag.config.sources import EnvLayers, read_config_ini, read_dotenv
+from lightrag.config.sources import EnvLayers, ini_location, read_config_ini, read_dotenv
 from lightrag.registry import UnknownNameError
 
 __all__ = [
@@ -279,10 +279,11 @@ def _resolve(cfg: DictConfig, layers: EnvLayers) -> dict[str, Any]:
         missing = _missing_var(exc)
         key = getattr(exc, "full_key", "") or "?"
         if missing is not None:
+            ini = ini_location(missing.name)
+            in_ini = f", or as {ini} in config.ini" if ini else ""
             raise ConfigError(
                 f"{key}: the environment variable {missing.name} is required but not set "
-                "(set it in the environment, in .env in the working directory, "
-                "or in config.ini)"
+                f"(set it in the environment or in .env in the working directory{in_ini})"
             ) from exc
         raise ConfigError(f"{key}: cannot resolve: {exc}") from exc
     assert isinstance(container, dict)

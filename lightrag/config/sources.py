@@ -26,6 +26,7 @@ from lightrag.config.errors import ConfigError
 __all__ = [
     "EnvLayers",
     "EnvValue",
+    "ini_location",
     "ini_name",
     "read_config_ini",
     "read_dotenv",
@@ -50,6 +51,18 @@ def ini_name(section: str, key: str) -> str:
         return special
     prefix = _INI_SECTION_PREFIX.get(section, section.upper())
     return f"{prefix}_{key.upper()}".replace("-", "_").replace(".", "_")
+
+
+def ini_location(name: str) -> str | None:
+    """The ``config.ini`` ``[section] key`` that supplies env-like ``name`` (None if none can)."""
+    for (section, key), special in _INI_SPECIAL_NAMES.items():
+        if special == name:
+            return f"[{section}] {key}"
+    prefix, sep, rest = name.partition("_")
+    if not sep or not prefix or not rest:
+        return None
+    section = next((s for s, p in _INI_SECTION_PREFIX.items() if p == prefix), prefix.lower())
+    return f"[{section}] {rest.lower()}"
 
 
 def read_config_ini(path: Path) -> dict[str, str]:

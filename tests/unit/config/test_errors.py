@@ -73,6 +73,7 @@ def test_missing_required_env_var_is_named_with_its_key(load: LoadFn, operator_d
     message = str(caught.value)
     assert message.startswith("storage.kv.password: the environment variable POSTGRES_PASSWORD")
     assert "required but not set" in message
+    assert message.endswith("or as [postgres] password in config.ini)")
 
 
 def test_required_env_var_is_satisfied_by_config_ini(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lightrag.config.sources import EnvLayers, ini_name, read_config_ini, read_dotenv
+from lightrag.config.sources import EnvLayers, ini_location, ini_name, read_config_ini, read_dotenv
 
 from .conftest import write
 
@@ -29,6 +29,21 @@ from .conftest import write
 )
 def test_ini_key_becomes_the_seed_env_name(section: str, key: str, name: str) -> None:
     assert ini_name(section, key) == name
+
+
+@pytest.mark.parametrize(
+    ("name", "location"),
+    [
+        ("POSTGRES_PASSWORD", "[postgres] password"),
+        ("MONGO_URI", "[mongodb] uri"),
+        ("MONGO_WORKSPACE", "[mongodb] workspace"),
+        ("QDRANT_URL", "[qdrant] uri"),
+        ("NEO4J_CONNECTION_TIMEOUT", "[neo4j] connection_timeout"),
+        ("PORT", None),
+    ],
+)
+def test_ini_location_is_the_inverse_of_ini_name(name: str, location: str | None) -> None:
+    assert ini_location(name) == location
 
 
 def test_config_ini_is_read_without_interpolation(tmp_path: Path) -> None:
