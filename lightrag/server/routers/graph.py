@@ -132,13 +132,14 @@ async def edit_entity(body: EntityEditRequest, rag: RagDep) -> GraphEditResponse
     await _require_entities(rag, body.entity_name)
     updates = dict(body.updated_data)
     new_name = str(updates.get("entity_name", body.entity_name)).strip()
-    renaming = new_name.casefold() != body.entity_name.strip().casefold()
+    renaming = new_name != body.entity_name.strip()
     if renaming and not body.allow_rename:
         raise HTTPException(
             status_code=status.HTTP_400_BAD_REQUEST,
             detail="updated_data renames the entity; set allow_rename to true to allow it",
         )
-    if renaming and await rag.entity_exists(new_name):
+    other_entity = new_name.casefold() != body.entity_name.strip().casefold()
+    if renaming and other_entity and await rag.entity_exists(new_name):
         if not body.allow_merge:
             raise HTTPException(
                 status_code=status.HTTP_409_CONFLICT,

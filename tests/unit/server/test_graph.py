@@ -216,3 +216,18 @@ async def test_legacy_delete_relation_path_works(indexed: Served) -> None:
         json={"source_entity": "Alice Smith", "target_entity": "Acme Corporation"},
     )
     assert response.status_code == 200, response.text
+
+
+async def test_case_only_rename_changes_the_display_name(indexed: Served) -> None:
+    client, _ = indexed
+    response = await client.post(
+        "/graph/entity/edit",
+        json={
+            "entity_name": "Berlin",
+            "updated_data": {"entity_name": "BERLIN"},
+            "allow_rename": True,
+        },
+    )
+    assert response.status_code == 200, response.text
+    labels = (await client.get("/graph/label/list")).json()
+    assert "BERLIN" in labels and "Berlin" not in labels
