@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, status
 
 from lightrag.core.engine import LightRAG
 from lightrag.core.types import DocStatus
-from lightrag.server.deps import ConfigDep, JobsDep, RagDep
+from lightrag.server.deps import ConfigDep, JobsDep, RagDep, ScannerDep
 from lightrag.server.schemas import (
     ClearCacheRequest,
     DeleteDocumentsRequest,
@@ -121,10 +121,12 @@ async def pipeline_status(rag: RagDep) -> dict[str, Any]:
 
 
 @router.delete("")
-async def clear_documents(rag: RagDep) -> StatusMessage:
+async def clear_documents(rag: RagDep, scanner: ScannerDep) -> StatusMessage:
     """Drop every storage: documents, chunks, graph, vectors, statuses and the LLM cache.
 
-    Files in the input directory are kept (a later scan indexes them again)."""
+    A running scan is stopped first. Files in the input directory are kept (a
+    later scan indexes them again)."""
+    await scanner.aclose()
     await rag.clear()
     return StatusMessage(
         status="success", message="All documents cleared successfully", document_count=0
