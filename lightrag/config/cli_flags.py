@@ -82,12 +82,12 @@ SEED_FLAGS: tuple[FlagSpec, ...] = (
 )
 
 USAGE = "lightrag-server [+recipe=NAME] [hydra overrides ...] [flags ...]"
-DESCRIPTION = (
-    "Run the LightRAG server from a composed configuration. Precedence, lowest first: "
-    "YAML (conf/, the recipe) < config.ini < .env (current directory) < environment < "
-    "flags and overrides. Overrides address the config's keys: server.port=9622, "
-    "rag.chunk_token_size=800, storage/vector=nano, llm=openai."
-)
+DESCRIPTION = """\
+Run the LightRAG server from a composed configuration.
+
+Precedence, lowest first: YAML (conf/, then the recipe) < config.ini < .env (current
+directory) < environment < seed flags < Hydra overrides. Overrides address the config's
+own keys: server.port=9622  rag.chunk_token_size=800  storage/vector=nano  llm=openai"""
 
 
 @dataclass
