@@ -87,7 +87,8 @@ def _keep_within(
     render: Callable[[dict[str, Any]], str],
     budget: int,
     tokenizer: Tokenizer,
-) -> tuple[list[dict[str, Any]], list[str]]:
+) -> tuple[list[dict[str, Any]], list[str], int]:
+    """The leading items whose lines fit in ``budget`` tokens, their lines, tokens used."""
     kept: list[dict[str, Any]] = []
     lines: list[str] = []
     used = 0
@@ -99,7 +100,7 @@ def _keep_within(
         used += cost
         kept.append(item)
         lines.append(line)
-    return kept, lines
+    return kept, lines, used
 
 
 def _source_key(chunk: dict[str, Any]) -> str:
@@ -132,15 +133,18 @@ def build_context(
     ``{reference_id, content, file_path, chunk_id}`` and each reference carries the
     contents of its chunks that made it in (``content``).
     """
-    kept_entities, entity_lines = _keep_within(
+    kept_entities, entity_lines, entity_tokens = _keep_within(
         entities, _entity_line, param.max_entity_tokens, tokenizer
     )
-    kept_relations, relation_lines = _keep_within(
+    kept_relations, relation_lines, relation_tokens = _keep_within(
         relations, _relation_line, param.max_relation_tokens, tokenizer
     )
-    skeleton = render_system_prompt(_fill(entity_lines, relation_lines, [], []), param)
+    # the prompt around the context, plus the lines already counted (not re-tokenised)
+    skeleton = render_system_prompt(_fill([], [], [], []), param)
     fixed = (
         tokenizer.count(skeleton)
+        + entity_tokens
+        + relation_tokens
         + tokenizer.count(query)
         + sum(tokenizer.count(message["content"]) + 4 for message in history)
         + TOKEN_SAFETY_MARGIN
