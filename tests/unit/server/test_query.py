@@ -194,3 +194,17 @@ async def test_stream_failure_before_headers_is_502(tmp_path: Path) -> None:
         response = await client.post("/query/stream", json={"query": "EXPLODE", "mode": "mix"})
     assert response.status_code == 502
     assert "Model call failed" in response.json()["detail"]
+
+
+async def test_include_chunk_content_adds_the_chunk_texts_to_references(
+    indexed: tuple[httpx.AsyncClient, FastAPI],
+) -> None:
+    client, _ = indexed
+    body = (
+        await client.post(
+            "/query",
+            json={"query": "Who founded Acme Corporation?", "include_chunk_content": True},
+        )
+    ).json()
+    contents = [text for ref in body["references"] for text in ref.get("content") or []]
+    assert any("Acme Corporation" in text for text in contents)
