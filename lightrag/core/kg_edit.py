@@ -93,6 +93,10 @@ class GraphEditor:
         stored = str(record.get("entity_name", "")) if record else ""
         if stored and entity_key(stored) == entity_key(cleaned) and await graph.has_node(stored):
             return stored
+        # vectors out of step with the graph: the label search ranks exact matches first
+        for label in await graph.search_labels(cleaned, 10):
+            if entity_key(label) == entity_key(cleaned):
+                return label
         return None
 
     async def _require(self, name: str) -> tuple[str, dict[str, Any]]:

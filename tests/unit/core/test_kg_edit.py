@@ -263,3 +263,11 @@ async def test_edit_waits_for_a_merge_holding_the_entity_lock(world: World) -> N
         assert (await world.storages.graph.get_node("Denmark"))["description"] != "later"
     await edit
     assert (await world.storages.graph.get_node("Denmark"))["description"] == "later"
+
+
+async def test_entity_lookup_ignores_case_even_without_its_vector(world: World) -> None:
+    await world.storages.entities_vdb.delete([entity_vector_id("Orbital Labs")])
+    assert await world.editor.resolve("ORBITAL LABS") == "Orbital Labs"
+    info = await world.editor.edit_entity("orbital labs", {"description": "Rebuilt."})
+    assert info["entity_name"] == "Orbital Labs"
+    assert (await entity_vector(world, "Orbital Labs"))["content"] == "Orbital Labs\nRebuilt."
