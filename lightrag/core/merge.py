@@ -14,9 +14,8 @@ Rules (per entity, identity ``ids.entity_key``; per relation, the sorted key pai
 - a chunk already listed in ``source_id`` contributes nothing again, so
   re-merging a document after a crash is idempotent.
 
-Merges of a document hold the per-entity locks of every entity they touch
-(acquired in sorted order), so concurrent documents never lose each other's
-updates. New properties, summaries and vectors are computed before anything
+Merges of a document hold every entity it touches (``KeyedLocks``, taken all
+at once), so concurrent documents never lose each other's updates. New properties, summaries and vectors are computed before anything
 is written: a failed LLM call leaves the graph untouched.
 """
 
@@ -72,31 +71,55 @@ def _unique(values: Iterable[str]) -> list[str]:
 
 
 class KeyedLocks:
-    """``asyncio.Lock``s by key, taken together in sorted order (so holders never deadlock)."""
+    """Exclusive holds on sets of keys, taken all at once.
+
+    A holder never keeps some keys while waiting for others, so two holders
+    cannot deadlock and one busy key does not make every later holder of any of
+    its other keys wait too (no convoy). Waiters whose keys are free are let in
+    first come, first served.
+    """
 
     def __init__(self) -> None:
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._users: Counter[str] = Counter()
+        self._held: set[str] = set()
+        self._waiters: list[tuple[frozenset[str], asyncio.Future[None]]] = []
+
+    def _grant(self) -> None:
+        still: list[tuple[frozenset[str], asyncio.Future[None]]] = []
+        for keys, future in self._waiters:
+            if future.done():
+                continue
+            if self._held.isdisjoint(keys):
+                self._held |= keys
+                future.set_result(None)
+            else:
+                still.append((keys, future))
+        self._waiters = still
+
+    async def _acquire(self, keys: frozenset[str]) -> None:
+        if self._held.isdisjoint(keys):
+            self._held |= keys
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((keys, future))
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self._release(keys)  # granted just as we were cancelled
+            raise
+
+    def _release(self, keys: frozenset[str]) -> None:
+        self._held -= keys
+        self._grant()
 
     @asynccontextmanager
     async def hold(self, keys: Iterable[str]) -> AsyncIterator[None]:
-        ordered = sorted(set(keys))
-        for key in ordered:
-            self._users[key] += 1
-            self._locks.setdefault(key, asyncio.Lock())
-        taken: list[str] = []
+        wanted = frozenset(keys)
+        await self._acquire(wanted)
         try:
-            for key in ordered:
-                await self._locks[key].acquire()
-                taken.append(key)
             yield
         finally:
-            for key in reversed(taken):
-                self._locks[key].release()
-            for key in ordered:
-                self._users[key] -= 1
-                if not self._users[key]:
-                    del self._users[key], self._locks[key]
+            self._release(wanted)
 
 
 class DescriptionSummarizer:

@@ -10,6 +10,7 @@ import pytest
 
 from lightrag.core import ids
 from lightrag.core.engine import LightRAG
+from lightrag.core.merge import KeyedLocks
 from lightrag.core.types import GRAPH_FIELD_SEP, ExtractedEntity, ExtractedRelation, Extraction
 from lightrag.llm.base import ModelError
 from lightrag.llm.fake import FakeChatModel
@@ -234,3 +235,28 @@ async def test_concurrent_merges_of_one_entity_keep_every_source(tmp_path: Path)
         assert await rag.storages.graph.node_degree("Acme") == 20
     finally:
         await rag.finalize()
+
+
+async def test_keyed_locks_let_disjoint_holders_through_while_an_overlapping_one_waits() -> None:
+    locks = KeyedLocks()
+    order: list[str] = []
+    release_a = asyncio.Event()
+
+    async def hold(name: str, keys: list[str], until: asyncio.Event | None = None) -> None:
+        async with locks.hold(keys):
+            order.append(f"{name} in")
+            if until is not None:
+                await until.wait()
+            order.append(f"{name} out")
+
+    first = asyncio.create_task(hold("first", ["a"], release_a))
+    await asyncio.sleep(0)
+    both = asyncio.create_task(hold("both", ["a", "b"]))
+    await asyncio.sleep(0)
+    only_b = asyncio.create_task(hold("only_b", ["b"]))
+    await asyncio.sleep(0.01)
+    # "both" waits for "a" without taking "b", so "only_b" is not held up behind it
+    assert order == ["first in", "only_b in", "only_b out"]
+    release_a.set()
+    await asyncio.gather(first, both, only_b)
+    assert order[-2:] == ["both in", "both out"]
