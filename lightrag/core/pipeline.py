@@ -29,7 +29,7 @@ from lightrag.core.context import EngineContext
 from lightrag.core.deletion import DocumentDeleter
 from lightrag.core.extraction import GraphExtractor, extraction_to_record
 from lightrag.core.llm_calls import CancelledByRequest, InsertLLM, PrioritySlots
-from lightrag.core.merge import GraphMerger, write_vectors
+from lightrag.core.merge import GraphMerger, MergeOutcome, write_vectors
 from lightrag.core.types import (
     ChunkRecord,
     DeletionResult,
@@ -336,6 +336,8 @@ class Pipeline:
 
     async def _process_document(self, doc_id: str, record: dict[str, Any], seat: _Seat) -> None:
         started = _now()
+        if await self.ctx.storages.doc_status.get(doc_id) is None:
+            return  # deleted after this run listed it
         try:
             await self._set_status(doc_id, record, DocStatus.PROCESSING, started=started)
             chunks = await self._chunks_of(doc_id, record)
@@ -408,7 +410,7 @@ class Pipeline:
         doc_id: str,
         chunks: dict[str, ChunkRecord],
         extractions: dict[str, Extraction],
-        outcome: Any,
+        outcome: MergeOutcome,
     ) -> None:
         storages = self.ctx.storages
         records = {
@@ -456,10 +458,16 @@ class Pipeline:
         await self.ctx.storages.doc_status.upsert({doc_id: update})
 
     async def _persist(self) -> None:
-        """Persist data stores first and doc status last, so a status never runs ahead."""
+        """Persist data stores first and doc status last, so a status never runs ahead.
+
+        One store at a time: file stores write in worker threads, and a persist
+        of every store at once would take all of them from the journal appends
+        and cache writes that running documents wait for.
+        """
         storages = self.ctx.storages
-        data = [s for s in storages.all() if s is not storages.doc_status]
-        await asyncio.gather(*(s.index_done() for s in data))
+        for storage in storages.all():
+            if storage is not storages.doc_status:
+                await storage.index_done()
         await storages.doc_status.index_done()
 
 
