@@ -25,23 +25,20 @@ import asyncio
 import re
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from lightrag.core import extraction_prompts as prompts
 from lightrag.core import ids
 from lightrag.core.context import EngineContext
 from lightrag.core.llm_calls import InsertLLM
+from lightrag.core.locks import KeyedLocks
+from lightrag.core.summarize import DescriptionSummarizer, unique_texts
 from lightrag.core.types import GRAPH_FIELD_SEP, ExtractedEntity, ExtractedRelation, Extraction
-from lightrag.llm.base import NativeRagModel
 
 __all__ = [
     "UNKNOWN_TYPE",
-    "DescriptionSummarizer",
     "GraphMerger",
-    "KeyedLocks",
     "MergeOutcome",
     "entity_vector_record",
     "relation_vector_record",
@@ -50,146 +47,11 @@ __all__ = [
 ]
 
 UNKNOWN_TYPE = "unknown"
-_SPACE = re.compile(r"\s+")
 
 
 def split_field(value: Any) -> list[str]:
     """The non-empty parts of a ``GRAPH_FIELD_SEP``-joined property."""
     return [part for part in str(value or "").split(GRAPH_FIELD_SEP) if part.strip()]
-
-
-def _unique(values: Iterable[str]) -> list[str]:
-    seen: set[str] = set()
-    out: list[str] = []
-    for value in values:
-        text = value.strip()
-        key = _SPACE.sub(" ", text).casefold()
-        if text and key not in seen:
-            seen.add(key)
-            out.append(text)
-    return out
-
-
-class KeyedLocks:
-    """Exclusive holds on sets of keys, taken all at once.
-
-    A holder never keeps some keys while waiting for others, so two holders
-    cannot deadlock and one busy key does not make every later holder of any of
-    its other keys wait too (no convoy). Waiters whose keys are free are let in
-    first come, first served.
-    """
-
-    def __init__(self) -> None:
-        self._held: set[str] = set()
-        self._waiters: list[tuple[frozenset[str], asyncio.Future[None]]] = []
-
-    def _grant(self) -> None:
-        still: list[tuple[frozenset[str], asyncio.Future[None]]] = []
-        for keys, future in self._waiters:
-            if future.done():
-                continue
-            if self._held.isdisjoint(keys):
-                self._held |= keys
-                future.set_result(None)
-            else:
-                still.append((keys, future))
-        self._waiters = still
-
-    async def _acquire(self, keys: frozenset[str]) -> None:
-        if self._held.isdisjoint(keys):
-            self._held |= keys
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append((keys, future))
-        try:
-            await future
-        except asyncio.CancelledError:
-            if future.done() and not future.cancelled():
-                self._release(keys)  # granted just as we were cancelled
-            raise
-
-    def _release(self, keys: frozenset[str]) -> None:
-        self._held -= keys
-        self._grant()
-
-    @asynccontextmanager
-    async def hold(self, keys: Iterable[str]) -> AsyncIterator[None]:
-        wanted = frozenset(keys)
-        await self._acquire(wanted)
-        try:
-            yield
-        finally:
-            self._release(wanted)
-
-
-class DescriptionSummarizer:
-    """Joins descriptions, or has the LLM summarise them when they are many or long."""
-
-    def __init__(self, ctx: EngineContext, llm: InsertLLM) -> None:
-        self.ctx = ctx
-        self.llm = llm
-
-    def needs_summary(self, descriptions: Sequence[str]) -> bool:
-        if len(descriptions) < 2:
-            return False
-        if len(descriptions) >= self.ctx.config.force_llm_summary_on_merge:
-            return True
-        joined = GRAPH_FIELD_SEP.join(descriptions)
-        limit = self.ctx.config.summary_max_tokens
-        # cheap exit: a token is never shorter than one character here
-        return len(joined) > limit and self.ctx.tokenizer.count(joined) > limit
-
-    async def combine(self, name: str, kind: str, descriptions: Sequence[str]) -> str:
-        """One description: the joined list, or an LLM summary when ``needs_summary``."""
-        items = _unique(descriptions)
-        if not self.needs_summary(items):
-            return GRAPH_FIELD_SEP.join(items)
-        return await self.summarize(name, kind, items)
-
-    async def summarize(self, name: str, kind: str, descriptions: Sequence[str]) -> str:
-        """Map-reduce: summarise groups of at most ``summary_context_size`` tokens until one fits."""
-        model = self.ctx.llm
-        config = self.ctx.config
-        tokenizer = self.ctx.tokenizer
-        items = [tokenizer.truncate(d, config.summary_context_size) for d in descriptions]
-        while True:
-            counts = [tokenizer.count(item) for item in items]
-            if sum(counts) <= config.summary_context_size or len(items) <= 2:
-                return await self._one(model, name, kind, items)
-            groups: list[list[str]] = [[]]
-            used = 0
-            for item, count in zip(items, counts, strict=True):
-                if groups[-1] and used + count > config.summary_context_size:
-                    groups.append([])
-                    used = 0
-                groups[-1].append(item)
-                used += count
-            if len(groups) == len(items):  # every item fills a group alone: pair them up
-                groups = [items[i : i + 2] for i in range(0, len(items), 2)]
-            items = list(
-                await asyncio.gather(
-                    *(
-                        self._one(model, name, kind, group) if len(group) > 1 else _same(group[0])
-                        for group in groups
-                    )
-                )
-            )
-
-    async def _one(self, model: object, name: str, kind: str, items: Sequence[str]) -> str:
-        if isinstance(model, NativeRagModel):
-            return (await model.summarize_descriptions(name, items)).strip()
-        prompt = prompts.build_summary_prompt(
-            name,
-            items,
-            kind=kind,
-            language=self.ctx.config.language,
-            length=self.ctx.config.summary_length_recommended,
-        )
-        return (await self.llm.complete("summary", prompt)).strip()
-
-
-async def _same(text: str) -> str:
-    return text
 
 
 def entity_vector_record(name: str, props: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -320,9 +182,9 @@ class GraphMerger:
             "entity_id": node_id,
             "entity_type": known[0] if known else UNKNOWN_TYPE,
             "description": await self.summarizer.combine(node_id, "entity", descriptions),
-            "source_id": GRAPH_FIELD_SEP.join(_unique(sources + [i.source_id for i in items])),
+            "source_id": GRAPH_FIELD_SEP.join(unique_texts(sources + [i.source_id for i in items])),
             "file_path": GRAPH_FIELD_SEP.join(
-                _unique(split_field(base.get("file_path")) + [i.file_path for i in items])
+                unique_texts(split_field(base.get("file_path")) + [i.file_path for i in items])
             ),
             "created_at": base.get("created_at", _now()),
         }
@@ -332,7 +194,7 @@ class GraphMerger:
     ) -> dict[str, Any]:
         """Edge properties after adding ``items`` to ``base`` (the stored edge or None)."""
         base = base or {}
-        keywords = _unique(
+        keywords = unique_texts(
             part
             for text in [*split_field(base.get("keywords")), *(i.keywords for i in items)]
             for part in re.split(r"[,;]|" + re.escape(GRAPH_FIELD_SEP), text)
@@ -345,10 +207,10 @@ class GraphMerger:
             "keywords": ", ".join(keywords),
             "weight": float(base.get("weight", 0.0)) + sum(i.weight for i in items),
             "source_id": GRAPH_FIELD_SEP.join(
-                _unique(split_field(base.get("source_id")) + [i.source_id for i in items])
+                unique_texts(split_field(base.get("source_id")) + [i.source_id for i in items])
             ),
             "file_path": GRAPH_FIELD_SEP.join(
-                _unique(split_field(base.get("file_path")) + [i.file_path for i in items])
+                unique_texts(split_field(base.get("file_path")) + [i.file_path for i in items])
             ),
             "created_at": base.get("created_at", _now()),
         }

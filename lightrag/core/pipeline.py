@@ -14,22 +14,21 @@ after a persist that covers its writes, and concurrent documents share persists.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
-
-from lightrag.core import ids
 from lightrag.core.chunking import ChunkingOptions, chunk_document
 from lightrag.core.context import EngineContext
 from lightrag.core.deletion import DocumentDeleter
+from lightrag.core.enqueue import checked_ids, checked_paths, checked_texts, content_summary
 from lightrag.core.extraction import GraphExtractor, extraction_to_record
 from lightrag.core.llm_calls import CancelledByRequest, InsertLLM, PrioritySlots
 from lightrag.core.merge import GraphMerger, MergeOutcome, write_vectors
+from lightrag.core.persist import CoalescingPersister
+from lightrag.core.pipeline_status import MAX_HISTORY_MESSAGES, PipelineStatus
 from lightrag.core.types import (
     ChunkRecord,
     DeletionResult,
@@ -39,89 +38,16 @@ from lightrag.core.types import (
     Extraction,
 )
 
-__all__ = ["Pipeline", "PipelineStatus"]
+__all__ = ["MAX_HISTORY_MESSAGES", "Pipeline", "PipelineStatus"]
 
 logger = logging.getLogger(__name__)
 
-MAX_HISTORY_MESSAGES = 1000
 _THREAD_CHUNKING_CHARS = 200_000  # chunk bigger documents off the event loop
 PERSIST_INTERVAL_S = 1.0  # file stores rewrite whole files: share persists between documents
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-class PipelineStatus(BaseModel):
-    """What the pipeline is doing (served as ``/documents/pipeline_status``)."""
-
-    autoscanned: bool = False
-    busy: bool = False
-    job_name: str = "-"
-    job_start: str | None = None
-    docs: int = 0
-    batchs: int = 0
-    cur_batch: int = 0
-    request_pending: bool = False
-    cancellation_requested: bool = False
-    latest_message: str = ""
-    history_messages: list[str] = Field(default_factory=list)
-
-    def log(self, message: str) -> None:
-        """Record a progress message (the history keeps the last ``MAX_HISTORY_MESSAGES``)."""
-        self.latest_message = message
-        self.history_messages.append(message)
-        if len(self.history_messages) > MAX_HISTORY_MESSAGES:
-            del self.history_messages[: -MAX_HISTORY_MESSAGES // 2]
-        logger.info(message)
-
-
-class _Persister:
-    """Coalesces persist requests: ``flush`` returns after a persist that began after the call.
-
-    Persists start at least ``min_interval`` seconds apart, so a burst of
-    finishing documents shares one persist instead of rewriting files per document.
-    """
-
-    def __init__(self, persist: Callable[[], Awaitable[None]], *, min_interval: float) -> None:
-        self._persist = persist
-        self._min_interval = min_interval
-        self._last_start = -min_interval
-        self._waiting: list[asyncio.Future[None]] = []
-        self._task: asyncio.Task[None] | None = None
-        self._hurry = asyncio.Event()
-
-    async def flush(self, *, hurry: bool = False) -> None:
-        """Wait for a persist that starts after this call; ``hurry`` skips the interval
-        (nobody else is coming to share it). Raises what the persist raised."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append(future)
-        if hurry:
-            self._hurry.set()
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._drain())
-        await future
-
-    async def _drain(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self._waiting:
-            pause = self._last_start + self._min_interval - loop.time()
-            if pause > 0 and not self._hurry.is_set():
-                with contextlib.suppress(TimeoutError):  # the pause ends early when hurried
-                    await asyncio.wait_for(self._hurry.wait(), pause)
-            self._hurry.clear()
-            self._last_start = loop.time()
-            batch, self._waiting = self._waiting, []
-            try:
-                await self._persist()
-            except Exception as exc:  # handed to every waiter, who re-raises it
-                for future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            for future in batch:
-                if not future.done():
-                    future.set_result(None)
 
 
 class _Seat:
@@ -157,7 +83,7 @@ class Pipeline:
             split_by_character_only=ctx.config.split_by_character_only,
         )
         self.open_documents = max(ctx.config.max_parallel_insert, 2 * ctx.config.max_async)
-        self._persister = _Persister(self._persist, min_interval=PERSIST_INTERVAL_S)
+        self._persister = CoalescingPersister(self._persist, min_interval=PERSIST_INTERVAL_S)
         self._running = False
         self._task: asyncio.Task[None] | None = None
         self._doc_tasks: dict[str, asyncio.Task[None]] = {}
@@ -181,9 +107,9 @@ class Pipeline:
         for an empty text, or ``ids``/``file_paths`` whose length differs from
         ``texts``, or an id given twice.
         """
-        contents = _checked_texts(texts)
-        doc_ids = _checked_ids(ids, contents)
-        paths = _checked_paths(file_paths, len(contents))
+        contents = checked_texts(texts)
+        doc_ids = checked_ids(ids, contents)
+        paths = checked_paths(file_paths, len(contents))
         track = track_id or f"insert_{datetime.now(UTC):%Y%m%d_%H%M%S}_{uuid.uuid4().hex[:8]}"
         missing = await self.ctx.storages.doc_status.missing_keys(doc_ids)
         result = EnqueueResult(track_id=track)
@@ -198,7 +124,7 @@ class Pipeline:
             statuses[doc_id] = dict(
                 DocStatusRecord(
                     status=DocStatus.PENDING.value,
-                    content_summary=_summary(content),
+                    content_summary=content_summary(content),
                     content_length=len(content),
                     file_path=path,
                     created_at=now,
@@ -469,44 +395,3 @@ class Pipeline:
             if storage is not storages.doc_status:
                 await storage.index_done()
         await storages.doc_status.index_done()
-
-
-def _summary(content: str, limit: int = 100) -> str:
-    text = " ".join(content[: limit * 2].split())
-    return text if len(text) <= limit else text[:limit].rstrip() + "..."
-
-
-def _checked_texts(texts: Sequence[str]) -> list[str]:
-    if isinstance(texts, str):
-        texts = [texts]
-    contents: list[str] = []
-    for index, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise ValueError(f"texts[{index}] is a {type(text).__name__}, expected a string")
-        if not text.strip():
-            raise ValueError(f"texts[{index}] is empty or only whitespace")
-        contents.append(text.strip())
-    return contents
-
-
-def _checked_ids(given: Sequence[str] | None, contents: list[str]) -> list[str]:
-    if given is None:
-        return [ids.doc_id(content) for content in contents]
-    if len(given) != len(contents):
-        raise ValueError(f"got {len(given)} ids for {len(contents)} texts; give one id per text")
-    cleaned = [str(i).strip() for i in given]
-    if any(not i for i in cleaned):
-        raise ValueError("document ids must be non-empty strings")
-    if len(set(cleaned)) != len(cleaned):
-        raise ValueError("document ids must be unique within one request")
-    return cleaned
-
-
-def _checked_paths(given: Sequence[str] | None, count: int) -> list[str]:
-    if given is None:
-        return ["unknown_source"] * count
-    if isinstance(given, str):
-        given = [given]
-    if len(given) != count:
-        raise ValueError(f"got {len(given)} file paths for {count} texts; give one per text")
-    return [str(p).strip() or "unknown_source" for p in given]

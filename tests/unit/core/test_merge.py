@@ -10,7 +10,7 @@ import pytest
 
 from lightrag.core import ids
 from lightrag.core.engine import LightRAG
-from lightrag.core.merge import KeyedLocks
+from lightrag.core.locks import KeyedLocks
 from lightrag.core.types import GRAPH_FIELD_SEP, ExtractedEntity, ExtractedRelation, Extraction
 from lightrag.llm.base import ModelError
 from lightrag.llm.fake import FakeChatModel

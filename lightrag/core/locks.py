@@ -1,0 +1,61 @@
+"""Exclusive holds on sets of keys (entity keys during merges and deletions)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+
+__all__ = ["KeyedLocks"]
+
+
+class KeyedLocks:
+    """Exclusive holds on sets of keys, taken all at once.
+
+    A holder never keeps some keys while waiting for others, so two holders
+    cannot deadlock and one busy key does not make every later holder of any of
+    its other keys wait too (no convoy). Waiters whose keys are free are let in
+    first come, first served.
+    """
+
+    def __init__(self) -> None:
+        self._held: set[str] = set()
+        self._waiters: list[tuple[frozenset[str], asyncio.Future[None]]] = []
+
+    def _grant(self) -> None:
+        still: list[tuple[frozenset[str], asyncio.Future[None]]] = []
+        for keys, future in self._waiters:
+            if future.done():
+                continue
+            if self._held.isdisjoint(keys):
+                self._held |= keys
+                future.set_result(None)
+            else:
+                still.append((keys, future))
+        self._waiters = still
+
+    async def _acquire(self, keys: frozenset[str]) -> None:
+        if self._held.isdisjoint(keys):
+            self._held |= keys
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((keys, future))
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self._release(keys)  # granted just as we were cancelled
+            raise
+
+    def _release(self, keys: frozenset[str]) -> None:
+        self._held -= keys
+        self._grant()
+
+    @asynccontextmanager
+    async def hold(self, keys: Iterable[str]) -> AsyncIterator[None]:
+        wanted = frozenset(keys)
+        await self._acquire(wanted)
+        try:
+            yield
+        finally:
+            self._release(wanted)

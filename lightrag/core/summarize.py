@@ -1,0 +1,100 @@
+"""Turn a list of descriptions into one: joined, or summarised by the LLM (map-reduce)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterable, Sequence
+
+from lightrag.core import extraction_prompts as prompts
+from lightrag.core.context import EngineContext
+from lightrag.core.llm_calls import InsertLLM
+from lightrag.core.types import GRAPH_FIELD_SEP
+from lightrag.llm.base import NativeRagModel
+
+__all__ = ["DescriptionSummarizer", "unique_texts"]
+
+_SPACE = re.compile(r"\s+")
+
+
+def unique_texts(values: Iterable[str]) -> list[str]:
+    """Non-empty stripped texts in first-seen order, dropping repeats (case and spacing ignored)."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for value in values:
+        text = value.strip()
+        key = _SPACE.sub(" ", text).casefold()
+        if text and key not in seen:
+            seen.add(key)
+            out.append(text)
+    return out
+
+
+class DescriptionSummarizer:
+    """Joins descriptions, or has the LLM summarise them when they are many or long."""
+
+    def __init__(self, ctx: EngineContext, llm: InsertLLM) -> None:
+        self.ctx = ctx
+        self.llm = llm
+
+    def needs_summary(self, descriptions: Sequence[str]) -> bool:
+        if len(descriptions) < 2:
+            return False
+        if len(descriptions) >= self.ctx.config.force_llm_summary_on_merge:
+            return True
+        joined = GRAPH_FIELD_SEP.join(descriptions)
+        limit = self.ctx.config.summary_max_tokens
+        # cheap exit: a token is never shorter than one character here
+        return len(joined) > limit and self.ctx.tokenizer.count(joined) > limit
+
+    async def combine(self, name: str, kind: str, descriptions: Sequence[str]) -> str:
+        """One description: the joined list, or an LLM summary when ``needs_summary``."""
+        items = unique_texts(descriptions)
+        if not self.needs_summary(items):
+            return GRAPH_FIELD_SEP.join(items)
+        return await self.summarize(name, kind, items)
+
+    async def summarize(self, name: str, kind: str, descriptions: Sequence[str]) -> str:
+        """Map-reduce: summarise groups of at most ``summary_context_size`` tokens until one fits."""
+        model = self.ctx.llm
+        config = self.ctx.config
+        tokenizer = self.ctx.tokenizer
+        items = [tokenizer.truncate(d, config.summary_context_size) for d in descriptions]
+        while True:
+            counts = [tokenizer.count(item) for item in items]
+            if sum(counts) <= config.summary_context_size or len(items) <= 2:
+                return await self._one(model, name, kind, items)
+            groups: list[list[str]] = [[]]
+            used = 0
+            for item, count in zip(items, counts, strict=True):
+                if groups[-1] and used + count > config.summary_context_size:
+                    groups.append([])
+                    used = 0
+                groups[-1].append(item)
+                used += count
+            if len(groups) == len(items):  # every item fills a group alone: pair them up
+                groups = [items[i : i + 2] for i in range(0, len(items), 2)]
+            items = list(
+                await asyncio.gather(
+                    *(
+                        self._one(model, name, kind, group) if len(group) > 1 else _same(group[0])
+                        for group in groups
+                    )
+                )
+            )
+
+    async def _one(self, model: object, name: str, kind: str, items: Sequence[str]) -> str:
+        if isinstance(model, NativeRagModel):
+            return (await model.summarize_descriptions(name, items)).strip()
+        prompt = prompts.build_summary_prompt(
+            name,
+            items,
+            kind=kind,
+            language=self.ctx.config.language,
+            length=self.ctx.config.summary_length_recommended,
+        )
+        return (await self.llm.complete("summary", prompt)).strip()
+
+
+async def _same(text: str) -> str:
+    return text
