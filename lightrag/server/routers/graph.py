@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, HTTPException, Query, status
 
 from lightrag.core.engine import LightRAG
+from lightrag.core.kg_edit import GraphConflictError, GraphNotFoundError
 from lightrag.core.types import KnowledgeGraph
 from lightrag.server.deps import ConfigDep, RagDep
 from lightrag.server.schemas import (
@@ -35,11 +36,21 @@ T = TypeVar("T")
 
 
 async def _edit(action: Awaitable[T]) -> T:
-    """Run an engine edit; its ``ValueError`` (an invalid edit) becomes a 400."""
+    """Run an engine edit, mapping its errors: unknown entity or relation -> 404, name
+    taken -> 409, any other invalid edit (``ValueError``) -> 400. The engine matches
+    names case-insensitively and checks under its edit lock, so the route does not."""
     try:
         return await action
+    except GraphNotFoundError as exc:
+        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail=str(exc)) from exc
+    except GraphConflictError as exc:
+        raise HTTPException(status_code=status.HTTP_409_CONFLICT, detail=str(exc)) from exc
     except ValueError as exc:
         raise HTTPException(status_code=status.HTTP_400_BAD_REQUEST, detail=str(exc)) from exc
+
+
+def _not_found(what: str) -> HTTPException:
+    return HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail=f"{what} does not exist")
 
 
 async def _require_entities(rag: LightRAG, *names: str) -> None:
@@ -48,15 +59,6 @@ async def _require_entities(rag: LightRAG, *names: str) -> None:
         raise HTTPException(
             status_code=status.HTTP_404_NOT_FOUND,
             detail=f"Unknown entit{'y' if len(missing) == 1 else 'ies'}: {', '.join(missing)}",
-        )
-
-
-async def _require_relation(rag: LightRAG, source: str, target: str) -> None:
-    await _require_entities(rag, source, target)
-    if not await rag.storages.graph.has_edge(source, target):
-        raise HTTPException(
-            status_code=status.HTTP_404_NOT_FOUND,
-            detail=f"No relation between {source!r} and {target!r}",
         )
 
 
@@ -113,12 +115,7 @@ async def entity_exists(rag: RagDep, name: Annotated[str, Query(min_length=1)]) 
 
 @router.post("/graph/entity/create")
 async def create_entity(body: EntityCreateRequest, rag: RagDep) -> GraphEditResponse:
-    """Create an entity (409 when the name exists)."""
-    if await rag.entity_exists(body.entity_name):
-        raise HTTPException(
-            status_code=status.HTTP_409_CONFLICT,
-            detail=f"Entity {body.entity_name!r} already exists; edit it instead",
-        )
+    """Create an entity (409 when the name exists, in any letter case)."""
     data = await _edit(rag.create_entity(body.entity_name, body.entity_data))
     return GraphEditResponse(
         status="success", message=f"Entity {body.entity_name!r} created", data=data
@@ -158,16 +155,8 @@ async def edit_entity(body: EntityEditRequest, rag: RagDep) -> GraphEditResponse
 
 @router.post("/graph/relation/create")
 async def create_relation(body: RelationCreateRequest, rag: RagDep) -> GraphEditResponse:
-    """Create a relation between two existing entities (409 when it exists)."""
-    await _require_entities(rag, body.source_entity, body.target_entity)
-    if await rag.storages.graph.has_edge(body.source_entity, body.target_entity):
-        raise HTTPException(
-            status_code=status.HTTP_409_CONFLICT,
-            detail=(
-                f"A relation between {body.source_entity!r} and {body.target_entity!r} "
-                "already exists; edit it instead"
-            ),
-        )
+    """Create a relation between two existing entities (404 when one is unknown, 409 when
+    the relation exists)."""
     data = await _edit(
         rag.create_relation(body.source_entity, body.target_entity, body.relation_data)
     )
@@ -176,16 +165,16 @@ async def create_relation(body: RelationCreateRequest, rag: RagDep) -> GraphEdit
 
 @router.post("/graph/relation/edit")
 async def edit_relation(body: RelationEditRequest, rag: RagDep) -> GraphEditResponse:
-    """Update a relation's properties (description, keywords, weight, ...)."""
-    await _require_relation(rag, body.source_id, body.target_id)
+    """Update a relation's properties (description, keywords, weight, ...); 404 when the
+    relation or an entity is unknown."""
     data = await _edit(rag.edit_relation(body.source_id, body.target_id, body.updated_data))
     return GraphEditResponse(status="success", message="Relation updated", data=data)
 
 
 @router.post("/graph/entities/merge")
 async def merge_entities(body: EntityMergeRequest, rag: RagDep) -> GraphEditResponse:
-    """Merge entities into one (created if it does not exist); their relations move to it."""
-    await _require_entities(rag, *body.entities_to_change)
+    """Merge entities into one (created if it does not exist); their relations move to it.
+    404 naming the unknown ones (nothing is merged then)."""
     data = await _edit(rag.merge_entities(body.entities_to_change, body.entity_to_change_into))
     return GraphEditResponse(
         status="success",
@@ -196,8 +185,8 @@ async def merge_entities(body: EntityMergeRequest, rag: RagDep) -> GraphEditResp
 
 
 async def _delete_entity(body: DeleteEntityRequest, rag: LightRAG) -> GraphEditResponse:
-    await _require_entities(rag, body.entity_name)
-    await _edit(rag.delete_entity(body.entity_name))
+    if not await _edit(rag.delete_entity(body.entity_name)):
+        raise _not_found(f"entity {body.entity_name!r}")
     return GraphEditResponse(
         status="success",
         message=f"Entity {body.entity_name!r} and its relations deleted",
@@ -206,8 +195,8 @@ async def _delete_entity(body: DeleteEntityRequest, rag: LightRAG) -> GraphEditR
 
 
 async def _delete_relation(body: DeleteRelationRequest, rag: LightRAG) -> GraphEditResponse:
-    await _require_relation(rag, body.source_entity, body.target_entity)
-    await _edit(rag.delete_relation(body.source_entity, body.target_entity))
+    if not await _edit(rag.delete_relation(body.source_entity, body.target_entity)):
+        raise _not_found(f"relation {body.source_entity!r} -- {body.target_entity!r}")
     data: dict[str, Any] = {
         "source_entity": body.source_entity,
         "target_entity": body.target_entity,

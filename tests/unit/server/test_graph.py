@@ -231,3 +231,77 @@ async def test_case_only_rename_changes_the_display_name(indexed: Served) -> Non
     assert response.status_code == 200, response.text
     labels = (await client.get("/graph/label/list")).json()
     assert "BERLIN" in labels and "Berlin" not in labels
+
+
+async def test_relation_routes_match_entity_names_case_insensitively(indexed: Served) -> None:
+    client, _ = indexed
+    edited = await client.post(
+        "/graph/relation/edit",
+        json={
+            "source_id": "alice smith",
+            "target_id": "ACME CORPORATION",
+            "updated_data": {"description": "Alice works there."},
+        },
+    )
+    assert edited.status_code == 200, edited.text
+    clash = await client.post(
+        "/graph/relation/create",
+        json={"source_entity": "acme corporation", "target_entity": "alice smith"},
+    )
+    assert clash.status_code == 409, clash.text
+    deleted = await client.request(
+        "DELETE",
+        "/graph/relation/delete",
+        json={"source_entity": "ALICE SMITH", "target_entity": "acme corporation"},
+    )
+    assert deleted.status_code == 200, deleted.text
+    again = await client.request(
+        "DELETE",
+        "/graph/relation/delete",
+        json={"source_entity": "Alice Smith", "target_entity": "Acme Corporation"},
+    )
+    assert again.status_code == 404 and "Alice Smith" in again.json()["detail"]
+
+
+async def test_entity_create_clash_differing_only_in_case_is_409(indexed: Served) -> None:
+    client, _ = indexed
+    clash = await client.post("/graph/entity/create", json={"entity_name": "berlin"})
+    assert clash.status_code == 409 and "already exists" in clash.json()["detail"]
+
+
+async def test_merge_with_an_unknown_entity_is_404_and_merges_nothing(indexed: Served) -> None:
+    client, _ = indexed
+    response = await client.post(
+        "/graph/entities/merge",
+        json={"entities_to_change": ["Berlin", "Atlantis"], "entity_to_change_into": "Bob Jones"},
+    )
+    assert response.status_code == 404 and "Atlantis" in response.json()["detail"]
+    assert (await client.get("/graph/entity/exists", params={"name": "Berlin"})).json() == {
+        "exists": True
+    }
+
+
+async def test_merge_of_an_entity_into_itself_is_400(indexed: Served) -> None:
+    client, _ = indexed
+    response = await client.post(
+        "/graph/entities/merge",
+        json={"entities_to_change": ["berlin"], "entity_to_change_into": "Berlin"},
+    )
+    assert response.status_code == 400 and "nothing to merge" in response.json()["detail"]
+
+
+async def test_relation_of_an_entity_with_itself_is_400(indexed: Served) -> None:
+    client, _ = indexed
+    response = await client.post(
+        "/graph/relation/create", json={"source_entity": "Berlin", "target_entity": "berlin"}
+    )
+    assert response.status_code == 400 and "two different entities" in response.json()["detail"]
+
+
+async def test_graph_edit_with_a_forbidden_field_is_400_naming_it(indexed: Served) -> None:
+    client, _ = indexed
+    response = await client.post(
+        "/graph/entity/edit",
+        json={"entity_name": "Berlin", "updated_data": {"entity_id": "x"}},
+    )
+    assert response.status_code == 400 and "entity_id" in response.json()["detail"]
