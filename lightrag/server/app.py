@@ -1,6 +1,8 @@
 """The FastAPI application: ``create_app(config)`` wires engine, routers, auth and limits.
 
-Lifespan: build the engine from config (unless one is given), open its
+Lifespan: build the engine from config (unless one is given), load its models
+(those with a ``load()`` method, such as the embedded ones, so that a missing or
+corrupt model fails the start rather than the first request), open its
 storages, resume documents left unfinished by a previous run, optionally scan
 the input directory, and on shutdown stop background work and close storages.
 """
@@ -30,7 +32,7 @@ from lightrag.server.jobs import BackgroundJobs
 from lightrag.server.limits import BodySizeLimitMiddleware
 from lightrag.server.routers import documents, documents_admin, graph, health, query
 
-__all__ = ["OPTIONAL_ROUTERS", "create_app"]
+__all__ = ["OPTIONAL_ROUTERS", "create_app", "load_models"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +56,15 @@ def _optional_routers() -> list[object]:
 async def _model_error(request: Request, exc: Exception) -> JSONResponse:
     logger.error("%s %s: model call failed: %s", request.method, request.url.path, exc)
     return JSONResponse(status_code=502, content={"detail": f"Model call failed: {exc}"})
+
+
+async def load_models(engine: LightRAG) -> None:
+    """Await ``load()`` on the chat and embedding models that have one (optional in the
+    model protocols); its error propagates, so the server does not start."""
+    for model in (engine.ctx.llm, engine.ctx.embedding):
+        load = getattr(model, "load", None)
+        if callable(load):
+            await load()
 
 
 async def _stop_background_work(app: FastAPI) -> None:
@@ -84,6 +95,7 @@ def create_app(config: AppConfig, *, rag: LightRAG | None = None) -> FastAPI:
         engine = rag if rag is not None else LightRAG.from_config(config)
         try:
             await asyncio.to_thread(config.server.input_dir.mkdir, parents=True, exist_ok=True)
+            await load_models(engine)
             await engine.initialize()
             app.state.rag = engine
             engine.start_processing()  # resumes pending/processing/failed documents
