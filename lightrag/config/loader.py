@@ -28,12 +28,24 @@ from omegaconf.resolvers import oc
 from pydantic import ValidationError
 
 from lightrag.config.backends import check_backend_classes, check_backend_names
-from lightrag.config.env_map import GROUP_VARS, VALUE_VARS, convert_value, split_llm_binding
+from lightrag.config.env_map import (
+    GROUP_VARS,
+    VALUE_VARS,
+    ValueVar,
+    convert_value,
+    split_llm_binding,
+)
 from lightrag.config.errors import ConfigError, describe_validation_error
 from lightrag.config.listing import group_registry
 from lightrag.config.models import AppConfig
 from lightrag.config.search_path import CHOICE_GROUPS, RECIPE_GROUP, ConfigTree
-from lightrag.config.sources import EnvLayers, ini_location, read_config_ini, read_dotenv
+from lightrag.config.sources import (
+    EnvLayers,
+    EnvValue,
+    ini_location,
+    read_config_ini,
+    read_dotenv,
+)
 from lightrag.registry import UnknownNameError
 
 __all__ = [
@@ -301,16 +313,26 @@ def _set_dotted(target: dict[str, Any], key: str, value: Any) -> None:
 def _apply_value_vars(
     container: dict[str, Any], layers: EnvLayers, cli_keys: set[str]
 ) -> dict[str, str]:
-    """Set keys from the seed's env names; returns key -> where its value came from."""
-    sources: dict[str, str] = {}
+    """Set keys from the seed's env names; returns key -> where its value came from.
+
+    When several names set one key (``NAMESPACE_PREFIX`` and ``WORKSPACE``), the value
+    from the higher layer wins (a flag beats ``.env``); within one layer, the name
+    listed later in ``VALUE_VARS`` (the newer one).
+    """
+    winners: dict[str, tuple[ValueVar, EnvValue]] = {}
     for var in VALUE_VARS:
         found = layers.get(var.name)
         if found is None:
             continue
         if any(var.key == key or var.key.startswith(key + ".") for key in cli_keys):
             continue  # a Hydra override on the command line wins
-        _set_dotted(container, var.key, convert_value(var, found.value, found.source))
-        sources[var.key] = f"{found.source} {var.name}"
+        current = winners.get(var.key)
+        if current is None or found.layer >= current[1].layer:
+            winners[var.key] = (var, found)
+    sources: dict[str, str] = {}
+    for key, (var, found) in winners.items():
+        _set_dotted(container, key, convert_value(var, found.value, found.source))
+        sources[key] = f"{found.source} {var.name}"
     return sources
 
 

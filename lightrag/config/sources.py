@@ -15,7 +15,7 @@ seed's few irregular names are mapped explicitly (``[mongodb] uri`` -> ``MONGO_U
 from __future__ import annotations
 
 import configparser
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,10 +102,12 @@ def read_dotenv(path: Path) -> dict[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class EnvValue:
-    """One env-like value and where it came from (``"env"``, ``".env (/x/.env)"``, ...)."""
+    """One env-like value, where it came from (``"env"``, ``".env (/x/.env)"``, ...) and the
+    precedence of that layer (higher wins; the first layer added is 0)."""
 
     value: str
     source: str
+    layer: int = 0
 
 
 @dataclass
@@ -118,11 +120,13 @@ class EnvLayers:
 
     _values: dict[str, EnvValue] = field(default_factory=dict)
     read: set[str] = field(default_factory=set)
+    _layers: int = 0
 
     def add_layer(self, values: Mapping[str, str], source: str) -> None:
         """Add ``values`` on top of what is there (they win)."""
         for name, value in values.items():
-            self._values[name] = EnvValue(value, source)
+            self._values[name] = EnvValue(value, source, self._layers)
+        self._layers += 1
 
     def get(self, name: str) -> EnvValue | None:
         """The value of ``name`` (recorded as read), or None when no layer sets it."""
@@ -132,12 +136,3 @@ class EnvLayers:
     def peek(self, name: str) -> EnvValue | None:
         """The value of ``name`` without recording the read."""
         return self._values.get(name)
-
-    def names_from(self, source_prefix: str) -> Iterator[str]:
-        """Names whose winning value came from a source starting with ``source_prefix``."""
-        for name, value in self._values.items():
-            if value.source.startswith(source_prefix):
-                yield name
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._values

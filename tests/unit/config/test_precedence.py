@@ -99,3 +99,23 @@ def test_env_choice_replacing_a_recipe_choice_is_reported(load: LoadFn, tmp_path
     assert note.startswith("LLM_BINDING from .env")
     assert note.endswith("chooses llm=ollama over the recipe's 'openai'")
     assert load(["+recipe=ollama-local"]).notes == ()  # same choice: nothing to report
+
+
+@pytest.mark.parametrize(
+    ("old_name", "new_name", "flag", "key"),
+    [
+        ("NAMESPACE_PREFIX", "WORKSPACE", "--namespace-prefix", "workspace"),
+        ("SIMULATED_MODEL_NAME", "OLLAMA_EMULATING_MODEL_NAME", "--simulated-model-name", None),
+    ],
+)
+def test_two_names_of_one_key_follow_the_layers_not_the_table_order(
+    load: LoadFn, tmp_path: Path, old_name: str, new_name: str, flag: str, key: str | None
+) -> None:
+    key = key or "simulated_model_name"
+    write(tmp_path / ".env", f"{new_name}=from_dotenv\n")
+    from_flag = load(flags=[SeedFlag(old_name, "from_flag", flag)])
+    assert getattr(from_flag.config.server, key) == "from_flag"  # a flag beats .env
+    from_env = load(environ={old_name: "from_env"})
+    assert getattr(from_env.config.server, key) == "from_env"  # env beats .env
+    both = load(environ={old_name: "old_env", new_name: "new_env"})
+    assert getattr(both.config.server, key) == "new_env"  # same layer: the newer name
