@@ -127,6 +127,11 @@ class ServerConfig(BaseModel):
     max_request_body: int = Field(32 * 1024 * 1024, gt=0)
     max_texts_per_request: int = Field(1000, ge=0)
     max_query_length: int = Field(64 * 1024, gt=0)
+    # file parsing limits: zip-based documents (docx, pptx, xlsx, odt, epub) and PDFs
+    max_archive_uncompressed_bytes: int = Field(512 * 1024 * 1024, gt=0)
+    max_archive_compression_ratio: float = Field(200.0, gt=1)
+    max_archive_entries: int = Field(20_000, gt=0)
+    max_pdf_pages: int = Field(10_000, gt=0)
 
 
 class AppConfig(BaseModel):

@@ -27,7 +27,7 @@ from lightrag.llm.base import ModelError
 from lightrag.server import auth as auth_module
 from lightrag.server.auth import Authenticator, require_auth
 from lightrag.server.docs import mount_offline_docs
-from lightrag.server.ingest import Scanner
+from lightrag.server.ingest import Scanner, parsing_limits
 from lightrag.server.jobs import BackgroundJobs
 from lightrag.server.limits import BodySizeLimitMiddleware
 from lightrag.server.routers import documents, documents_admin, graph, health, query
@@ -121,7 +121,7 @@ def create_app(config: AppConfig, *, rag: LightRAG | None = None) -> FastAPI:
     app.state.config = config
     app.state.auth = authenticator
     app.state.jobs = BackgroundJobs()
-    app.state.scanner = Scanner(config.server.input_dir)
+    app.state.scanner = Scanner(config.server.input_dir, parsing_limits(config.server))
     app.state.ready = False
     if rag is not None:
         app.state.rag = rag

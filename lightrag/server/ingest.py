@@ -20,6 +20,7 @@ from fastapi import HTTPException, status
 from pydantic import BaseModel, Field
 
 from lightrag import parsing
+from lightrag.config.models import ServerConfig
 
 if TYPE_CHECKING:
     from lightrag.core.engine import LightRAG
@@ -30,6 +31,7 @@ __all__ = [
     "Scanner",
     "new_track_id",
     "parse_file",
+    "parsing_limits",
     "safe_filename",
     "save_into_input_dir",
     "supported_extensions",
@@ -62,35 +64,28 @@ def safe_filename(name: str | None) -> str:
     return base
 
 
-def _check_extension(filename: str) -> None:
-    suffix = PurePath(filename).suffix.lower()
-    if suffix not in parsing.SUPPORTED_EXTENSIONS:
-        raise HTTPException(
-            status_code=status.HTTP_400_BAD_REQUEST,
-            detail=(
-                f"Unsupported file type {suffix or '(no extension)'!r} for {filename!r}; "
-                f"supported: {', '.join(supported_extensions())}"
-            ),
-        )
+def parsing_limits(server: ServerConfig) -> parsing.ParsingLimits:
+    """The per-file parsing limits configured in ``server`` (``server.max_archive_*``,
+    ``server.max_pdf_pages``)."""
+    return parsing.ParsingLimits(
+        max_uncompressed_bytes=server.max_archive_uncompressed_bytes,
+        max_compression_ratio=server.max_archive_compression_ratio,
+        max_zip_entries=server.max_archive_entries,
+        max_pdf_pages=server.max_pdf_pages,
+    )
 
 
-async def parse_file(filename: str, data: bytes) -> str:
-    """The text of an uploaded file; 400 for an unsupported type, 422 when unreadable."""
-    _check_extension(filename)
+async def parse_file(filename: str, data: bytes, limits: parsing.ParsingLimits) -> str:
+    """The (never empty) text of an uploaded file, parsed in a worker thread within
+    ``limits``; 400 for an unsupported type, 422 when empty, corrupt or over a limit."""
     try:
-        text = await asyncio.to_thread(parsing.extract_text, filename, data)
+        return await parsing.extract_text_async(filename, data, limits=limits)
     except parsing.UnsupportedFileType as exc:
         raise HTTPException(status_code=status.HTTP_400_BAD_REQUEST, detail=str(exc)) from exc
     except parsing.ParseError as exc:
         raise HTTPException(
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)
         ) from exc
-    if not text.strip():
-        raise HTTPException(
-            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=f"{filename!r}: no text could be extracted (the file is empty)",
-        )
-    return text
 
 
 def _link_new_file(directory: Path, filename: str, data: bytes) -> Path:
@@ -157,9 +152,11 @@ def _list_supported(input_dir: Path) -> list[Path]:
 
 @dataclass
 class Scanner:
-    """Scans the input directory in the background, one scan at a time."""
+    """Scans the input directory in the background, one scan at a time; each file is
+    parsed within ``limits``."""
 
     input_dir: Path
+    limits: parsing.ParsingLimits = field(default_factory=parsing.ParsingLimits)
     progress: ScanProgress = field(default_factory=ScanProgress)
     _task: asyncio.Task[None] | None = None
 
@@ -200,7 +197,7 @@ class Scanner:
                 self.progress.current_file = name
                 try:
                     data = await asyncio.to_thread(path.read_bytes)
-                    texts.append(await parse_file(name, data))
+                    texts.append(await parse_file(name, data, self.limits))
                     paths.append(name)
                 except HTTPException as exc:
                     self._fail(name, str(exc.detail))

@@ -12,12 +12,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile, status
 
+from lightrag.config.models import AppConfig
 from lightrag.core.engine import LightRAG
 from lightrag.core.types import EnqueueResult
 from lightrag.server.deps import ConfigDep, RagDep, ScannerDep
 from lightrag.server.ingest import (
     new_track_id,
     parse_file,
+    parsing_limits,
     safe_filename,
     save_into_input_dir,
     supported_extensions,
@@ -93,23 +95,28 @@ async def insert_texts(body: InsertTextsRequest, rag: RagDep, config: ConfigDep)
 @router.post("/file")
 async def insert_file(
     rag: RagDep,
+    config: ConfigDep,
     file: Annotated[UploadFile, File(description="A document of a supported type")],
     description: Annotated[str | None, Form(description="seed 1.1.4; not stored")] = None,
 ) -> InsertResponse:
     """Parse one uploaded file and index its text (the file itself is not kept)."""
     name = safe_filename(file.filename)
-    text = await parse_file(name, await file.read())
+    text = await parse_file(name, await file.read(), parsing_limits(config.server))
     return await _enqueue(rag, [text], [name], prefix="upload")
 
 
-async def _insert_files(rag: LightRAG, files: list[UploadFile]) -> InsertResponse:
+async def _insert_files(
+    rag: LightRAG, config: AppConfig, files: list[UploadFile]
+) -> InsertResponse:
+    check_texts_per_request(len(files), config.server)
+    limits = parsing_limits(config.server)
     texts: list[str] = []
     names: list[str] = []
     failures: list[str] = []
     for upload in files:
         try:
             name = safe_filename(upload.filename)
-            texts.append(await parse_file(name, await upload.read()))
+            texts.append(await parse_file(name, await upload.read(), limits))
             names.append(name)
         except HTTPException as exc:
             failures.append(str(exc.detail))
@@ -129,8 +136,7 @@ async def insert_file_batch(
 ) -> InsertResponse:
     """Parse several uploaded files and index them; unreadable ones are listed in
     ``message`` (400 when none could be read)."""
-    check_texts_per_request(len(files), config.server)
-    return await _insert_files(rag, files)
+    return await _insert_files(rag, config, files)
 
 
 @router.post("/batch")
@@ -141,8 +147,7 @@ async def insert_batch(
     description: Annotated[str | None, Form(description="seed 1.1.4; not stored")] = None,
 ) -> InsertResponse:
     """The seed's name of ``/documents/file_batch``."""
-    check_texts_per_request(len(files), config.server)
-    return await _insert_files(rag, files)
+    return await _insert_files(rag, config, files)
 
 
 @router.post("/upload")
@@ -154,7 +159,7 @@ async def upload_to_input_dir(
     """Save a file into the input directory, then index it (409 when the name exists)."""
     name = safe_filename(file.filename)
     data = await file.read()
-    text = await parse_file(name, data)
+    text = await parse_file(name, data, parsing_limits(config.server))
     await save_into_input_dir(config.server.input_dir, name, data)
     return await _enqueue(rag, [text], [name], prefix="upload")
 

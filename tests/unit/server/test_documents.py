@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 
 import httpx
@@ -292,3 +294,45 @@ def config_input_dir(served: tuple[httpx.AsyncClient, FastAPI]) -> Path:
     _, app = served
     path: Path = app.state.config.server.input_dir
     return path
+
+
+def _zip_with_entries(count: int) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for index in range(count):
+            archive.writestr(f"part{index}.xml", "<x/>")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "code"),
+    [
+        ("/documents/file", "file", 422),
+        ("/documents/upload", "file", 422),
+        ("/documents/file_batch", "files", 400),
+    ],
+)
+async def test_uploads_are_parsed_within_the_configured_limits(
+    tmp_path: Path, path: str, field: str, code: int
+) -> None:
+    config = make_config(tmp_path, max_archive_entries=3)
+    async with running_app(config) as (client, _):
+        response = await client.post(
+            path, files={field: ("many.docx", _zip_with_entries(5), "application/zip")}
+        )
+    assert response.status_code == code, response.text
+    assert "5 entries, more than the limit of 3" in response.json()["detail"]
+    assert not (config.server.input_dir / "many.docx").exists()
+
+
+async def test_scan_parses_files_within_the_configured_limits(tmp_path: Path) -> None:
+    config = make_config(tmp_path, max_archive_entries=3)
+    config.server.input_dir.mkdir(parents=True)
+    (config.server.input_dir / "many.docx").write_bytes(_zip_with_entries(5))
+    async with running_app(config) as (client, app):
+        await client.post("/documents/scan")
+        await app.state.scanner.wait()
+        progress = (await client.get("/documents/scan-progress")).json()
+    [failure] = progress["failures"]
+    assert failure["file"] == "many.docx"
+    assert "more than the limit of 3" in failure["reason"]
