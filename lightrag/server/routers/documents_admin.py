@@ -143,18 +143,33 @@ def _input_file(input_dir: Path, file_path: str) -> Path | None:
 
 
 async def _delete_documents(
-    rag: LightRAG, doc_ids: list[str], files: list[Path], clear_cache: bool
+    rag: LightRAG, doc_ids: list[str], files: dict[str, Path], clear_cache: bool
 ) -> None:
+    """Delete each document, then its input file (only when the document went); every
+    outcome is a pipeline status message, so ``/documents/pipeline_status`` reports it.
+    One failure does not stop the other deletions."""
+    status = rag.pipeline_status
     for doc_id in doc_ids:
-        result = await rag.delete_document(doc_id)
-        logger.info("delete %s: %s (%s)", doc_id, result.status, result.message)
-    for path in files:
+        try:
+            result = await rag.delete_document(doc_id)
+        except Exception as exc:
+            logger.exception("deleting document %s failed", doc_id)
+            status.log(f"delete {doc_id}: failed: {type(exc).__name__}: {exc}")
+            continue
+        status.log(f"delete {doc_id}: {result.status} ({result.message})")
+        path = files.get(doc_id)
+        if result.status != "success" or path is None:
+            continue
         try:
             await asyncio.to_thread(path.unlink, missing_ok=True)
         except OSError as exc:
             logger.error("could not delete input file %s: %s", path, exc)
+            status.log(f"delete {doc_id}: could not delete its input file: {exc}")
+        else:
+            status.log(f"delete {doc_id}: removed input file {path.name}")
     if clear_cache:
-        await rag.clear_cache()
+        removed = await rag.clear_cache()
+        status.log(f"delete: removed {removed} LLM cache entries")
 
 
 @router.delete("/delete_document")
@@ -166,7 +181,9 @@ async def delete_document(
 
     ``delete_file`` also removes the document's file from the input directory;
     ``delete_llm_cache`` empties the LLM cache (answers may have used the document).
-    404 when an id is unknown (nothing is deleted then)."""
+    404 when an id is unknown (nothing is deleted then). Each document's outcome
+    (a document being indexed is refused) appears in ``/documents/pipeline_status``
+    messages."""
     records = await rag.storages.doc_status.get_many(body.doc_ids)
     unknown = [doc_id for doc_id, record in zip(body.doc_ids, records, strict=True) if not record]
     if unknown:
@@ -174,12 +191,12 @@ async def delete_document(
             status_code=status.HTTP_404_NOT_FOUND,
             detail=f"Unknown document id(s): {', '.join(unknown)}",
         )
-    files: list[Path] = []
+    files: dict[str, Path] = {}
     if body.delete_file:
-        for record in records:
+        for doc_id, record in zip(body.doc_ids, records, strict=True):
             path = _input_file(config.server.input_dir, str((record or {}).get("file_path", "")))
             if path is not None:
-                files.append(path)
+                files[doc_id] = path
     jobs.spawn(
         _delete_documents(rag, body.doc_ids, files, body.delete_llm_cache),
         name="delete-documents",

@@ -174,6 +174,46 @@ async def test_delete_document_can_remove_its_input_file(
     )
     await app.state.jobs.wait()
     assert not (app.state.config.server.input_dir / "gone.txt").exists()
+    messages = (await client.get("/documents/pipeline_status")).json()["history_messages"]
+    assert f"delete {doc['id']}: removed input file gone.txt" in messages
+
+
+async def test_delete_document_outcomes_are_reported_in_the_pipeline_status(
+    indexed: tuple[httpx.AsyncClient, FastAPI],
+) -> None:
+    client, app = indexed
+    doc_id = (await client.get("/documents")).json()["statuses"]["processed"][0]["id"]
+    await client.request("DELETE", "/documents/delete_document", json={"doc_ids": [doc_id]})
+    await app.state.jobs.wait()
+    status = (await client.get("/documents/pipeline_status")).json()
+    assert status["latest_message"].startswith(f"delete {doc_id}: success")
+
+
+async def test_document_being_indexed_is_not_deleted_and_keeps_its_file(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    config = make_config(tmp_path_factory.mktemp("busy"), llm={"latency_ms": 300})
+    async with running_app(config) as (client, app):
+        upload = await client.post(
+            "/documents/upload", files={"file": ("busy.txt", b"Hana Berg builds boats in Oslo.")}
+        )
+        doc_id = upload.json()["doc_ids"][0]
+        await wait_until(lambda: _processing(client), what="indexing to start", deadline=30)
+        await client.request(
+            "DELETE",
+            "/documents/delete_document",
+            json={"doc_ids": [doc_id], "delete_file": True},
+        )
+        await app.state.jobs.wait()
+        messages = (await client.get("/documents/pipeline_status")).json()["history_messages"]
+        assert any(m.startswith(f"delete {doc_id}: fail (") for m in messages), messages
+        assert (config.server.input_dir / "busy.txt").exists()
+        await wait_for_pipeline(client)
+
+
+async def _processing(client: httpx.AsyncClient) -> bool:
+    counts = (await client.get("/documents/status_counts")).json()["status_counts"]
+    return bool(counts.get("processing"))
 
 
 async def test_clear_cache_empties_the_llm_cache(
