@@ -99,7 +99,12 @@ async def paginated(body: PaginatedDocsRequest, rag: RagDep) -> PaginatedDocsRes
 
 @router.get("/track_status/{track_id}")
 async def track_status(track_id: str, rag: RagDep) -> TrackStatusResponse:
-    """Documents enqueued under ``track_id`` and a count per status."""
+    """Documents enqueued under ``track_id`` and a count per status.
+
+    An id that matches no document answers 200 with an empty list, as upstream does:
+    a valid id can have none (a scan or batch whose files were all duplicates or
+    unreadable), and track ids are not stored apart from their documents. 400 for a
+    blank id."""
     if not track_id.strip():
         raise HTTPException(status_code=status.HTTP_400_BAD_REQUEST, detail="track_id is empty")
     records = await rag.storages.doc_status.by_track_id(track_id.strip())

@@ -87,12 +87,16 @@ async def test_paginated_rejects_bad_parameters_with_422(
     assert next(iter(payload)) in response.text
 
 
-async def test_track_status_of_unknown_id_is_empty(
+async def test_track_status_of_unknown_id_is_200_and_empty_as_upstream(
     served: tuple[httpx.AsyncClient, FastAPI],
 ) -> None:
     client, _ = served
-    body = (await client.get("/documents/track_status/insert_nothing")).json()
-    assert body["total_count"] == 0 and body["documents"] == []
+    response = await client.get("/documents/track_status/insert_nothing")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["total_count"] == 0 and body["documents"] == [] and body["status_summary"] == {}
+    blank = await client.get("/documents/track_status/%20")
+    assert blank.status_code == 400 and "track_id" in blank.json()["detail"]
 
 
 async def test_pipeline_status_has_upstream_fields(
