@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
+import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -19,6 +22,9 @@ from .conftest import REPO
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
+_PLATFORM_ENV = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT"}
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -31,10 +37,19 @@ def embedded_server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], i
     missing = [name for name in ("onnxruntime", "spacy") if importlib.util.find_spec(name) is None]
     if missing:
         pytest.skip(f"the [embedded] extra is not installed (missing {', '.join(missing)})")
+    try:
+        importlib.metadata.distribution("lightrag-server")
+    except importlib.metadata.PackageNotFoundError:
+        pytest.skip("lightrag-server is not installed (pip install -e '.[all]')")
+    script = Path(sys.executable).parent / "lightrag-server"
+    assert script.is_file(), f"the console script is not installed next to {sys.executable}"
     port = _free_port()
-    argv = [sys.executable, "-m", "lightrag.cli", "+recipe=embedded"]
-    argv += ["--host", "127.0.0.1", "--port", str(port), "--working-dir", str(tmp_path / "rag")]
-    process = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    argv = [str(script), "+recipe=embedded", "--host", "127.0.0.1", "--port", str(port)]
+    # As a user starts it: the working directory holds the storage; no seed env vars leak in.
+    environ = {name: value for name, value in os.environ.items() if name in _PLATFORM_ENV}
+    process = subprocess.Popen(
+        argv, cwd=tmp_path, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     try:
         yield process, port
     finally:
@@ -69,23 +84,29 @@ def test_embedded_recipe_starts_and_answers_health(
 def test_wheel_carries_conf_and_recipes(tmp_path: Path) -> None:
     if importlib.util.find_spec("wheel") is None:
         pytest.skip("the 'wheel' package (test extra) is needed to build offline")
+    # Build from a copy: setuptools writes build/ and *.egg-info next to the sources, and a
+    # stale build/lib in the shared checkout could put deleted files into the wheel.
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(REPO / name, source / name)
+    for name in ("lightrag", "conf", "recipes"):
+        shutil.copytree(
+            REPO / name,
+            source / name,
+            symlinks=True,  # lightrag/conf -> ../conf and conf/recipe -> ../recipes
+            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"),
+        )
+    out = tmp_path / "dist"
     subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            str(REPO),
-            "-w",
-            str(tmp_path),
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
+            *(sys.executable, "-m", "pip", "wheel", str(source), "-w", str(out)),
+            *("--no-deps", "--no-build-isolation", "-q"),
         ],
         check=True,
         capture_output=True,
     )
-    (wheel,) = tmp_path.glob("lightrag_server-*.whl")
+    (wheel,) = out.glob("lightrag_server-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {"lightrag/conf/config.yaml"}
     for path in (REPO / "conf").rglob("*.yaml"):
