@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from lightrag.core.types import QueryMode
 
@@ -132,6 +132,14 @@ class ServerConfig(BaseModel):
     max_archive_compression_ratio: float = Field(200.0, gt=1)
     max_archive_entries: int = Field(20_000, gt=0)
     max_pdf_pages: int = Field(10_000, gt=0)
+
+    @model_validator(mode="after")
+    def _split_tagged_model_name(self) -> ServerConfig:
+        """A ``name:tag`` simulated model name (the seed's ``lightrag:latest``) sets the tag."""
+        name, sep, tag = self.simulated_model_name.rpartition(":")
+        if sep and name and tag and "/" not in tag:
+            self.simulated_model_name, self.simulated_model_tag = name, tag
+        return self
 
 
 class AppConfig(BaseModel):

@@ -209,3 +209,15 @@ def test_flag_that_nothing_reads_is_reported(load: LoadFn) -> None:
 def test_recipe_flag_is_the_recipe_override() -> None:
     parsed = parse_args(build_parser(), ["--recipe", "openai", "server.port=1"])
     assert parsed.overrides == ["+recipe=openai", "server.port=1"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "name", "tag"),
+    [("lightrag:latest", "lightrag", "latest"), ("kb:v3", "kb", "v3"), ("kb", "kb", "latest")],
+)
+def test_seed_simulated_model_name_with_a_tag_sets_name_and_tag(
+    load: LoadFn, raw: str, name: str, tag: str
+) -> None:
+    flags = parse_args(build_parser(), ["--simulated-model-name", raw]).flags
+    server = load(flags=flags).config.server
+    assert (server.simulated_model_name, server.simulated_model_tag) == (name, tag)
