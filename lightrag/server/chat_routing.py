@@ -25,6 +25,7 @@ from typing import Any, get_args
 
 from lightrag.config.models import AppConfig
 from lightrag.core.types import Message, QueryMode, QueryParam
+from lightrag.server.schemas import default_query_param
 
 __all__ = [
     "ChatRequestError",
@@ -171,19 +172,14 @@ def build_query_param(
     (for ``bypass`` that is the system prompt the LLM gets).
     """
     extra = [part for part in (turn.system_prompt, route.instructions) if part]
-    rag = config.rag
-    return QueryParam(
-        mode=route.mode,
-        only_need_context=route.only_need_context,
-        stream=stream,
-        top_k=rag.top_k,
-        chunk_top_k=rag.chunk_top_k,
-        max_entity_tokens=rag.max_entity_tokens,
-        max_relation_tokens=rag.max_relation_tokens,
-        max_total_tokens=rag.max_total_tokens,
-        history_turns=rag.history_turns,
-        conversation_history=[dict(message) for message in turn.history],
-        user_prompt="\n\n".join(extra) or None,
+    return default_query_param(config).model_copy(
+        update={
+            "mode": route.mode,
+            "only_need_context": route.only_need_context,
+            "stream": stream,
+            "conversation_history": [dict(message) for message in turn.history],
+            "user_prompt": "\n\n".join(extra) or None,
+        }
     )
 
 

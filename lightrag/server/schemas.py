@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from lightrag.config.models import AppConfig
 from lightrag.core.types import DocStatus, QueryMode, QueryParam, Reference
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "RelationEditRequest",
     "StatusMessage",
     "TrackStatusResponse",
+    "default_query_param",
 ]
 
 
@@ -49,6 +51,19 @@ def _not_blank(value: str, what: str) -> str:
 
 
 # query ---------------------------------------------------------------------------
+
+
+def default_query_param(config: AppConfig) -> QueryParam:
+    """The query defaults as configured (``rag.top_k`` and friends); requests override them."""
+    rag = config.rag
+    return QueryParam(
+        top_k=rag.top_k,
+        chunk_top_k=rag.chunk_top_k,
+        max_entity_tokens=rag.max_entity_tokens,
+        max_relation_tokens=rag.max_relation_tokens,
+        max_total_tokens=rag.max_total_tokens,
+        history_turns=rag.history_turns,
+    )
 
 
 class QueryRequest(BaseModel):

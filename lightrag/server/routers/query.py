@@ -15,7 +15,12 @@ from lightrag.core.types import QueryParam, StreamingAnswer
 from lightrag.llm.base import ModelError
 from lightrag.server.deps import ConfigDep, RagDep
 from lightrag.server.limits import check_query_length
-from lightrag.server.schemas import QueryDataResponse, QueryRequest, QueryResponse
+from lightrag.server.schemas import (
+    QueryDataResponse,
+    QueryRequest,
+    QueryResponse,
+    default_query_param,
+)
 
 __all__ = ["router"]
 
@@ -26,22 +31,9 @@ router = APIRouter(tags=["query"])
 _STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-def default_param(config: AppConfig) -> QueryParam:
-    """The engine's query defaults as configured (``rag.top_k`` and friends)."""
-    rag = config.rag
-    return QueryParam(
-        top_k=rag.top_k,
-        chunk_top_k=rag.chunk_top_k,
-        max_entity_tokens=rag.max_entity_tokens,
-        max_relation_tokens=rag.max_relation_tokens,
-        max_total_tokens=rag.max_total_tokens,
-        history_turns=rag.history_turns,
-    )
-
-
 def _param(request: QueryRequest, config: AppConfig, *, stream: bool) -> QueryParam:
     check_query_length(request.query, config.server)
-    return request.to_param(defaults=default_param(config), stream=stream)
+    return request.to_param(defaults=default_query_param(config), stream=stream)
 
 
 def _references(items: list[Any], with_content: bool) -> list[dict[str, Any]]:
