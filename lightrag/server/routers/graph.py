@@ -54,7 +54,7 @@ def _not_found(what: str) -> HTTPException:
 
 
 async def _require_entities(rag: LightRAG, *names: str) -> None:
-    missing = [name for name in names if not await rag.entity_exists(name)]
+    missing = [name for name in names if not await _edit(rag.entity_exists(name))]
     if missing:
         raise HTTPException(
             status_code=status.HTTP_404_NOT_FOUND,
@@ -136,7 +136,7 @@ async def edit_entity(body: EntityEditRequest, rag: RagDep) -> GraphEditResponse
             detail="updated_data renames the entity; set allow_rename to true to allow it",
         )
     other_entity = new_name.casefold() != body.entity_name.strip().casefold()
-    if renaming and other_entity and await rag.entity_exists(new_name):
+    if renaming and other_entity and await _edit(rag.entity_exists(new_name)):
         if not body.allow_merge:
             raise HTTPException(
                 status_code=status.HTTP_409_CONFLICT,

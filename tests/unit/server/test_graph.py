@@ -305,3 +305,12 @@ async def test_graph_edit_with_a_forbidden_field_is_400_naming_it(indexed: Serve
         json={"entity_name": "Berlin", "updated_data": {"entity_id": "x"}},
     )
     assert response.status_code == 400 and "entity_id" in response.json()["detail"]
+
+
+async def test_rename_to_a_blank_name_is_400(indexed: Served) -> None:
+    client, _ = indexed
+    response = await client.post(
+        "/graph/entity/edit",
+        json={"entity_name": "Berlin", "updated_data": {"entity_name": ""}, "allow_rename": True},
+    )
+    assert response.status_code == 400 and "non-empty" in response.json()["detail"]
