@@ -215,8 +215,9 @@ async def delete_document(
 
 @router.post("/clear_cache")
 async def clear_cache(rag: RagDep, body: ClearCacheRequest | None = None) -> StatusMessage:
-    """Empty the LLM cache, or only the given modes' entries (``default`` = extraction)."""
-    modes = body.modes if body is not None else None
+    """Empty the LLM cache, or only the given modes' entries (``default`` = extraction);
+    no body, ``{}`` or an empty ``modes`` list empties all of it, as upstream does."""
+    modes = (body.modes or None) if body is not None else None
     removed = await rag.clear_cache(modes)
     scope = f"for modes {', '.join(modes)}" if modes else "for all modes"
     return StatusMessage(status="success", message=f"Removed {removed} LLM cache entries {scope}")

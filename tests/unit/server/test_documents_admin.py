@@ -220,15 +220,31 @@ async def _processing(client: httpx.AsyncClient) -> bool:
     return bool(counts.get("processing"))
 
 
+@pytest.mark.parametrize("body", [{}, {"modes": []}, None])
 async def test_clear_cache_empties_the_llm_cache(
-    indexed: tuple[httpx.AsyncClient, FastAPI],
+    indexed: tuple[httpx.AsyncClient, FastAPI], body: dict[str, object] | None
 ) -> None:
     client, app = indexed
     await client.post("/query", json={"query": "Who is Alice Smith?", "mode": "local"})
     assert not await app.state.rag.storages.llm_cache.is_empty()
-    response = await client.post("/documents/clear_cache", json={})
+    response = await client.post("/documents/clear_cache", json=body)
     assert response.json()["status"] == "success"
+    assert "for all modes" in response.json()["message"]
     assert await app.state.rag.storages.llm_cache.is_empty()
+
+
+async def test_clear_cache_of_one_mode_keeps_the_others(
+    indexed: tuple[httpx.AsyncClient, FastAPI],
+) -> None:
+    client, app = indexed
+    await client.post("/query", json={"query": "Who is Alice Smith?", "mode": "local"})
+    cache = app.state.rag.storages.llm_cache
+    before = set(await cache.keys())
+    response = await client.post("/documents/clear_cache", json={"modes": ["local"]})
+    assert "for modes local" in response.json()["message"]
+    after = set(await cache.keys())
+    assert after and not any(key.startswith("local:") for key in after)
+    assert after == {key for key in before if not key.startswith("local:")}
 
 
 async def test_clear_cache_rejects_unknown_modes(
