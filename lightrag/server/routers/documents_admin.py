@@ -148,9 +148,14 @@ def _input_file(input_dir: Path, file_path: str) -> Path | None:
 
 
 async def _delete_documents(
-    rag: LightRAG, doc_ids: list[str], files: dict[str, Path], clear_cache: bool
+    rag: LightRAG,
+    doc_ids: list[str],
+    files: dict[str, str],
+    input_dir: Path,
+    clear_cache: bool,
 ) -> None:
-    """Delete each document, then its input file (only when the document went); every
+    """Delete each document, then its input file (``files`` maps ids to recorded paths;
+    only a document that went loses its file, and only inside ``input_dir``). Every
     outcome is a pipeline status message, so ``/documents/pipeline_status`` reports it.
     One failure does not stop the other deletions."""
     status = rag.pipeline_status
@@ -162,8 +167,11 @@ async def _delete_documents(
             status.log(f"delete {doc_id}: failed: {type(exc).__name__}: {exc}")
             continue
         status.log(f"delete {doc_id}: {result.status} ({result.message})")
-        path = files.get(doc_id)
-        if result.status != "success" or path is None:
+        if result.status != "success" or doc_id not in files:
+            continue
+        path = await asyncio.to_thread(_input_file, input_dir, files[doc_id])
+        if path is None:
+            status.log(f"delete {doc_id}: kept {files[doc_id]!r}, not a file in the input dir")
             continue
         try:
             await asyncio.to_thread(path.unlink, missing_ok=True)
@@ -196,14 +204,13 @@ async def delete_document(
             status_code=status.HTTP_404_NOT_FOUND,
             detail=f"Unknown document id(s): {', '.join(unknown)}",
         )
-    files: dict[str, Path] = {}
+    files: dict[str, str] = {}
     if body.delete_file:
         for doc_id, record in zip(body.doc_ids, records, strict=True):
-            path = _input_file(config.server.input_dir, str((record or {}).get("file_path", "")))
-            if path is not None:
-                files[doc_id] = path
+            if record and record.get("file_path"):
+                files[doc_id] = str(record["file_path"])
     jobs.spawn(
-        _delete_documents(rag, body.doc_ids, files, body.delete_llm_cache),
+        _delete_documents(rag, body.doc_ids, files, config.server.input_dir, body.delete_llm_cache),
         name="delete-documents",
     )
     return StatusMessage(

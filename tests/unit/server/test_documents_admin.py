@@ -182,6 +182,28 @@ async def test_delete_document_can_remove_its_input_file(
     assert f"delete {doc['id']}: removed input file gone.txt" in messages
 
 
+async def test_delete_file_never_removes_a_file_outside_the_input_dir(
+    served: tuple[httpx.AsyncClient, FastAPI],
+) -> None:
+    client, app = served
+    input_dir = app.state.config.server.input_dir
+    outside = input_dir.parent / "outside.txt"
+    outside.write_text("keep me")
+    inserted = await client.post(
+        "/documents/text",
+        json={"text": "Jon Kay rows on the Thames.", "file_source": "../outside.txt"},
+    )
+    doc_id = inserted.json()["doc_ids"][0]
+    await wait_for_pipeline(client)
+    await client.request(
+        "DELETE", "/documents/delete_document", json={"doc_ids": [doc_id], "delete_file": True}
+    )
+    await app.state.jobs.wait()
+    assert outside.read_text() == "keep me"
+    status = (await client.get("/documents/pipeline_status")).json()
+    assert "not a file in the input dir" in status["latest_message"]
+
+
 async def test_delete_document_outcomes_are_reported_in_the_pipeline_status(
     indexed: tuple[httpx.AsyncClient, FastAPI],
 ) -> None:
