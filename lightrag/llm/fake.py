@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -58,6 +58,8 @@ class HashingEmbeddingModel:
     Deterministic across processes (sha1, not ``hash()``); L2-normalised.
     Counts every call and text in ``calls`` / ``texts_embedded`` for tests.
     """
+
+    config_model: ClassVar[type[HashingEmbeddingConfig]] = HashingEmbeddingConfig
 
     def __init__(self, config: Mapping[str, Any] | None = None) -> None:
         self.config = HashingEmbeddingConfig.model_validate(dict(config or {}))
@@ -163,6 +165,8 @@ class FakeChatModel:
     ``input_tokens``, ``output_tokens``) and the peak number of concurrent calls
     (``max_in_flight``). Raises ``ModelError`` when configured to fail.
     """
+
+    config_model: ClassVar[type[FakeChatConfig]] = FakeChatConfig
 
     def __init__(
         self,

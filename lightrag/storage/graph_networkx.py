@@ -59,6 +59,7 @@ class NetworkXGraphStorage:
     """
 
     backend_name: ClassVar[str] = "networkx graph storage"
+    config_model: ClassVar[type[NetworkXGraphConfig]] = NetworkXGraphConfig
 
     def __init__(self, ctx: StorageContext, params: Mapping[str, Any]) -> None:
         self.ctx = ctx

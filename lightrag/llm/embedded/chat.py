@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -83,6 +83,8 @@ class EmbeddedChatConfig(BaseModel):
 
 class EmbeddedChatModel:
     """A ``ChatModel`` + ``NativeRagModel`` that needs no LLM, no network, no API key."""
+
+    config_model: ClassVar[type[EmbeddedChatConfig]] = EmbeddedChatConfig
 
     def __init__(self, config: Mapping[str, Any] | None = None) -> None:
         self.config = EmbeddedChatConfig.model_validate(dict(config or {}))

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, ClassVar, Final, Literal
 
 import numpy as np
 import onnxruntime
@@ -140,6 +140,8 @@ class EmbeddedEmbeddingModel:
     event loop. Vectors are deterministic: a text gets the same vector
     whatever else is in its batch.
     """
+
+    config_model: ClassVar[type[EmbeddedEmbeddingConfig]] = EmbeddedEmbeddingConfig
 
     def __init__(self, config: Mapping[str, Any] | None = None) -> None:
         self.config = EmbeddedEmbeddingConfig.model_validate(dict(config or {}))

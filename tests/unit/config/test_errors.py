@@ -6,13 +6,15 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from lightrag.config.backends import BackendSlot, check_slots
 from lightrag.config.cli_flags import build_parser, parse_args
 from lightrag.config.errors import ConfigError
+from lightrag.config.listing import group_registry
 from lightrag.config.models import BackendChoice
-from lightrag.config.search_path import packaged_conf_dir
-from lightrag.registry import Entry, Registry
+from lightrag.config.search_path import CHOICE_GROUPS, packaged_conf_dir
+from lightrag.registry import Entry, MissingDependencyError, Registry
 
 from .conftest import LoadFn, write
 
@@ -175,3 +177,23 @@ def test_real_binding_params_are_validated_at_load(load: LoadFn) -> None:
 def test_workspace_that_is_not_a_plain_name_is_rejected_at_load(load: LoadFn) -> None:
     with pytest.raises(ConfigError, match=r"^server.workspace: '../escape': String should match"):
         load(environ={"WORKSPACE": "../escape"})
+
+
+@pytest.mark.parametrize("group", CHOICE_GROUPS)
+def test_every_registered_backend_exposes_its_config_model(group: str) -> None:
+    registry = group_registry(group)
+    for name in registry.names():
+        try:
+            cls = registry.load(name)
+        except MissingDependencyError as exc:
+            pytest.skip(f"{group} {name!r}: its extra is not installed ({exc})")
+        model = getattr(cls, "config_model", None)
+        assert isinstance(model, type) and issubclass(model, BaseModel), (
+            f"{group} {name!r} ({cls.__qualname__}) has no config_model: its params would "
+            "escape the start-up validation"
+        )
+
+
+def test_wrong_param_of_the_embedded_recipe_is_named_at_load(load: LoadFn) -> None:
+    with pytest.raises(ConfigError, match=r"^embedding\.dim: 'abc': Input should be a valid int"):
+        load(["+recipe=embedded", "embedding.dim=abc"], check_classes=True)
