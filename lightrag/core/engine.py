@@ -93,7 +93,8 @@ class LightRAG:
     # lifecycle -----------------------------------------------------------------
 
     async def initialize(self) -> None:
-        """Open every storage; documents left unfinished by a crash are resumed by ``resume``."""
+        """Open every storage. Documents left pending/processing/failed by a crash are
+        resumed by the next ``process_queue`` or ``start_processing``."""
         await self.ctx.storages.initialize()
 
     async def finalize(self) -> None:
