@@ -221,3 +221,39 @@ def test_seed_simulated_model_name_with_a_tag_sets_name_and_tag(
     flags = parse_args(build_parser(), ["--simulated-model-name", raw]).flags
     server = load(flags=flags).config.server
     assert (server.simulated_model_name, server.simulated_model_tag) == (name, tag)
+
+
+# Seed flags whose env var is read by the default group files, not by env_map.
+_BINDING_FLAG_SAMPLES = {
+    "MAX_TOKENS": "4096",
+    "LLM_MODEL": "qwen2.5:7b",
+    "LLM_BINDING_HOST": "http://gpu:11434",
+    "LLM_BINDING_API_KEY": "k-llm",
+    "EMBEDDING_MODEL": "nomic-embed-text",
+    "EMBEDDING_BINDING_HOST": "http://gpu:11434",
+    "EMBEDDING_BINDING_API_KEY": "k-emb",
+    "EMBEDDING_DIM": "768",
+    "MAX_EMBED_TOKENS": "512",
+}
+_GROUP_FLAG_SAMPLES = {
+    var.name: raw for var in GROUP_VARS for raw, _ in GROUP_SAMPLES[var.name][:1]
+}
+
+
+@pytest.mark.parametrize("spec", SEED_FLAGS, ids=lambda spec: spec.flags[0])
+def test_every_seed_flag_reaches_the_composed_config(load: LoadFn, spec: Any) -> None:
+    name = spec.env_name
+    raw = (
+        VALUE_SAMPLES.get(name, (None,))[0]
+        or _BINDING_FLAG_SAMPLES.get(name)
+        or _GROUP_FLAG_SAMPLES[name]
+    )
+    environ = {"AZURE_OPENAI_ENDPOINT": "https://x"}
+    baseline = load(environ=environ)
+    loaded = load(flags=parse_args(build_parser(), _flag_argv(spec, raw)).flags, environ=environ)
+    assert loaded.notes == ()  # read by the default configuration
+    group = next((var for var in GROUP_VARS if var.name == name), None)
+    if group is not None:
+        assert loaded.choices[group.group] == dict(GROUP_SAMPLES[name])[raw]
+    else:
+        assert loaded.config != baseline.config
