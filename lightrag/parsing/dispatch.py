@@ -80,7 +80,7 @@ def extract_text(filename: str, data: bytes, *, limits: ParsingLimits | None = N
 
     Raises ``UnsupportedFileType`` for an unknown extension and ``ParseError`` for
     content that is corrupt, encrypted, not UTF-8 (text types), larger than
-    ``limits`` (zip bombs), or that holds no text. Synchronous and CPU-bound: in
+    ``limits`` (zip bombs), nested too deeply, or that holds no text. Synchronous and CPU-bound: in
     async code use ``extract_text_async``.
     """
     limits = limits or ParsingLimits()
@@ -89,13 +89,17 @@ def extract_text(filename: str, data: bytes, *, limits: ParsingLimits | None = N
         raise UnsupportedFileType(filename, SUPPORTED_EXTENSIONS)
     if not data:
         raise ParseError(filename, "is an empty file")
-    if extension == ".pdf":
-        text = extract_pdf(filename, data, limits)
-    else:
-        parser = _PARSERS[extension]
-        if extension in _ZIP_PARSERS:
-            check_zip_archive(filename, data, limits)
-        text = parser(filename, data)
+    try:
+        if extension == ".pdf":
+            text = extract_pdf(filename, data, limits)
+        else:
+            parser = _PARSERS[extension]
+            if extension in _ZIP_PARSERS:
+                check_zip_archive(filename, data, limits)
+            text = parser(filename, data)
+    except RecursionError as exc:
+        # JSON, YAML and XML readers recurse once per nesting level.
+        raise ParseError(filename, "is nested too deeply to read") from exc
     text = text.strip()
     if not text:
         raise ParseError(filename, "contains no extractable text")

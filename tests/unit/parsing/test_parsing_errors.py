@@ -185,3 +185,17 @@ def test_archive_with_too_many_entries_is_refused() -> None:
 async def test_async_extraction_raises_the_same_errors() -> None:
     with pytest.raises(ParseError, match="not valid JSON"):
         await extract_text_async("bad.json", b"{")
+
+
+@pytest.mark.parametrize(
+    ("filename", "data"),
+    [
+        ("deep.json", b"[" * 100_000 + b"]" * 100_000),
+        ("deep.jsonl", b"[" * 100_000 + b"]" * 100_000),
+        ("deep.yaml", b"[" * 100_000 + b"]" * 100_000),
+        ("deep.xml", b"<a>" * 5_000 + b"x" + b"</a>" * 5_000),
+    ],
+)
+def test_deeply_nested_structured_text_is_a_parse_error(filename: str, data: bytes) -> None:
+    with pytest.raises(ParseError, match="nested too deeply"):
+        extract_text(filename, data)

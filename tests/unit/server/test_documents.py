@@ -336,3 +336,20 @@ async def test_scan_parses_files_within_the_configured_limits(tmp_path: Path) ->
     [failure] = progress["failures"]
     assert failure["file"] == "many.docx"
     assert "more than the limit of 3" in failure["reason"]
+
+
+async def test_deeply_nested_upload_is_422_and_does_not_stop_a_scan(
+    served: tuple[httpx.AsyncClient, FastAPI], config_input_dir: Path
+) -> None:
+    client, app = served
+    deep = b"[" * 100_000 + b"]" * 100_000
+    response = await client.post("/documents/file", files={"file": ("deep.json", deep)})
+    assert response.status_code == 422 and "nested too deeply" in response.json()["detail"]
+    (config_input_dir / "a_deep.json").write_bytes(deep)
+    (config_input_dir / "b_fine.txt").write_text(TEXT)
+    await client.post("/documents/scan")
+    await app.state.scanner.wait()
+    progress = (await client.get("/documents/scan-progress")).json()
+    assert progress["error"] is None
+    assert progress["indexed_count"] == 1
+    assert [failure["file"] for failure in progress["failures"]] == ["a_deep.json"]
