@@ -8,7 +8,6 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,7 +15,7 @@ import uvicorn
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
-from lightrag.config.models import AppConfig, BackendChoice, ServerConfig
+from lightrag.config.models import AppConfig
 from lightrag.core.engine import LightRAG
 from lightrag.llm.fake import (
     DEFAULT_HANDLERS,
@@ -26,6 +25,19 @@ from lightrag.llm.fake import (
     HashingEmbeddingModel,
 )
 from lightrag.server.app import create_app
+from tests.unit.server.server_support import make_config
+
+__all__ = [
+    "DOCUMENTS",
+    "ECHO_PREFIX",
+    "OPEN_WEBUI_TITLE_PROMPT",
+    "SOURCES",
+    "ChatApp",
+    "chat_app",
+    "live_server",
+    "make_config",
+    "make_llm",
+]
 
 DOCUMENTS = [
     "Ada Lovelace worked with Charles Babbage on the Analytical Engine in London. "
@@ -59,16 +71,6 @@ def make_llm(**options: Any) -> FakeChatModel:
     """The fake LLM, plus an ``echo`` kind for prompts sent straight to it."""
     return FakeChatModel(
         options, handlers=[*DEFAULT_HANDLERS, FakeHandler("echo", _is_direct, _echo)]
-    )
-
-
-def make_config(tmp_path: Path, **server: Any) -> AppConfig:
-    return AppConfig(
-        server=ServerConfig(
-            working_dir=tmp_path / "rag_storage", input_dir=tmp_path / "inputs", **server
-        ),
-        llm=BackendChoice(type="fake"),
-        embedding=BackendChoice(type="fake"),
     )
 
 
