@@ -128,7 +128,8 @@ async def edit_entity(body: EntityEditRequest, rag: RagDep) -> GraphEditResponse
     existing entity needs ``allow_merge`` (the two are merged)."""
     await _require_entities(rag, body.entity_name)
     updates = dict(body.updated_data)
-    new_name = str(updates.get("entity_name", body.entity_name)).strip()
+    requested = updates.get("entity_name")  # null means "keep the name", as in the engine
+    new_name = body.entity_name.strip() if requested is None else str(requested).strip()
     renaming = new_name != body.entity_name.strip()
     if renaming and not body.allow_rename:
         raise HTTPException(

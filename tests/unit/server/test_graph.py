@@ -314,3 +314,16 @@ async def test_rename_to_a_blank_name_is_400(indexed: Served) -> None:
         json={"entity_name": "Berlin", "updated_data": {"entity_name": ""}, "allow_rename": True},
     )
     assert response.status_code == 400 and "non-empty" in response.json()["detail"]
+
+
+async def test_null_entity_name_in_an_edit_keeps_the_name(indexed: Served) -> None:
+    client, _ = indexed
+    response = await client.post(
+        "/graph/entity/edit",
+        json={
+            "entity_name": "Berlin",
+            "updated_data": {"entity_name": None, "description": "A city."},
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["entity_name"] == "Berlin"
