@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
+from lightrag.config.env_map import GROUP_VARS
 from lightrag.config.search_path import CHOICE_GROUPS, RECIPE_GROUP, ConfigTree
-from lightrag.llm.registry import chat_registry, embedding_registry
 from lightrag.registry import Registry
-from lightrag.storage.registry import storage_registry
 
 __all__ = ["group_registry", "help_epilog", "list_backends", "list_recipes"]
 
 
 def group_registry(group: str) -> Registry:
     """The registry whose names are the options of config group ``group``."""
-    if group == "llm":
-        return chat_registry
-    if group == "embedding":
-        return embedding_registry
-    role = group.removeprefix("storage/")
-    if group.startswith("storage/") and role in ("kv", "vector", "graph", "doc_status"):
-        return storage_registry(role)  # type: ignore[arg-type]
+    for var in GROUP_VARS:
+        if var.group == group:
+            return var.registry
     raise ValueError(f"config group {group!r} has no registry")
 
 
