@@ -98,9 +98,13 @@ async def graphs(
     max_nodes: Annotated[int | None, Query(ge=1)] = None,
 ) -> KnowledgeGraph:
     """The neighbourhood of ``label`` up to ``max_depth`` hops, at most ``max_nodes``
-    nodes (capped by ``rag.max_graph_nodes``); ``is_truncated`` says if nodes were left out."""
+    nodes (capped by ``rag.max_graph_nodes``); ``is_truncated`` says if nodes were left out.
+    ``label`` is matched case-insensitively, like every other entity name in this API."""
     cap = config.rag.max_graph_nodes
     limit = cap if max_nodes is None else min(max_nodes, cap)
+    if label != "*" and label.strip():
+        resolved = await _edit(rag.graph.resolve(label))
+        label = resolved if resolved is not None else label
     return await rag.get_knowledge_graph(label, max_depth=max_depth, max_nodes=limit)
 
 

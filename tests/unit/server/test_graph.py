@@ -327,3 +327,11 @@ async def test_null_entity_name_in_an_edit_keeps_the_name(indexed: Served) -> No
     )
     assert response.status_code == 200, response.text
     assert response.json()["data"]["entity_name"] == "Berlin"
+
+
+async def test_graphs_label_is_matched_case_insensitively(indexed: Served) -> None:
+    client, _ = indexed
+    body = (await client.get("/graphs", params={"label": "alice smith", "max_depth": 1})).json()
+    assert "Alice Smith" in {node["id"] for node in body["nodes"]}
+    unknown = (await client.get("/graphs", params={"label": "Atlantis"})).json()
+    assert unknown == {"nodes": [], "edges": [], "is_truncated": False}
