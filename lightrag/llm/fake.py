@@ -43,6 +43,7 @@ __all__ = [
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _FEATURE_CACHE_SIZE = 200_000
+_TOKEN_COUNT_CACHE_SIZE = 4096
 
 
 class HashingEmbeddingConfig(BaseModel):
@@ -89,10 +90,13 @@ class HashingEmbeddingModel:
         return feature
 
     def embed_one(self, text: str) -> np.ndarray:
-        vector = np.zeros(self.dim, dtype=np.float32)
-        for word in _WORD.findall(text.lower()):
-            index, sign = self._feature(word)
-            vector[index] += sign
+        features = [self._feature(word) for word in _WORD.findall(text.lower())]
+        if features:
+            indices, signs = zip(*features, strict=True)
+            sums = np.bincount(indices, weights=signs, minlength=self.dim)
+            vector = sums.astype(np.float32)
+        else:
+            vector = np.zeros(self.dim, dtype=np.float32)
         norm = float(np.linalg.norm(vector))
         if norm == 0.0:
             vector[0] = 1.0
@@ -182,6 +186,7 @@ class FakeChatModel:
         self.in_flight = 0
         self.max_in_flight = 0
         self.cpu_seconds = 0.0  # thread CPU spent producing answers (benchmarks subtract it)
+        self._token_counts: dict[str, int] = {}
 
     @property
     def identity(self) -> str:
@@ -235,6 +240,16 @@ class FakeChatModel:
     async def aclose(self) -> None:
         return None
 
+    def _count(self, text: str) -> int:
+        """Tokens in ``text``; remembered, since gleaning resends the extraction exchange."""
+        count = self._token_counts.get(text)
+        if count is None:
+            count = get_tokenizer().count(text)
+            if len(self._token_counts) >= _TOKEN_COUNT_CACHE_SIZE:
+                self._token_counts.clear()
+            self._token_counts[text] = count
+        return count
+
     def _answer(self, request: FakeRequest) -> str:
         handler = self.classify(request)
         kind = handler.kind if handler else "generic"
@@ -250,11 +265,10 @@ class FakeChatModel:
         if kind in self.config.malformed_kinds:
             answer = _damage(answer)
         if self.config.count_tokens:
-            tokenizer = get_tokenizer()
             seen = [request.prompt, request.system_prompt or ""]
             seen += [m["content"] for m in request.history]
-            self.input_tokens[kind] += sum(tokenizer.count(part) for part in seen)
-            self.output_tokens[kind] += tokenizer.count(answer)
+            self.input_tokens[kind] += sum(self._count(part) for part in seen)
+            self.output_tokens[kind] += self._count(answer)
         return answer
 
 
