@@ -109,7 +109,9 @@ async def ready(request: Request, rag: RagDep) -> JSONResponse | dict[str, str]:
     try:
         async with asyncio.timeout(_READY_TIMEOUT_SECONDS):
             await rag.storages.doc_status.status_counts()
-    except (TimeoutError, OSError, ConnectionError) as exc:
+    except Exception as exc:
+        # Any storage failure means "not ready" (drivers raise their own error types,
+        # e.g. redis or asyncpg errors that are not OSError): answer 503 with the reason.
         logger.warning("readiness check failed: %r", exc)
         return JSONResponse(
             {"status": "unavailable", "reason": f"document status storage: {exc!r}"},

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
+from lightrag.core.engine import LightRAG
 from lightrag.server.routers.health import redact
 
 from .server_support import make_config, running_app
@@ -31,6 +33,22 @@ async def test_health_hides_details_from_unauthenticated_callers(tmp_path: Path)
     assert anonymous["status"] == "healthy" and "configuration" not in anonymous
     assert "configuration" in keyed
     assert "sekrit-key" not in str(keyed)
+
+
+async def test_ready_is_503_with_the_reason_when_storage_fails(
+    served: tuple[httpx.AsyncClient, FastAPI], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, app = served
+    rag: LightRAG = app.state.rag
+
+    async def database_down() -> dict[str, int]:
+        raise RuntimeError("database is down")
+
+    monkeypatch.setattr(rag.storages.doc_status, "status_counts", database_down)
+    response = await client.get("/ready")
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+    assert "database is down" in response.json()["reason"]
 
 
 async def test_ready_is_200_once_started(served: tuple[httpx.AsyncClient, FastAPI]) -> None:
