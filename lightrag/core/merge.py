@@ -25,9 +25,9 @@ import asyncio
 import re
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from lightrag.core import ids
 from lightrag.core.context import EngineContext
@@ -47,6 +47,7 @@ __all__ = [
 ]
 
 UNKNOWN_TYPE = "unknown"
+T = TypeVar("T")
 
 
 def split_field(value: Any) -> list[str]:
@@ -115,6 +116,16 @@ class MergeOutcome:
 
     entity_names: list[str] = field(default_factory=list)
     relation_pairs: list[tuple[str, str]] = field(default_factory=list)
+
+
+async def _all_or_first_error(jobs: list[Coroutine[Any, Any, T]]) -> list[T]:
+    """Results of ``jobs`` run together; the first failure cancels the rest and is raised."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(job) for job in jobs]
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return [task.result() for task in tasks]
 
 
 def _now() -> int:
@@ -264,12 +275,6 @@ class GraphMerger:
             done = set(split_field((resolved[key][1] or {}).get("source_id")))
             return [e for e in entities[key] if e.source_id not in done]
 
-        node_props = await asyncio.gather(
-            *(
-                self.entity_props(resolved[k][0], resolved[k][1], fresh_entities(k))
-                for k in node_keys
-            )
-        )
         edge_ids = {pair: (resolved[pair[0]][0], resolved[pair[1]][0]) for pair in relations}
         stored_edges = await graph.get_edges(list(edge_ids.values()))
 
@@ -277,12 +282,16 @@ class GraphMerger:
             done = set(split_field(stored_edges.get(edge_ids[pair], {}).get("source_id")))
             return [r for r in relations[pair] if r.source_id not in done]
 
-        edge_props = await asyncio.gather(
-            *(
-                self.relation_props(edge_ids[p], stored_edges.get(edge_ids[p]), fresh_relations(p))
-                for p in relations
-            )
-        )
+        # every summary this merge needs runs at once (entities and relations alike)
+        entity_jobs = [
+            self.entity_props(resolved[k][0], resolved[k][1], fresh_entities(k)) for k in node_keys
+        ]
+        relation_jobs = [
+            self.relation_props(edge_ids[p], stored_edges.get(edge_ids[p]), fresh_relations(p))
+            for p in relations
+        ]
+        merged = await _all_or_first_error([*entity_jobs, *relation_jobs])
+        node_props, edge_props = merged[: len(node_keys)], merged[len(node_keys) :]
         entity_vectors = dict(
             entity_vector_record(resolved[k][0], props)
             for k, props in zip(node_keys, node_props, strict=True)
