@@ -114,7 +114,13 @@ def process_environment() -> dict[str, str]:
 
 
 def build_layers(request: ConfigRequest) -> EnvLayers:
-    """The env-like layers of ``request``: config.ini < .env < environment < seed flags."""
+    """The env-like layers of ``request``: config.ini < .env < environment < seed flags.
+
+    The files in ``cwd`` are optional; a file named explicitly must exist (``ConfigError``).
+    """
+    for given, what in ((request.env_file, "env file"), (request.ini_file, "config.ini file")):
+        if given is not None and not given.is_file():
+            raise ConfigError(f"the {what} {given} does not exist or is not a file")
     ini_path = request.ini_file or request.cwd / "config.ini"
     env_path = request.env_file or request.cwd / ".env"
     layers = EnvLayers()

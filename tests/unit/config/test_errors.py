@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
+from lightrag.cli import main
 from lightrag.config.backends import BackendSlot, check_slots
 from lightrag.config.cli_flags import build_parser, parse_args
 from lightrag.config.errors import ConfigError
@@ -197,3 +198,16 @@ def test_every_registered_backend_exposes_its_config_model(group: str) -> None:
 def test_wrong_param_of_the_embedded_recipe_is_named_at_load(load: LoadFn) -> None:
     with pytest.raises(ConfigError, match=r"^embedding\.dim: 'abc': Input should be a valid int"):
         load(["+recipe=embedded", "embedding.dim=abc"], check_classes=True)
+
+
+def test_env_file_named_explicitly_must_exist(load: LoadFn, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"^the env file .*prod\.env does not exist"):
+        load(env_file=tmp_path / "prod.env")
+
+
+def test_missing_env_file_flag_stops_the_launcher(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["--print-config", "--env-file", "prod.env"]) == 2
+    assert "the env file prod.env does not exist" in capsys.readouterr().err
