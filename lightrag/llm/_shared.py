@@ -25,6 +25,7 @@ __all__ = [
     "EmbeddingHttpConfig",
     "chat_messages",
     "decode_vector",
+    "field_at",
     "gather_or_cancel",
 ]
 
@@ -55,6 +56,21 @@ def chat_messages(
         messages.append({"role": role, "content": content})
     messages.append({"role": "user", "content": prompt})
     return messages
+
+
+def field_at(value: Any, *path: str | int) -> Any:
+    """``value[path[0]][path[1]]...`` of a decoded JSON reply, or ``None`` where a key or
+    index is missing or a step is not an object/list (a reply of the wrong shape)."""
+    for key in path:
+        if isinstance(key, int):
+            if not isinstance(value, list) or not -len(value) <= key < len(value):
+                return None
+            value = value[key]
+        elif isinstance(value, dict):
+            value = value.get(key)
+        else:
+            return None
+    return value
 
 
 def decode_vector(value: Any) -> list[float] | np.ndarray:

@@ -23,6 +23,7 @@ from lightrag.llm._shared import (
     BatchedEmbeddingModel,
     EmbeddingHttpConfig,
     chat_messages,
+    field_at,
     gather_or_cancel,
 )
 
@@ -110,7 +111,7 @@ class OllamaChatModel:
         reply = await self._http.post_json("api/chat", body)
         if isinstance(reply, dict) and "error" in reply:
             raise self._http.error("the server reported an error", detail=str(reply["error"]))
-        content = reply.get("message", {}).get("content") if isinstance(reply, dict) else None
+        content = field_at(reply, "message", "content")
         if not isinstance(content, str):
             raise self._http.error("reply has no message.content", detail=str(reply)[:200])
         return content
@@ -144,8 +145,8 @@ class OllamaChatModel:
                     raise self._http.error(
                         "error in the middle of the stream", detail=str(event["error"])
                     )
-                piece = event.get("message", {}).get("content")
-                if piece:
+                piece = field_at(event, "message", "content")
+                if piece and isinstance(piece, str):
                     yield piece
                 if event.get("done"):
                     finished = True

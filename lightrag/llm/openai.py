@@ -24,6 +24,7 @@ from lightrag.llm._shared import (
     EmbeddingHttpConfig,
     chat_messages,
     decode_vector,
+    field_at,
 )
 
 __all__ = [
@@ -148,11 +149,10 @@ class OpenAIChatModel:
 
     async def _complete(self, body: dict[str, Any]) -> str:
         reply = await self._http.post_json(self.path, body, params=self._params())
-        try:
-            choice = reply["choices"][0]
-        except (KeyError, IndexError, TypeError) as exc:
-            raise self._http.error("reply has no choices", detail=str(reply)[:200]) from exc
-        content = (choice.get("message") or {}).get("content")
+        choice = field_at(reply, "choices", 0)
+        if not isinstance(choice, dict):
+            raise self._http.error("reply has no choices", detail=str(reply)[:200])
+        content = field_at(choice, "message", "content")
         if not isinstance(content, str):
             reason = choice.get("finish_reason")
             raise self._http.error(f"reply has no text content (finish_reason={reason!r})")
@@ -188,11 +188,12 @@ class OpenAIChatModel:
                         error.get("message", str(error)) if isinstance(error, dict) else str(error)
                     )
                     raise self._http.error("error in the middle of the stream", detail=detail)
-                for choice in event.get("choices") or ():
-                    piece = (choice.get("delta") or {}).get("content")
-                    if piece:
+                choices = field_at(event, "choices")
+                for choice in choices if isinstance(choices, list) else ():
+                    piece = field_at(choice, "delta", "content")
+                    if piece and isinstance(piece, str):
                         yield piece
-                    if choice.get("finish_reason"):
+                    if field_at(choice, "finish_reason"):
                         finished = True
         if not finished:
             raise self._http.error("stream ended before the model finished")
@@ -254,5 +255,5 @@ class OpenAIEmbeddingModel(BatchedEmbeddingModel):
         try:
             ordered = sorted(items, key=lambda item: int(item.get("index", 0)))
             return [decode_vector(item["embedding"]) for item in ordered]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise self._http.error(f"malformed embedding in reply: {exc}") from exc
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise self._http.error(f"malformed embedding in reply: {exc!r}") from exc

@@ -48,7 +48,9 @@ def pieces_of(text: str) -> list[str]:
 
 @dataclass
 class Step:
-    """One scripted reply for the next request to a path (replaces the normal one)."""
+    """One scripted reply for the next request to a path (replaces the normal one).
+
+    A 200 step with a ``body`` replies that body as is (malformed-reply tests)."""
 
     status: int = 200
     body: Any = None
@@ -170,7 +172,7 @@ class ModelProtocolServer:
         delay = (step.delay if step else 0.0) + self.state.handler_delay
         if delay and not await self._wait_or_disconnect(request, delay):
             return body, Response(status_code=499)
-        if step is not None and step.status != 200:
+        if step is not None and (step.status != 200 or step.body is not None):
             content = step.body if step.body is not None else {"error": f"scripted {step.status}"}
             if isinstance(content, str):
                 return body, PlainTextResponse(content, step.status, headers=step.headers)
