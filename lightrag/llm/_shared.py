@@ -1,4 +1,8 @@
-"""Pieces the HTTP bindings share: chat message lists and batched embedding.
+"""Pieces the HTTP bindings share: construction, chat message lists, batched embedding.
+
+``HttpBinding`` builds a binding from its config group values: it validates them
+into the class's ``config_model`` and opens one pooled ``HttpClient`` (bearer
+key by default; Azure overrides ``_client``).
 
 ``BatchedEmbeddingModel`` splits texts into batches of ``batch_size``, sends the
 batches concurrently (bounded by the binding's ``max_async``), and checks that
@@ -11,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -23,6 +27,8 @@ from lightrag.llm._http import HttpClient, HttpModelConfig
 __all__ = [
     "BatchedEmbeddingModel",
     "EmbeddingHttpConfig",
+    "HttpBinding",
+    "bearer_headers",
     "chat_messages",
     "decode_vector",
     "field_at",
@@ -95,6 +101,43 @@ async def gather_or_cancel(awaitables: Sequence[Awaitable[T]]) -> list[T]:
             await asyncio.wait(pending)
 
 
+def bearer_headers(config: HttpModelConfig) -> dict[str, str]:
+    """``Authorization: Bearer <api_key>`` when a key is configured, else no header."""
+    if config.api_key is None:
+        return {}
+    return {"Authorization": f"Bearer {config.api_key.get_secret_value()}"}
+
+
+class HttpBinding:
+    """Base of the HTTP bindings: validated config, one pooled client, identity, close."""
+
+    binding: ClassVar[str]
+    role: ClassVar[str]
+    config_model: ClassVar[type[HttpModelConfig]]
+    config: HttpModelConfig
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        """Validate ``config`` into ``config_model``; raises pydantic's ``ValidationError``."""
+        self.config = self.config_model.model_validate(dict(config))
+        self._http = self._client()
+
+    def _client(self) -> HttpClient:
+        return HttpClient(
+            binding=self.binding,
+            role=self.role,
+            config=self.config,
+            auth_headers=bearer_headers(self.config),
+        )
+
+    @property
+    def identity(self) -> str:
+        return f"{self.binding}:{self.config.model}"
+
+    async def aclose(self) -> None:
+        """Close the pooled connections."""
+        await self._http.aclose()
+
+
 class EmbeddingHttpConfig(HttpModelConfig):
     """Parameters shared by HTTP embedding bindings."""
 
@@ -104,16 +147,11 @@ class EmbeddingHttpConfig(HttpModelConfig):
     max_async: int = Field(8, ge=1)
 
 
-class BatchedEmbeddingModel(ABC):
+class BatchedEmbeddingModel(HttpBinding, ABC):
     """Base of the HTTP embedding bindings: batching, concurrency and shape checks."""
 
-    binding: ClassVar[str]
+    role: ClassVar[str] = "embedding"
     config: EmbeddingHttpConfig
-    _http: HttpClient
-
-    @property
-    def identity(self) -> str:
-        return f"{self.binding}:{self.config.model}"
 
     @property
     def dim(self) -> int:
@@ -163,6 +201,3 @@ class BatchedEmbeddingModel(ABC):
                 raise self._http.error("returned a vector with NaN or infinite values")
             rows.append(row)
         return np.stack(rows)
-
-    async def aclose(self) -> None:
-        await self._http.aclose()

@@ -9,16 +9,17 @@ by ``max_async``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, ClassVar
 
 from pydantic import Field
 
 from lightrag.core.types import Message
-from lightrag.llm._http import HttpClient, HttpModelConfig
+from lightrag.llm._http import HttpModelConfig
 from lightrag.llm._shared import (
     BatchedEmbeddingModel,
     EmbeddingHttpConfig,
+    HttpBinding,
     chat_messages,
     gather_or_cancel,
 )
@@ -31,12 +32,6 @@ __all__ = [
 ]
 
 DEFAULT_HOST = "http://localhost:9600"
-
-
-def _auth_headers(config: HttpModelConfig) -> dict[str, str]:
-    if config.api_key is None:
-        return {}
-    return {"Authorization": f"Bearer {config.api_key.get_secret_value()}"}
 
 
 class LollmsChatConfig(HttpModelConfig):
@@ -52,24 +47,13 @@ class LollmsChatConfig(HttpModelConfig):
     n_threads: int = Field(8, ge=1)
 
 
-class LollmsChatModel:
+class LollmsChatModel(HttpBinding):
     """Chat through LoLLMs' ``/lollms_generate``."""
 
     binding: ClassVar[str] = "lollms"
+    role: ClassVar[str] = "chat"
     config_model: ClassVar[type[LollmsChatConfig]] = LollmsChatConfig
-
-    def __init__(self, config: Mapping[str, Any]) -> None:
-        self.config = self.config_model.model_validate(dict(config))
-        self._http = HttpClient(
-            binding=self.binding,
-            role="chat",
-            config=self.config,
-            auth_headers=_auth_headers(self.config),
-        )
-
-    @property
-    def identity(self) -> str:
-        return f"{self.binding}:{self.config.model}"
+    config: LollmsChatConfig
 
     def _body(
         self,
@@ -129,9 +113,6 @@ class LollmsChatModel:
                 if piece:
                     yield piece
 
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
 
 class LollmsEmbeddingConfig(EmbeddingHttpConfig):
     host: str = DEFAULT_HOST
@@ -143,15 +124,7 @@ class LollmsEmbeddingModel(BatchedEmbeddingModel):
 
     binding: ClassVar[str] = "lollms"
     config_model: ClassVar[type[LollmsEmbeddingConfig]] = LollmsEmbeddingConfig
-
-    def __init__(self, config: Mapping[str, Any]) -> None:
-        self.config: LollmsEmbeddingConfig = self.config_model.model_validate(dict(config))
-        self._http = HttpClient(
-            binding=self.binding,
-            role="embedding",
-            config=self.config,
-            auth_headers=_auth_headers(self.config),
-        )
+    config: LollmsEmbeddingConfig
 
     async def _embed_batch(self, texts: list[str]) -> Sequence[Any]:
         return await gather_or_cancel([self._embed_one(text) for text in texts])

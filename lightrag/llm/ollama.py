@@ -18,10 +18,11 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from lightrag.core.types import Message
-from lightrag.llm._http import HttpClient, HttpModelConfig, HttpModelError
+from lightrag.llm._http import HttpModelConfig, HttpModelError
 from lightrag.llm._shared import (
     BatchedEmbeddingModel,
     EmbeddingHttpConfig,
+    HttpBinding,
     chat_messages,
     field_at,
     gather_or_cancel,
@@ -37,12 +38,6 @@ __all__ = [
 DEFAULT_HOST = "http://localhost:11434"
 
 
-def _auth_headers(config: HttpModelConfig) -> dict[str, str]:
-    if config.api_key is None:
-        return {}
-    return {"Authorization": f"Bearer {config.api_key.get_secret_value()}"}
-
-
 class OllamaChatConfig(HttpModelConfig):
     host: str = DEFAULT_HOST
     model: str = Field("mistral-nemo:latest", min_length=1)
@@ -51,24 +46,13 @@ class OllamaChatConfig(HttpModelConfig):
     options: dict[str, Any] = Field(default_factory=dict, description="extra Ollama options")
 
 
-class OllamaChatModel:
+class OllamaChatModel(HttpBinding):
     """Chat through Ollama's ``/api/chat``."""
 
     binding: ClassVar[str] = "ollama"
+    role: ClassVar[str] = "chat"
     config_model: ClassVar[type[OllamaChatConfig]] = OllamaChatConfig
-
-    def __init__(self, config: Mapping[str, Any]) -> None:
-        self.config = self.config_model.model_validate(dict(config))
-        self._http = HttpClient(
-            binding=self.binding,
-            role="chat",
-            config=self.config,
-            auth_headers=_auth_headers(self.config),
-        )
-
-    @property
-    def identity(self) -> str:
-        return f"{self.binding}:{self.config.model}"
+    config: OllamaChatConfig
 
     def _body(
         self,
@@ -154,9 +138,6 @@ class OllamaChatModel:
         if not finished:
             raise self._http.error("stream ended before the model said it was done")
 
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
 
 class OllamaEmbeddingConfig(EmbeddingHttpConfig):
     host: str = DEFAULT_HOST
@@ -171,15 +152,10 @@ class OllamaEmbeddingModel(BatchedEmbeddingModel):
 
     binding: ClassVar[str] = "ollama"
     config_model: ClassVar[type[OllamaEmbeddingConfig]] = OllamaEmbeddingConfig
+    config: OllamaEmbeddingConfig
 
     def __init__(self, config: Mapping[str, Any]) -> None:
-        self.config: OllamaEmbeddingConfig = self.config_model.model_validate(dict(config))
-        self._http = HttpClient(
-            binding=self.binding,
-            role="embedding",
-            config=self.config,
-            auth_headers=_auth_headers(self.config),
-        )
+        super().__init__(config)
         self._legacy_endpoint = False
 
     def _common(self) -> dict[str, Any]:

@@ -18,10 +18,11 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from lightrag.core.types import Message
-from lightrag.llm._http import HttpClient, HttpModelConfig, HttpModelError
+from lightrag.llm._http import HttpModelConfig, HttpModelError
 from lightrag.llm._shared import (
     BatchedEmbeddingModel,
     EmbeddingHttpConfig,
+    HttpBinding,
     chat_messages,
     decode_vector,
     field_at,
@@ -38,12 +39,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DEFAULT_HOST = "https://api.openai.com/v1"
-
-
-def _bearer(config: HttpModelConfig) -> dict[str, str]:
-    if config.api_key is None:
-        return {}
-    return {"Authorization": f"Bearer {config.api_key.get_secret_value()}"}
 
 
 def _rejects_field(exc: HttpModelError, field: str) -> bool:
@@ -77,29 +72,21 @@ class OpenAIChatConfig(HttpModelConfig):
     extra_body: dict[str, Any] = Field(default_factory=dict, description="merged into requests")
 
 
-class OpenAIChatModel:
+class OpenAIChatModel(HttpBinding):
     """Chat through ``POST {host}/chat/completions``."""
 
     binding: ClassVar[str] = "openai"
+    role: ClassVar[str] = "chat"
     config_model: ClassVar[type[OpenAIChatConfig]] = OpenAIChatConfig
+    config: OpenAIChatConfig
     path: ClassVar[str] = "chat/completions"
 
     def __init__(self, config: Mapping[str, Any]) -> None:
-        self.config = self.config_model.model_validate(dict(config))
+        super().__init__(config)
         self._json_format_supported = self.config.json_response_format
-        self._http = self._client()
-
-    def _client(self) -> HttpClient:
-        return HttpClient(
-            binding=self.binding, role="chat", config=self.config, auth_headers=_bearer(self.config)
-        )
 
     def _params(self) -> dict[str, str] | None:
         return None
-
-    @property
-    def identity(self) -> str:
-        return f"{self.binding}:{self.config.model}"
 
     def _body(
         self,
@@ -198,9 +185,6 @@ class OpenAIChatModel:
         if not finished:
             raise self._http.error("stream ended before the model finished")
 
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
 
 class OpenAIEmbeddingConfig(EmbeddingHttpConfig):
     host: str = DEFAULT_HOST
@@ -215,20 +199,12 @@ class OpenAIEmbeddingModel(BatchedEmbeddingModel):
 
     binding: ClassVar[str] = "openai"
     config_model: ClassVar[type[OpenAIEmbeddingConfig]] = OpenAIEmbeddingConfig
+    config: OpenAIEmbeddingConfig
     path: ClassVar[str] = "embeddings"
 
     def __init__(self, config: Mapping[str, Any]) -> None:
-        self.config: OpenAIEmbeddingConfig = self.config_model.model_validate(dict(config))
+        super().__init__(config)
         self._base64 = self.config.use_base64
-        self._http = self._client()
-
-    def _client(self) -> HttpClient:
-        return HttpClient(
-            binding=self.binding,
-            role="embedding",
-            config=self.config,
-            auth_headers=_bearer(self.config),
-        )
 
     def _params(self) -> dict[str, str] | None:
         return None
