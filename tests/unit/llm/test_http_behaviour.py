@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import itertools
 import time
 
 import pytest
@@ -261,4 +262,28 @@ async def test_secrets_in_custom_auth_headers_are_redacted(server: ModelProtocol
     assert "custom-secret-value" not in str(caught.value)
     assert server.state.seen[0].headers["x-api-key"] == "custom-secret-value"
     assert "authorization" not in server.state.seen[0].headers
+    await llm.aclose()
+
+
+async def test_retries_back_off_exponentially_with_jitter_up_to_the_cap(
+    server: ModelProtocolServer,
+) -> None:
+    # initial 0.2 s doubling, capped at 0.3 s; jitter draws from [half, all] of each step.
+    server.state.plan(PATH, Step(503), Step(429), Step(502))
+    llm = openai_chat(server.url, retry_initial_delay=0.2, retry_max_delay=0.3)
+    assert await llm.complete("hello") == answer_for("hello")
+    at = [seen.at for seen in server.state.seen]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(at)]
+    assert len(gaps) == 3
+    assert gaps[0] >= 0.1 - 0.01  # attempt 1: [0.1, 0.2]
+    assert gaps[1] >= 0.15 - 0.01 and gaps[2] >= 0.15 - 0.01  # capped: [0.15, 0.3]
+    await llm.aclose()
+
+
+async def test_backoff_delays_are_jittered_within_half_to_all_of_the_capped_step() -> None:
+    llm = openai_chat("http://127.0.0.1:9", retry_initial_delay=1.0, retry_max_delay=6.0)
+    for attempt, cap in enumerate([1.0, 2.0, 4.0, 6.0, 6.0]):
+        delays = {llm._http._backoff(attempt) for _ in range(50)}
+        assert all(cap / 2 <= delay <= cap for delay in delays), (attempt, delays)
+        assert len(delays) > 1  # jittered: callers retrying together spread out
     await llm.aclose()
