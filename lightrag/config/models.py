@@ -112,7 +112,9 @@ class ServerConfig(BaseModel):
     accounts: list[AuthAccount] = Field(default_factory=list)
     token_secret: SecretStr | None = None
     token_expire_hours: float = Field(4, gt=0)
-    whitelist_paths: list[str] = Field(default_factory=lambda: ["/health", "/api/*"])
+    # Upstream opens /api/* (the Ollama API) too; here a key protects the chat APIs unless
+    # the operator opens them (Open WebUI can send the key as a bearer token).
+    whitelist_paths: list[str] = Field(default_factory=lambda: ["/health", "/ready"])
     # tls and cors
     ssl: bool = False
     ssl_certfile: Path | None = None

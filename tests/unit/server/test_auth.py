@@ -181,3 +181,13 @@ def test_malformed_bcrypt_password_refuses_to_start(tmp_path: Path) -> None:
     accounts = [{"username": "ops", "password": "{bcrypt}not-a-hash"}]
     with pytest.raises(ValueError, match="'ops' is not a bcrypt hash"):
         create_app(make_config(tmp_path, accounts=accounts, token_secret=SECRET))
+
+
+async def test_a_key_protects_the_chat_apis_by_default(tmp_path: Path) -> None:
+    async with app_without_lifespan(make_config(tmp_path, api_key="k")) as client:
+        ollama = await client.get("/api/tags")
+        openai = await client.get("/v1/models")
+        with_bearer = await client.get("/api/version", headers={"Authorization": "Bearer k"})
+    assert ollama.status_code == 403
+    assert openai.status_code == 403
+    assert with_bearer.status_code == 200
