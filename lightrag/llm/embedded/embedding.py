@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,9 @@ class EmbeddedEmbeddingConfig(BaseModel):
         False, description="let idle onnxruntime threads spin (faster only on an idle machine)"
     )
     model_path: Path | None = Field(None, description="model.onnx elsewhere (same sha256)")
+    cache_size: int = Field(
+        4096, ge=0, description="most recent texts whose vectors are kept (0 = no cache)"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> EmbeddedEmbeddingConfig:
@@ -138,7 +142,9 @@ class EmbeddedEmbeddingModel:
     The tokenizer and onnxruntime session load once, on first use (or on
     ``await load()``), in a worker thread; every embedding call runs off the
     event loop. Vectors are deterministic: a text gets the same vector
-    whatever else is in its batch.
+    whatever else is in its batch. The vectors of the last ``cache_size``
+    distinct texts are kept: merged entity and relation descriptions that come
+    back unchanged are not run through the model again.
     """
 
     config_model: ClassVar[type[EmbeddedEmbeddingConfig]] = EmbeddedEmbeddingConfig
@@ -148,6 +154,7 @@ class EmbeddedEmbeddingModel:
         self._loaded: _Loaded | None = None
         self._load_lock = threading.Lock()
         self._runs = asyncio.Semaphore(self.config.max_concurrent_runs)
+        self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
 
     @property
     def identity(self) -> str:
@@ -174,17 +181,48 @@ class EmbeddedEmbeddingModel:
         await asyncio.to_thread(self._ensure_loaded)
 
     async def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors of shape ``(len(texts), 384)``, float32, L2-normalised, in order."""
+        """Vectors of shape ``(len(texts), 384)``, float32, L2-normalised, in order.
+
+        Raises ``TypeError`` for one string or a non-string item, ``ModelError``
+        when the model fails. Repeated texts (in the call or recently) run once.
+        """
         if isinstance(texts, str):
             raise TypeError("embed() takes a sequence of texts, not one string")
-        if not texts:
-            return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
-        batch = list(texts)
-        async with self._runs:
-            return await asyncio.to_thread(self._embed_sync, batch)
+        vectors = np.empty((len(texts), EMBEDDING_DIM), dtype=np.float32)
+        missing: dict[bytes, list[int]] = {}
+        todo: list[str] = []
+        for index, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise TypeError(f"texts[{index}] must be a string, got {type(text).__name__}")
+            key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                vectors[index] = cached
+            elif key in missing:
+                missing[key].append(index)
+            else:
+                missing[key] = [index]
+                todo.append(text)
+        if todo:
+            async with self._runs:
+                fresh = await asyncio.to_thread(self._embed_sync, todo)
+            for (key, rows), vector in zip(missing.items(), fresh, strict=True):
+                vectors[rows] = vector
+                self._remember(key, vector.copy())  # not a view pinning the whole batch
+        return vectors
+
+    def _remember(self, key: bytes, vector: np.ndarray) -> None:
+        if self.config.cache_size == 0:
+            return
+        self._cache[key] = vector
+        self._cache.move_to_end(key)
+        while len(self._cache) > self.config.cache_size:
+            self._cache.popitem(last=False)
 
     async def aclose(self) -> None:
         self._loaded = None
+        self._cache.clear()
 
     # worker-thread side ------------------------------------------------------------
 

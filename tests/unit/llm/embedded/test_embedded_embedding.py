@@ -158,3 +158,44 @@ def test_group_file_conf_embedding_embedded_builds_the_model() -> None:
     assert values.pop("type") == "embedded"
     model = EmbeddedEmbeddingModel({str(k): v for k, v in values.items()})
     assert model.dim == 384 and model.config.window_tokens == 256
+
+
+class _RecordingModel(EmbeddedEmbeddingModel):
+    """The real model, recording which texts reach onnxruntime."""
+
+    def __init__(self, config: dict[str, object] | None = None) -> None:
+        super().__init__(config)
+        self.computed: list[list[str]] = []
+
+    def _embed_sync(self, texts: list[str]) -> np.ndarray:
+        self.computed.append(list(texts))
+        return super()._embed_sync(texts)
+
+
+async def test_repeated_texts_run_through_the_model_once() -> None:
+    model = _RecordingModel()
+    first = await model.embed(["alpha beta", "gamma", "alpha beta"])
+    second = await model.embed(["gamma", "delta"])
+    assert model.computed == [["alpha beta", "gamma"], ["delta"]]
+    np.testing.assert_array_equal(first[0], first[2])
+    np.testing.assert_array_equal(second[0], first[1])
+    reference = await EmbeddedEmbeddingModel({"cache_size": 0}).embed(["gamma", "delta"])
+    np.testing.assert_allclose(second, reference, atol=1e-6)
+
+
+async def test_the_cache_keeps_only_the_most_recent_texts() -> None:
+    model = _RecordingModel({"cache_size": 2})
+    for text in ("one", "two", "one", "three", "two"):  # "two" was evicted by "three"
+        await model.embed([text])
+    assert model.computed == [["one"], ["two"], ["three"], ["two"]]
+    uncached = _RecordingModel({"cache_size": 0})
+    await uncached.embed(["one"])
+    await uncached.embed(["one"])
+    assert uncached.computed == [["one"], ["one"]]
+
+
+async def test_a_non_string_item_is_refused_naming_its_index(
+    model: EmbeddedEmbeddingModel,
+) -> None:
+    with pytest.raises(TypeError, match=r"texts\[1\] must be a string, got int"):
+        await model.embed(["fine", 3])  # type: ignore[list-item]
