@@ -142,3 +142,23 @@ def test_config_models_are_exposed_for_start_up_validation(name: str) -> None:
     for registry in (chat_registry, embedding_registry):
         cls = registry.load(name)
         assert "model" in cls.config_model.model_fields
+
+
+RECIPES = sorted((CONF.parent / "recipes").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("recipe", RECIPES, ids=[path.stem for path in RECIPES])
+def test_no_user_facing_recipe_chooses_the_fake_models(recipe: Path) -> None:
+    defaults = OmegaConf.load(recipe).get("defaults", [])
+    choices = {
+        key.removeprefix("override ").strip("/"): value
+        for item in defaults
+        if isinstance(item, dict) or OmegaConf.is_dict(item)
+        for key, value in item.items()
+    }
+    assert choices, f"{recipe.name} overrides no group: the check would prove nothing"
+    assert "fake" not in (choices.get("llm"), choices.get("embedding")), choices
+
+
+def test_every_recipe_was_checked() -> None:
+    assert {path.stem for path in RECIPES} >= {"embedded", "openai-ollama", "ollama-local"}
