@@ -146,7 +146,7 @@ with httpx.Client(base_url=BASE, timeout=120) as client:
     chars = sum(len(text) for text in DOCS.values())
     print(
         f"ingest_seconds={ingest:.2f}  ({len(DOCS)} docs, {chars} chars, "
-        f"{chars / ingest:.0f} chars/s; includes loading spaCy and MiniLM on first use)"
+        f"{chars / ingest:.0f} chars/s; the first documents after start-up)"
     )
 
     for mode, (question, source) in QUESTIONS.items():
