@@ -14,9 +14,17 @@ Rules (per entity, identity ``ids.entity_key``; per relation, the sorted key pai
 - a chunk already listed in ``source_id`` contributes nothing again, so
   re-merging a document after a crash is idempotent.
 
-Merges of a document hold every entity it touches (``KeyedLocks``, taken all
-at once), so concurrent documents never lose each other's updates. New properties, summaries and vectors are computed before anything
-is written: a failed LLM call leaves the graph untouched.
+A merge runs in two passes. The first computes the new properties without
+the merge locks, only to make the LLM summaries they need (remembered in a
+``SummaryMemo``); it holds a summary lock on each entity and relation it
+summarises, so two documents never summarise the same one at once. The second
+holds every entity the document touches (``KeyedLocks``, taken all at once),
+computes the properties again from what is stored now, reusing the memorised
+summaries (a summary stands in for the descriptions it covers, whatever other
+documents added meanwhile), and writes them. So a slow summary of a popular
+entity does not keep every other document touching it waiting, no update is
+lost, and nothing is written before everything is computed: a failed LLM call
+leaves the graph untouched.
 """
 
 from __future__ import annotations
@@ -33,7 +41,12 @@ from lightrag.core import ids
 from lightrag.core.context import EngineContext
 from lightrag.core.llm_calls import InsertLLM
 from lightrag.core.locks import KeyedLocks
-from lightrag.core.summarize import DescriptionSummarizer, unique_texts
+from lightrag.core.summarize import (
+    DescriptionSummarizer,
+    SummaryMemo,
+    SummaryNeededError,
+    unique_texts,
+)
 from lightrag.core.types import GRAPH_FIELD_SEP, ExtractedEntity, ExtractedRelation, Extraction
 
 __all__ = [
@@ -47,6 +60,8 @@ __all__ = [
 ]
 
 UNKNOWN_TYPE = "unknown"
+_MERGE_ATTEMPTS = 4
+"""Passes before a merge may call the LLM while holding the merge locks."""
 T = TypeVar("T")
 
 
@@ -132,6 +147,18 @@ def _now() -> int:
     return int(time.time())
 
 
+def _descriptions(
+    base: Mapping[str, Any] | None, items: Sequence[ExtractedEntity | ExtractedRelation]
+) -> list[str]:
+    """The descriptions a merge combines: the stored ones, then the new ones."""
+    return split_field((base or {}).get("description")) + [i.description for i in items]
+
+
+def _summary_key(pair: tuple[str, str]) -> str:
+    """A relation's summary-lock key (distinct from every entity key)."""
+    return f"{pair[0]}\x1f{pair[1]}\x1e"
+
+
 class GraphMerger:
     """Merges extractions into the graph and vector stores (see module docstring)."""
 
@@ -139,6 +166,7 @@ class GraphMerger:
         self.ctx = ctx
         self.summarizer = DescriptionSummarizer(ctx, llm)
         self.locks = KeyedLocks()
+        self._summarising = KeyedLocks()  # entities and relations being summarised
         self._node_ids: dict[str, str] = {}  # entity key -> node id last seen
 
     def forget(self, names: Iterable[str]) -> None:
@@ -177,7 +205,12 @@ class GraphMerger:
         return out
 
     async def entity_props(
-        self, node_id: str, base: dict[str, Any] | None, items: Sequence[ExtractedEntity]
+        self,
+        node_id: str,
+        base: dict[str, Any] | None,
+        items: Sequence[ExtractedEntity],
+        memo: SummaryMemo | None = None,
+        new_summaries: bool = True,
     ) -> dict[str, Any]:
         """Node properties after adding ``items`` to ``base`` (the stored node or None)."""
         base = base or {}
@@ -188,11 +221,12 @@ class GraphMerger:
         for item in items:
             types[item.type or UNKNOWN_TYPE] += 1
         known = [t for t, _ in types.most_common() if t != UNKNOWN_TYPE]
-        descriptions = split_field(base.get("description")) + [i.description for i in items]
         return {
             "entity_id": node_id,
             "entity_type": known[0] if known else UNKNOWN_TYPE,
-            "description": await self.summarizer.combine(node_id, "entity", descriptions),
+            "description": await self.summarizer.combine(
+                node_id, "entity", _descriptions(base, items), memo, new_summaries
+            ),
             "source_id": GRAPH_FIELD_SEP.join(unique_texts(sources + [i.source_id for i in items])),
             "file_path": GRAPH_FIELD_SEP.join(
                 unique_texts(split_field(base.get("file_path")) + [i.file_path for i in items])
@@ -201,7 +235,12 @@ class GraphMerger:
         }
 
     async def relation_props(
-        self, pair: tuple[str, str], base: dict[str, Any] | None, items: Sequence[ExtractedRelation]
+        self,
+        pair: tuple[str, str],
+        base: dict[str, Any] | None,
+        items: Sequence[ExtractedRelation],
+        memo: SummaryMemo | None = None,
+        new_summaries: bool = True,
     ) -> dict[str, Any]:
         """Edge properties after adding ``items`` to ``base`` (the stored edge or None)."""
         base = base or {}
@@ -210,10 +249,13 @@ class GraphMerger:
             for text in [*split_field(base.get("keywords")), *(i.keywords for i in items)]
             for part in re.split(r"[,;]|" + re.escape(GRAPH_FIELD_SEP), text)
         )
-        descriptions = split_field(base.get("description")) + [i.description for i in items]
         return {
             "description": await self.summarizer.combine(
-                f"{pair[0]} - {pair[1]}", "relationship", descriptions
+                f"{pair[0]} - {pair[1]}",
+                "relationship",
+                _descriptions(base, items),
+                memo,
+                new_summaries,
             ),
             "keywords": ", ".join(keywords),
             "weight": float(base.get("weight", 0.0)) + sum(i.weight for i in items),
@@ -248,17 +290,65 @@ class GraphMerger:
                 relations.setdefault((pair[0], pair[1]), []).append(relation)
         if not names:
             return MergeOutcome()
-        async with self.locks.hold(names):
-            return await self._merge_locked(names, entities, relations)
+        memo: SummaryMemo = {}
+        wanted: set[str] = set()
+        for attempt in range(_MERGE_ATTEMPTS):
+            last = attempt + 1 == _MERGE_ATTEMPTS
+            wanted |= await self._to_summarise(names, entities, relations)
+            async with self._summarising.hold(wanted):
+                if wanted:  # make the summaries before taking the merge locks
+                    now = await self._to_summarise(names, entities, relations)
+                    if not last and not now <= wanted:
+                        continue  # others merged while we waited: hold what we summarise now
+                    await self._compute(names, entities, relations, memo)  # fills ``memo``
+                async with self.locks.hold(names):
+                    try:
+                        computed = await self._compute(
+                            names, entities, relations, memo, new_summaries=last
+                        )
+                    except SummaryNeededError:
+                        continue  # state changed since the first pass: again, holding it
+                    return await self._write(*computed)
+        raise AssertionError("unreachable: the last attempt always merges")
 
-    async def _merge_locked(
+    async def _to_summarise(
         self,
         names: dict[str, str],
         entities: dict[str, list[ExtractedEntity]],
         relations: dict[tuple[str, str], list[ExtractedRelation]],
-    ) -> MergeOutcome:
+    ) -> set[str]:
+        """Summary-lock keys of the entities and relations this merge would summarise now."""
+        resolved = await self.resolve(names)
+        edges = {pair: (resolved[pair[0]][0], resolved[pair[1]][0]) for pair in relations}
+        stored_edges = await self.ctx.storages.graph.get_edges(list(edges.values()))
+        needs = self.summarizer.needs_summary
+        keys = {
+            key
+            for key, items in entities.items()
+            if needs(unique_texts(_descriptions(resolved[key][1], items)))
+        }
+        keys.update(
+            _summary_key(pair)
+            for pair, items in relations.items()
+            if needs(unique_texts(_descriptions(stored_edges.get(edges[pair]), items)))
+        )
+        return keys
+
+    async def _compute(
+        self,
+        names: dict[str, str],
+        extracted: dict[str, list[ExtractedEntity]],
+        relations: dict[tuple[str, str], list[ExtractedRelation]],
+        memo: SummaryMemo,
+        *,
+        new_summaries: bool = True,
+    ) -> tuple[dict[str, tuple[str, dict[str, Any]]], dict[tuple[str, str], dict[str, Any]]]:
+        """New properties from the stored state: ``({entity key: (node id, props)},
+        {(node id, node id): edge props})``. Writes nothing. Without ``new_summaries``,
+        a summary that ``memo`` does not hold raises ``SummaryNeededError``."""
         graph = self.ctx.storages.graph
         resolved = await self.resolve(names)
+        entities = dict(extracted)
         # entities named only as relation endpoints and unknown to the graph become nodes
         for pair, items in relations.items():
             for key in pair:
@@ -284,32 +374,49 @@ class GraphMerger:
 
         # every summary this merge needs runs at once (entities and relations alike)
         entity_jobs = [
-            self.entity_props(resolved[k][0], resolved[k][1], fresh_entities(k)) for k in node_keys
+            self.entity_props(
+                resolved[k][0], resolved[k][1], fresh_entities(k), memo, new_summaries
+            )
+            for k in node_keys
         ]
         relation_jobs = [
-            self.relation_props(edge_ids[p], stored_edges.get(edge_ids[p]), fresh_relations(p))
+            self.relation_props(
+                edge_ids[p], stored_edges.get(edge_ids[p]), fresh_relations(p), memo, new_summaries
+            )
             for p in relations
         ]
         merged = await _all_or_first_error([*entity_jobs, *relation_jobs])
-        node_props, edge_props = merged[: len(node_keys)], merged[len(node_keys) :]
-        entity_vectors = dict(
-            entity_vector_record(resolved[k][0], props)
-            for k, props in zip(node_keys, node_props, strict=True)
-        )
-        relation_vectors = dict(
-            relation_vector_record(*edge_ids[p], props)
-            for p, props in zip(relations, edge_props, strict=True)
-        )
-        # vectors first: an embedding failure must not leave a half-written graph
+        nodes = {
+            key: (resolved[key][0], props)
+            for key, props in zip(node_keys, merged[: len(node_keys)], strict=True)
+        }
+        edges = {
+            edge_ids[pair]: props
+            for pair, props in zip(relations, merged[len(node_keys) :], strict=True)
+        }
+        return nodes, edges
+
+    async def _write(
+        self,
+        nodes: dict[str, tuple[str, dict[str, Any]]],
+        edges: dict[tuple[str, str], dict[str, Any]],
+    ) -> MergeOutcome:
+        """Write computed properties (under the merge locks): vectors first, so an
+        embedding failure never leaves a half-written graph."""
+        graph = self.ctx.storages.graph
         await write_vectors(
-            self.ctx, entities_vdb=entity_vectors, relationships_vdb=relation_vectors
+            self.ctx,
+            entities_vdb=dict(entity_vector_record(*node) for node in nodes.values()),
+            relationships_vdb=dict(
+                relation_vector_record(*edge, props) for edge, props in edges.items()
+            ),
         )
-        for key, props in zip(node_keys, node_props, strict=True):
-            await graph.upsert_node(resolved[key][0], props)
-            self._node_ids[key] = resolved[key][0]
-        for pair, props in zip(relations, edge_props, strict=True):
-            await graph.upsert_edge(*edge_ids[pair], props)
+        for key, (node_id, props) in nodes.items():
+            await graph.upsert_node(node_id, props)
+            self._node_ids[key] = node_id
+        for edge, props in edges.items():
+            await graph.upsert_edge(*edge, props)
         return MergeOutcome(
-            entity_names=[resolved[k][0] for k in node_keys],
-            relation_pairs=list(edge_ids.values()),
+            entity_names=[node_id for node_id, _ in nodes.values()],
+            relation_pairs=list(edges),
         )

@@ -12,9 +12,16 @@ from lightrag.core.llm_calls import InsertLLM
 from lightrag.core.types import GRAPH_FIELD_SEP
 from lightrag.llm.base import NativeRagModel
 
-__all__ = ["DescriptionSummarizer", "unique_texts"]
+__all__ = ["DescriptionSummarizer", "SummaryMemo", "SummaryNeededError", "unique_texts"]
 
 _SPACE = re.compile(r"\s+")
+
+SummaryMemo = dict[frozenset[str], str]
+"""Summaries already made: the set of descriptions summarised -> the summary."""
+
+
+class SummaryNeededError(Exception):
+    """A description list needs an LLM summary that the caller did not allow."""
 
 
 def unique_texts(values: Iterable[str]) -> list[str]:
@@ -47,12 +54,33 @@ class DescriptionSummarizer:
         # cheap exit: a token is never shorter than one character here
         return len(joined) > limit and self.ctx.tokenizer.count(joined) > limit
 
-    async def combine(self, name: str, kind: str, descriptions: Sequence[str]) -> str:
-        """One description: the joined list, or an LLM summary when ``needs_summary``."""
+    async def combine(
+        self,
+        name: str,
+        kind: str,
+        descriptions: Sequence[str],
+        memo: SummaryMemo | None = None,
+        new_summaries: bool = True,
+    ) -> str:
+        """One description: the joined list, or an LLM summary when ``needs_summary``.
+
+        ``memo`` holds summaries made earlier (set of descriptions -> summary): one
+        whose descriptions are all in ``descriptions`` stands in for them, so a merge
+        re-computed after other writers added descriptions needs no new LLM call.
+        New summaries are recorded in it; without ``new_summaries`` a summary
+        that is not in ``memo`` raises ``SummaryNeededError`` instead of calling the LLM.
+        """
         items = unique_texts(descriptions)
+        if memo:
+            items = _reuse_summary(items, memo)
         if not self.needs_summary(items):
             return GRAPH_FIELD_SEP.join(items)
-        return await self.summarize(name, kind, items)
+        if not new_summaries:
+            raise SummaryNeededError(f"the {kind} {name!r} needs a new summary")
+        summary = await self.summarize(name, kind, items)
+        if memo is not None:
+            memo[frozenset(items)] = summary
+        return summary
 
     async def summarize(self, name: str, kind: str, descriptions: Sequence[str]) -> str:
         """Map-reduce: summarise groups of at most ``summary_context_size`` tokens until one fits."""
@@ -98,3 +126,13 @@ class DescriptionSummarizer:
 
 async def _same(text: str) -> str:
     return text
+
+
+def _reuse_summary(items: list[str], memo: SummaryMemo) -> list[str]:
+    """``items`` with the largest memorised set they contain replaced by its summary."""
+    present = set(items)
+    covered = [group for group in memo if len(group) > 1 and group <= present]
+    if not covered:
+        return items
+    best = max(covered, key=len)
+    return [memo[best], *(item for item in items if item not in best)]

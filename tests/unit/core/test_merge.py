@@ -15,7 +15,7 @@ from lightrag.core.types import GRAPH_FIELD_SEP, ExtractedEntity, ExtractedRelat
 from lightrag.llm.base import ModelError
 from lightrag.llm.fake import FakeChatModel
 
-from .insert_support import open_engine
+from .insert_support import open_engine, wait_until
 
 
 def entity(name: str, kind: str, text: str, chunk: str, path: str = "a.txt") -> ExtractedEntity:
@@ -260,3 +260,108 @@ async def test_keyed_locks_let_disjoint_holders_through_while_an_overlapping_one
     release_a.set()
     await asyncio.gather(first, both, only_b)
     assert order[-2:] == ["both in", "both out"]
+
+
+class GatedSummaries(FakeChatModel):
+    """A fake whose summary calls wait until ``release`` is set (counted in ``summaries``)."""
+
+    def __init__(self) -> None:
+        super().__init__({"summary_max_words": 8})
+        self.release = asyncio.Event()
+        self.summaries = 0
+
+    async def complete(self, prompt: str, **kwargs: Any) -> str:
+        if prompt.startswith("### Task: merge several descriptions"):
+            self.summaries += 1
+            await self.release.wait()
+        return await super().complete(prompt, **kwargs)
+
+
+def many_facts(name: str, count: int, first_chunk: int = 0) -> Extraction:
+    return Extraction(
+        entities=[
+            entity(name, "organization", f"{name} fact {i}.", f"c{i}")
+            for i in range(first_chunk, first_chunk + count)
+        ]
+    )
+
+
+async def test_a_pending_summary_does_not_hold_up_documents_sharing_other_entities(
+    tmp_path: Path,
+) -> None:
+    llm = GatedSummaries()
+    rag, _ = await open_engine(tmp_path, llm=llm, force_llm_summary_on_merge=4)
+    try:
+        await merge(rag, Extraction(entities=[entity("Shared", "geo", "A river.", "s0")]))
+        summarising = asyncio.create_task(
+            merge(
+                rag,
+                many_facts("Acme", 4),
+                Extraction(entities=[entity("Shared", "geo", "A bay.", "s1")]),
+            )
+        )
+        await wait_until(lambda: llm.summaries == 1)
+        # Acme's summary is still pending: a document that only shares "Shared" goes through
+        await asyncio.wait_for(
+            merge(rag, Extraction(entities=[entity("Shared", "geo", "A port.", "s2")])), 5
+        )
+        assert not summarising.done()
+        shared = await node(rag, "Shared")
+        assert shared["description"].split(GRAPH_FIELD_SEP) == ["A river.", "A port."]
+        llm.release.set()
+        await summarising
+        shared = await node(rag, "Shared")
+        assert shared["description"].split(GRAPH_FIELD_SEP) == ["A river.", "A port.", "A bay."]
+        assert shared["source_id"].split(GRAPH_FIELD_SEP) == ["s0", "s2", "s1"]
+        assert "fact" in (await node(rag, "Acme"))["description"]
+        assert llm.summaries == 1
+    finally:
+        llm.release.set()
+        await rag.finalize()
+
+
+async def test_descriptions_added_during_a_summary_are_kept_beside_it(tmp_path: Path) -> None:
+    llm = GatedSummaries()
+    rag, _ = await open_engine(tmp_path, llm=llm, summary_max_tokens=40)
+    try:
+        await merge(rag, Extraction(entities=[entity("Acme", "organization", "A firm.", "c0")]))
+        long_text = "Acme builds very long bridges over every river in the valley " * 3
+        summarising = asyncio.create_task(
+            merge(rag, Extraction(entities=[entity("Acme", "organization", long_text, "c1")]))
+        )
+        await wait_until(lambda: llm.summaries == 1)
+        await merge(
+            rag, Extraction(entities=[entity("Acme", "organization", "Founded 1901.", "c2")])
+        )
+        llm.release.set()
+        await summarising
+        props = await node(rag, "Acme")
+        summary, *rest = props["description"].split(GRAPH_FIELD_SEP)
+        assert rest == ["Founded 1901."]
+        assert summary.startswith("A firm.")
+        assert sorted(props["source_id"].split(GRAPH_FIELD_SEP)) == ["c0", "c1", "c2"]
+        assert llm.summaries == 1
+    finally:
+        llm.release.set()
+        await rag.finalize()
+
+
+async def test_concurrent_merges_summarise_one_entity_once(tmp_path: Path) -> None:
+    llm = GatedSummaries()
+    rag, _ = await open_engine(tmp_path, llm=llm, force_llm_summary_on_merge=4)
+    try:
+        await merge(rag, many_facts("Acme", 3))
+        first = asyncio.create_task(merge(rag, many_facts("Acme", 1, first_chunk=3)))
+        await wait_until(lambda: llm.summaries == 1)
+        second = asyncio.create_task(merge(rag, many_facts("Acme", 1, first_chunk=4)))
+        await asyncio.sleep(0.05)
+        assert llm.summaries == 1  # the second waits for the first summary instead of repeating it
+        llm.release.set()
+        await asyncio.gather(first, second)
+        props = await node(rag, "Acme")
+        assert llm.summaries == 1
+        assert props["description"].split(GRAPH_FIELD_SEP)[-1] == "Acme fact 4."
+        assert sorted(props["source_id"].split(GRAPH_FIELD_SEP)) == [f"c{i}" for i in range(5)]
+    finally:
+        llm.release.set()
+        await rag.finalize()
