@@ -110,7 +110,8 @@ class NetworkXGraphStorage:
                 if not self._changes.dirty:
                     return
                 version = self._changes.version
-                payload = await asyncio.to_thread(_graphml_bytes, self._graph)
+                snapshot = self._graph.copy()  # writers wait for a copy, not for the encoding
+            payload = await asyncio.to_thread(_graphml_bytes, snapshot)
             await asyncio.to_thread(atomic_write_bytes, self.path, payload)
             self._changes.saved(version)
 
