@@ -88,6 +88,7 @@ class Pipeline:
         self._task: asyncio.Task[None] | None = None
         self._doc_tasks: dict[str, asyncio.Task[None]] = {}
         self._writing: set[str] = set()
+        self._deleting: set[str] = set()  # documents a run must not start
         self._persisting = 0  # documents waiting for the persist that covers their writes
         self._admitting = False  # the feeder still has documents to start
 
@@ -206,7 +207,12 @@ class Pipeline:
                 doc_id=doc_id,
                 message="the document is being processed; cancel the pipeline or wait",
             )
-        result = await self.deleter.delete(doc_id)
+        # no await between the check above and this: a run cannot start it meanwhile
+        self._deleting.add(doc_id)
+        try:
+            result = await self.deleter.delete(doc_id)
+        finally:
+            self._deleting.discard(doc_id)
         await self._persist()
         return result
 
@@ -249,6 +255,9 @@ class Pipeline:
             if status.cancellation_requested:
                 window.release()
                 break
+            if doc_id in self._deleting:
+                window.release()
+                continue
             seat = _Seat(window)
             task = asyncio.create_task(self._process_document(doc_id, docs[doc_id], seat))
             task.add_done_callback(lambda _, seat=seat: seat.release())  # type: ignore[misc]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -157,3 +158,23 @@ async def test_deletion_is_persisted_for_a_fresh_engine(tmp_path: Path) -> None:
         assert await again.storages.doc_status.get(ids.doc_id(DOC_A)) is None
     finally:
         await again.finalize()
+
+
+async def test_pending_document_deleted_while_the_pipeline_starts_stays_deleted(
+    tmp_path: Path,
+) -> None:
+    rag, _ = await open_engine(tmp_path)
+    try:
+        await rag.enqueue([DOC_A, DOC_B])
+        doc_b = ids.doc_id(DOC_B)
+        # the run lists DOC_B as pending while its deletion is under way
+        deleted, _ = await asyncio.gather(rag.delete_document(doc_b), rag.process_queue())
+        assert deleted.status == "success"
+        st = rag.storages
+        assert await st.doc_status.get(doc_b) is None
+        assert await st.full_docs.get(doc_b) is None
+        chunks = await st.text_chunks.get_many(await st.text_chunks.keys())
+        assert {c["full_doc_id"] for c in chunks if c} == {ids.doc_id(DOC_A)}
+        assert not await st.graph.has_node("Carol King")
+    finally:
+        await rag.finalize()
