@@ -36,7 +36,7 @@ from lightrag.core.kg_records import (
     relation_vector_record,
     scalar_updates,
 )
-from lightrag.core.merge import KeyedLocks
+from lightrag.core.locks import KeyedLocks
 
 __all__ = ["GraphConflictError", "GraphEditError", "GraphEditor", "GraphNotFoundError"]
 

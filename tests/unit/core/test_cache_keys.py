@@ -3,7 +3,6 @@ hit (no model call), a change to any one of them misses."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +18,6 @@ from .query_seed import World, close_world, open_world, seed
 
 QUESTION = "What does Acme Corp build?"
 BASE = QueryParam(mode="mix", ll_keywords=["Acme Corp"], hl_keywords=["wind power"])
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    opened = await open_world(tmp_path)
-    await seed(opened)
-    yield opened
-    await close_world(opened)
 
 
 async def test_same_inputs_hit_the_cache_without_a_model_call(world: World) -> None:

@@ -4,7 +4,6 @@ per-document indexes in sync."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -16,18 +15,10 @@ from lightrag.core.kg_edit import (
     GraphEditor,
     GraphNotFoundError,
 )
-from lightrag.core.merge import KeyedLocks
+from lightrag.core.locks import KeyedLocks
 from lightrag.core.types import GRAPH_FIELD_SEP, QueryParam
 
 from .query_seed import C_WIND, World, close_world, open_world, seed
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    opened = await open_world(tmp_path)
-    await seed(opened)
-    yield opened
-    await close_world(opened)
 
 
 async def entity_vector(world: World, name: str) -> dict | None:

@@ -13,14 +13,6 @@ from lightrag.llm.fake import DEFAULT_HANDLERS, FakeChatModel, FakeHandler, Fake
 from .query_seed import C_BOB, C_NOTES, C_WIND, World, close_world, open_world, seed
 
 
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    opened = await open_world(tmp_path)
-    await seed(opened)
-    yield opened
-    await close_world(opened)
-
-
 def names(context: RetrievedContext) -> list[str]:
     return [e["entity_name"] for e in context.entities]
 

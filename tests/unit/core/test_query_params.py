@@ -3,7 +3,6 @@ context/prompt-only answers, references and the empty-retrieval answer."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -11,18 +10,10 @@ import pytest
 from lightrag.core.query_prompts import ANSWER_MARKER, NO_CONTEXT_RESPONSE
 from lightrag.core.types import QueryParam
 
-from .query_seed import DOCS, World, close_world, open_world, seed
+from .query_seed import DOCS, World, close_world, open_world
 
 QUESTION = "What does Acme Corp do?"
 KEYWORDS = {"ll_keywords": ["Acme Corp"], "hl_keywords": ["solar energy"]}
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    opened = await open_world(tmp_path)
-    await seed(opened)
-    yield opened
-    await close_world(opened)
 
 
 def line_of(response: str, prefix: str) -> str:

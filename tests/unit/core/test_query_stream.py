@@ -6,8 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
-import pytest
-
 from lightrag.core.query_prompts import NO_CONTEXT_RESPONSE
 from lightrag.core.types import Message, QueryParam
 
@@ -15,14 +13,6 @@ from .query_seed import World, close_world, open_world, seed
 
 QUESTION = "What does Acme Corp do?"
 PARAM = QueryParam(mode="local", ll_keywords=["Acme Corp"], hl_keywords=["solar energy"])
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    opened = await open_world(tmp_path)
-    await seed(opened)
-    yield opened
-    await close_world(opened)
 
 
 async def collect(pieces: AsyncIterator[str]) -> list[str]:
