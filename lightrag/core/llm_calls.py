@@ -105,7 +105,8 @@ class InsertLLM:
     ) -> str:
         """The model's answer to ``prompt`` after ``history``, from the cache when known.
 
-        The cache key covers the prompt, the history and the model identity;
+        The cache key covers the prompt, the history and the model identity; a
+        blank answer is not cached (it is a failure, not a result to reuse).
         ``kind`` (default: ``cache_type``) picks the slot priority (``PRIORITY``).
         Raises ``CancelledByRequest`` or the model's ``ModelError``.
         """
@@ -125,6 +126,6 @@ class InsertLLM:
                 raise CancelledByRequest("the pipeline was asked to stop")
             self.calls[cache_type] += 1
             answer = await self.ctx.llm.complete(prompt, history=history)
-        if use_cache:
+        if use_cache and answer.strip():
             await self.ctx.cache.put(key, answer)
         return answer

@@ -10,7 +10,7 @@ from lightrag.core import extraction_prompts as prompts
 from lightrag.core.context import EngineContext
 from lightrag.core.llm_calls import InsertLLM
 from lightrag.core.types import GRAPH_FIELD_SEP
-from lightrag.llm.base import NativeRagModel
+from lightrag.llm.base import ModelError, NativeRagModel
 
 __all__ = ["DescriptionSummarizer", "SummaryMemo", "SummaryNeededError", "unique_texts"]
 
@@ -112,16 +112,25 @@ class DescriptionSummarizer:
             )
 
     async def _one(self, model: object, name: str, kind: str, items: Sequence[str]) -> str:
+        """One summary of ``items``; raises ``ModelError`` for a blank one (it would
+        replace every description with nothing)."""
         if isinstance(model, NativeRagModel):
-            return (await model.summarize_descriptions(name, items)).strip()
-        prompt = prompts.build_summary_prompt(
-            name,
-            items,
-            kind=kind,
-            language=self.ctx.config.language,
-            length=self.ctx.config.summary_length_recommended,
-        )
-        return (await self.llm.complete("summary", prompt)).strip()
+            summary = (await model.summarize_descriptions(name, items)).strip()
+        else:
+            prompt = prompts.build_summary_prompt(
+                name,
+                items,
+                kind=kind,
+                language=self.ctx.config.language,
+                length=self.ctx.config.summary_length_recommended,
+            )
+            summary = (await self.llm.complete("summary", prompt)).strip()
+        if not summary:
+            raise ModelError(
+                f"{self.ctx.llm.identity}: blank summary of the {len(items)} descriptions "
+                f"of the {kind} {name!r}"
+            )
+        return summary
 
 
 async def _same(text: str) -> str:

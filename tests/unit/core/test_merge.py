@@ -13,7 +13,7 @@ from lightrag.core.engine import LightRAG
 from lightrag.core.locks import KeyedLocks
 from lightrag.core.types import GRAPH_FIELD_SEP, ExtractedEntity, ExtractedRelation, Extraction
 from lightrag.llm.base import ModelError
-from lightrag.llm.fake import FakeChatModel
+from lightrag.llm.fake import FakeChatModel, FakeHandler
 
 from .insert_support import open_engine, wait_until
 
@@ -364,4 +364,28 @@ async def test_concurrent_merges_summarise_one_entity_once(tmp_path: Path) -> No
         assert sorted(props["source_id"].split(GRAPH_FIELD_SEP)) == [f"c{i}" for i in range(5)]
     finally:
         llm.release.set()
+        await rag.finalize()
+
+
+async def test_blank_summary_fails_the_merge_and_is_not_cached(tmp_path: Path) -> None:
+    blank = FakeChatModel(
+        handlers=[
+            FakeHandler(
+                "summary", lambda r: r.prompt.startswith("### Task: merge"), lambda m, r: "  "
+            )
+        ]
+    )
+    rag, _ = await open_engine(tmp_path, llm=blank, force_llm_summary_on_merge=2)
+    try:
+        await merge(rag, Extraction(entities=[entity("Acme", "organization", "One.", "c1")]))
+        before = await node(rag, "Acme")
+        second = Extraction(entities=[entity("Acme", "organization", "Two.", "c2")])
+        with pytest.raises(ModelError, match=r"blank summary.*'Acme'"):
+            await merge(rag, second)
+        assert await node(rag, "Acme") == before
+        assert await rag.storages.llm_cache.is_empty()
+        with pytest.raises(ModelError):
+            await merge(rag, second)  # asked again, not answered from the cache
+        assert blank.calls["summary"] == 2
+    finally:
         await rag.finalize()
