@@ -28,6 +28,7 @@ from lightrag.core import query_prompts as qp
 from lightrag.core.tokenizer import get_tokenizer
 from lightrag.core.types import Message
 from lightrag.llm.base import ModelError
+from lightrag.llm.fake_text import SENTENCE_END, FakeGraph, fake_graph_of, fake_keywords_of
 
 __all__ = [
     "DEFAULT_HANDLERS",
@@ -273,69 +274,7 @@ class FakeChatModel:
 
 
 # ---------------------------------------------------------------------------
-# the fake's "understanding" of text: capitalised phrases, sentence co-occurrence
-
-_PHRASE = re.compile(r"[A-Z][\w'’-]*(?:[ \t]+[A-Z][\w'’-]*)*")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-_LEADING_WORDS = frozenset(
-    re.findall(
-        r"\w+",
-        "A An And As At But By For From He Her His I If In It Its My Of On Or Our She So That "
-        "The Their Then There These They This Those To We When While With You Your",
-    )
-)
-_TYPES = ("person", "organization", "geo", "event", "category")
-_MAX_PER_SENTENCE = 6
-
-
-@dataclass(frozen=True, slots=True)
-class _FakeGraph:
-    entities: list[tuple[str, str, str]]  # (name, type, description)
-    relations: list[tuple[str, str, str, str, float]]  # (src, tgt, description, keywords, weight)
-
-
-def _names_in(sentence: str) -> list[str]:
-    names: list[str] = []
-    for match in _PHRASE.finditer(sentence):
-        words = match.group(0).split()
-        while words and words[0] in _LEADING_WORDS:
-            words.pop(0)
-        name = " ".join(words)
-        if name and name.casefold() not in {n.casefold() for n in names}:
-            names.append(name)
-    return names
-
-
-def fake_graph_of(text: str) -> _FakeGraph:
-    """What the fake extracts from ``text`` (exposed so tests can state expectations)."""
-    entities: dict[str, tuple[str, str, str]] = {}
-    pair_sentences: dict[tuple[str, str], list[str]] = {}
-    for sentence in (s.strip() for s in _SENTENCE_END.split(text)):
-        if not sentence:
-            continue
-        names = _names_in(sentence)
-        for name in names:
-            key = name.casefold()
-            if key not in entities:
-                digest = hashlib.sha1(key.encode()).digest()
-                entity_type = _TYPES[digest[0] % len(_TYPES)]
-                entities[key] = (name, entity_type, f"{name} is mentioned: {sentence[:160]}")
-        local = [entities[n.casefold()][0] for n in names[:_MAX_PER_SENTENCE]]
-        for i, first in enumerate(local):
-            for second in local[i + 1 :]:
-                pair = (first, second) if first.casefold() < second.casefold() else (second, first)
-                pair_sentences.setdefault(pair, []).append(sentence)
-    relations = [
-        (
-            a,
-            b,
-            f"{a} and {b} appear together: {sents[0][:160]}",
-            "co-occurrence",
-            float(min(10, len(sents))),
-        )
-        for (a, b), sents in pair_sentences.items()
-    ]
-    return _FakeGraph(list(entities.values()), relations)
+# prompt handlers
 
 
 def _between(text: str, start: str, end: str) -> str:
@@ -346,7 +285,7 @@ def _between(text: str, start: str, end: str) -> str:
     return body.strip("\n")
 
 
-def _records(graph: _FakeGraph, entity_names: set[str] | None, skip: set[str]) -> str:
+def _records(graph: FakeGraph, entity_names: set[str] | None, skip: set[str]) -> str:
     t, r = xp.TUPLE_DELIMITER, xp.RECORD_DELIMITER
     rows = [
         f'("entity"{t}{name}{t}{etype}{t}{desc})'
@@ -360,7 +299,7 @@ def _records(graph: _FakeGraph, entity_names: set[str] | None, skip: set[str]) -
     return f"{r}\n".join(rows) + ("\n" if rows else "") + xp.COMPLETION_DELIMITER
 
 
-def _limit(model: FakeChatModel, graph: _FakeGraph) -> set[str] | None:
+def _limit(model: FakeChatModel, graph: FakeGraph) -> set[str] | None:
     cap = model.config.max_entities_per_answer
     return None if cap is None else {name for name, _, _ in graph.entities[:cap]}
 
@@ -397,7 +336,7 @@ def _answer_summary(model: FakeChatModel, request: FakeRequest) -> str:
     for line in body.splitlines():
         if line.strip():
             text = str(json.loads(line).get("description", ""))
-            first = _SENTENCE_END.split(text.strip(), maxsplit=1)[0]
+            first = SENTENCE_END.split(text.strip(), maxsplit=1)[0]
             if first and first not in firsts:
                 firsts.append(first)
     words = " ".join(firsts).split()
@@ -419,37 +358,8 @@ def _damage(answer: str) -> str:
     return f"```text\n{damaged}\n```"
 
 
-_STOPWORDS = frozenset(word.casefold() for word in _LEADING_WORDS) | frozenset(
-    re.findall(
-        r"\w+",
-        "about are between did does how is tell was were what where which who whom whose why",
-    )
-)
-
-
 def _is_keywords(request: FakeRequest) -> bool:
     return (request.system_prompt or "").startswith(qp.KEYWORDS_MARKER)
-
-
-def fake_keywords_of(query: str) -> tuple[list[str], list[str]]:
-    """What the fake answers to the keyword prompt: ``(high, low)``. Low-level keywords
-    are the capitalised phrases of ``query`` (leading question words dropped); high-level
-    ones its other words longer than three letters."""
-    low: list[str] = []
-    for name in _names_in(query):
-        words = name.split()
-        while words and words[0].casefold() in _STOPWORDS:
-            words.pop(0)
-        if words:
-            low.append(" ".join(words))
-    named = {word.casefold() for name in low for word in name.split()}
-    high: list[str] = []
-    for word in re.findall(r"\w+", query):
-        folded = word.casefold()
-        fresh = folded not in {h.casefold() for h in high}
-        if len(word) > 3 and folded not in named and folded not in _STOPWORDS and fresh:
-            high.append(word.lower())
-    return high, low
 
 
 def _answer_keywords(model: FakeChatModel, request: FakeRequest) -> str:
