@@ -110,7 +110,12 @@ class NetworkXGraphStorage:
                 if not self._changes.dirty:
                     return
                 version = self._changes.version
-                snapshot = self._graph.copy()  # writers wait for a copy, not for the encoding
+                # writers wait for a copy, not for the encoding; a big copy runs in a
+                # thread (writers are locked out, and reads do not change the graph)
+                if self._graph.number_of_nodes() <= _THREAD_NODES:
+                    snapshot = self._graph.copy()
+                else:
+                    snapshot = await asyncio.to_thread(self._graph.copy)
             payload = await asyncio.to_thread(_graphml_bytes, snapshot)
             await asyncio.to_thread(atomic_write_bytes, self.path, payload)
             self._changes.saved(version)

@@ -178,3 +178,15 @@ async def test_search_ties_are_broken_by_length_then_id(tmp_path: Path) -> None:
     for name in ("xx apple", "b apple", "a apple"):
         await graph.upsert_node(name, {})
     assert await graph.search_labels("apple", 5) == ["a apple", "b apple", "xx apple"]
+
+
+async def test_large_graph_is_persisted_through_the_threaded_copy(tmp_path: Path) -> None:
+    graph = await open_graph(tmp_path)
+    for i in range(25_000):  # above the in-loop size limit
+        await graph.upsert_node(f"n{i:05d}", {"entity_type": "x"})
+    await graph.upsert_edge("n00000", "n24999", {"weight": 2.0})
+    await graph.index_done()
+    await graph.finalize()
+    again = await open_graph(tmp_path)
+    assert await again.node_count() == 25_000
+    assert await again.get_edge("n24999", "n00000") == {"weight": 2.0}
