@@ -21,10 +21,12 @@ summarises, so two documents never summarise the same one at once. The second
 holds every entity the document touches (``KeyedLocks``, taken all at once),
 computes the properties again from what is stored now, reusing the memorised
 summaries (a summary stands in for the descriptions it covers, whatever other
-documents added meanwhile), and writes them. So a slow summary of a popular
-entity does not keep every other document touching it waiting, no update is
-lost, and nothing is written before everything is computed: a failed LLM call
-leaves the graph untouched.
+documents added meanwhile), and writes them; if what is stored now needs a
+summary the memo lacks, the merge starts over holding its summary lock (after
+``_MERGE_ATTEMPTS`` passes it summarises under the merge locks). So a slow
+summary of a popular entity does not keep every other document touching it
+waiting, no update is lost, and nothing is written before everything is
+computed: a failed LLM call leaves the graph untouched.
 """
 
 from __future__ import annotations
