@@ -389,3 +389,28 @@ async def test_blank_summary_fails_the_merge_and_is_not_cached(tmp_path: Path) -
         assert blank.calls["summary"] == 2
     finally:
         await rag.finalize()
+
+
+async def test_merge_whose_entity_grew_meanwhile_starts_over_and_summarises_once(
+    tmp_path: Path,
+) -> None:
+    llm = GatedSummaries()
+    llm.release.set()
+    rag, _ = await open_engine(tmp_path, llm=llm, force_llm_summary_on_merge=4)
+    try:
+        await merge(rag, many_facts("Acme", 2))
+        async with rag.pipeline.merger.locks.hold(["acme"]):
+            # the merge sees two descriptions (no summary needed) and waits for the lock
+            waiting = asyncio.create_task(merge(rag, many_facts("Acme", 1, first_chunk=5)))
+            await asyncio.sleep(0.05)
+            stored = await node(rag, "Acme")
+            grown = stored["description"] + GRAPH_FIELD_SEP + "Acme fact 3."
+            await rag.storages.graph.upsert_node("Acme", {**stored, "description": grown})
+        await waiting
+        props = await node(rag, "Acme")
+        assert llm.summaries == 1
+        assert GRAPH_FIELD_SEP not in props["description"]
+        assert props["description"].startswith("Acme fact 0.")
+        assert props["source_id"].split(GRAPH_FIELD_SEP) == ["c0", "c1", "c5"]
+    finally:
+        await rag.finalize()
