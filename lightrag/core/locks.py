@@ -34,6 +34,28 @@ class KeyedLocks:
                 still.append((keys, future))
         self._waiters = still
 
+    def try_acquire(self, keys: Iterable[str]) -> bool:
+        """Take ``keys`` if none is held now (never waits); returns whether it did.
+
+        Safe while holding other keys: only waiting while holding can deadlock.
+        """
+        wanted = frozenset(keys)
+        if not self._held.isdisjoint(wanted):
+            return False
+        self._held |= wanted
+        return True
+
+    async def acquire(self, keys: Iterable[str]) -> None:
+        """Wait until every one of ``keys`` is free and take them all at once.
+
+        Call it holding nothing (see the class docstring); pair it with ``release``.
+        """
+        await self._acquire(frozenset(keys))
+
+    def release(self, keys: Iterable[str]) -> None:
+        """Give back keys taken with ``acquire`` or ``try_acquire``."""
+        self._release(frozenset(keys))
+
     async def _acquire(self, keys: frozenset[str]) -> None:
         if self._held.isdisjoint(keys):
             self._held |= keys

@@ -293,15 +293,23 @@ class GraphMerger:
         if not names:
             return MergeOutcome()
         memo: SummaryMemo = {}
-        wanted: set[str] = set()
-        for attempt in range(_MERGE_ATTEMPTS):
-            last = attempt + 1 == _MERGE_ATTEMPTS
-            wanted |= await self._to_summarise(names, entities, relations)
-            async with self._summarising.hold(wanted):
-                if wanted:  # make the summaries before taking the merge locks
-                    now = await self._to_summarise(names, entities, relations)
-                    if not last and not now <= wanted:
-                        continue  # others merged while we waited: hold what we summarise now
+        held: frozenset[str] = frozenset()  # summary locks: kept until the merge is written
+        try:
+            for attempt in range(_MERGE_ATTEMPTS):
+                last = attempt + 1 == _MERGE_ATTEMPTS
+                needed = await self._to_summarise(names, entities, relations)
+                if not needed <= held and not self._summarising.try_acquire(needed - held):
+                    if not last:
+                        # wait holding nothing (no deadlock); what is needed may change meanwhile
+                        wanted = held | needed
+                        self._summarising.release(held)
+                        held = frozenset()
+                        await self._summarising.acquire(wanted)
+                        held = wanted
+                        continue
+                else:
+                    held = held | needed
+                if held:  # make the summaries before taking the merge locks
                     await self._compute(names, entities, relations, memo)  # fills ``memo``
                 async with self.locks.hold(names):
                     try:
@@ -309,8 +317,10 @@ class GraphMerger:
                             names, entities, relations, memo, new_summaries=last
                         )
                     except SummaryNeededError:
-                        continue  # state changed since the first pass: again, holding it
+                        continue  # stored state changed since the first pass: again
                     return await self._write(*computed)
+        finally:
+            self._summarising.release(held)
         raise AssertionError("unreachable: the last attempt always merges")
 
     async def _to_summarise(

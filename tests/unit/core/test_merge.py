@@ -414,3 +414,21 @@ async def test_merge_whose_entity_grew_meanwhile_starts_over_and_summarises_once
         assert props["source_id"].split(GRAPH_FIELD_SEP) == ["c0", "c1", "c5"]
     finally:
         await rag.finalize()
+
+
+async def test_keyed_locks_try_acquire_takes_only_free_keys_and_never_waits() -> None:
+    locks = KeyedLocks()
+    assert locks.try_acquire(["a", "b"])
+    assert not locks.try_acquire(["b", "c"])  # "b" is held: nothing is taken
+    assert locks.try_acquire(["c"])
+    waiter = asyncio.create_task(locks.acquire(["a", "c"]))
+    await asyncio.sleep(0)
+    assert not waiter.done()
+    locks.release(["a", "b"])
+    await asyncio.sleep(0)
+    assert not waiter.done()  # "c" is still held
+    locks.release(["c"])
+    await asyncio.wait_for(waiter, 1)
+    assert not locks.try_acquire(["a"])
+    locks.release(["a", "c"])
+    assert locks.try_acquire(["a", "b", "c"])
