@@ -1,6 +1,7 @@
 """The FastAPI application: ``create_app(config)`` wires engine, routers, auth and limits.
 
-Lifespan: build the engine from config (unless one is given), load its models
+Lifespan: build the engine from config (unless one is given), lock the working
+directory when its storages are single-process (``workdir_lock``), load its models
 (those with a ``load()`` method, such as the embedded ones, so that a missing or
 corrupt model fails the start rather than the first request), open its
 storages, resume documents left unfinished by a previous run, optionally scan
@@ -31,6 +32,7 @@ from lightrag.server.ingest import Scanner, parsing_limits
 from lightrag.server.jobs import BackgroundJobs
 from lightrag.server.limits import BodySizeLimitMiddleware
 from lightrag.server.routers import documents, documents_admin, graph, health, query
+from lightrag.server.workdir_lock import WorkingDirLock, needs_lock
 
 __all__ = ["OPTIONAL_ROUTERS", "create_app", "load_models"]
 
@@ -93,6 +95,11 @@ def create_app(config: AppConfig, *, rag: LightRAG | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = rag if rag is not None else LightRAG.from_config(config)
+        lock = None
+        if needs_lock(engine.storages.all()):
+            server = config.server
+            lock = WorkingDirLock(server.working_dir / server.workspace)
+            await asyncio.to_thread(lock.acquire)
         try:
             await asyncio.to_thread(config.server.input_dir.mkdir, parents=True, exist_ok=True)
             await load_models(engine)
@@ -109,6 +116,8 @@ def create_app(config: AppConfig, *, rag: LightRAG | None = None) -> FastAPI:
             await _stop_background_work(app)
             if rag is None:
                 await engine.finalize()
+            if lock is not None:
+                lock.release()
 
     app = FastAPI(
         title="LightRAG Server",

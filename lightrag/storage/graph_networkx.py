@@ -59,6 +59,7 @@ class NetworkXGraphStorage:
     """
 
     backend_name: ClassVar[str] = "networkx graph storage"
+    single_process: ClassVar[bool] = True  # in-memory state, whole-file writes
     config_model: ClassVar[type[NetworkXGraphConfig]] = NetworkXGraphConfig
 
     def __init__(self, ctx: StorageContext, params: Mapping[str, Any]) -> None:

@@ -54,6 +54,7 @@ class JsonKVStorage:
     """
 
     backend_name: ClassVar[str] = "json kv storage"
+    single_process: ClassVar[bool] = True  # in-memory state, whole-file writes
     config_model: ClassVar[type[JsonKVConfig]] = JsonKVConfig
 
     def __init__(self, ctx: StorageContext, params: Mapping[str, Any]) -> None:

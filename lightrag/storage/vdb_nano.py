@@ -58,6 +58,7 @@ class NanoVectorStorage:
     """
 
     backend_name: ClassVar[str] = "nano vector storage"
+    single_process: ClassVar[bool] = True  # in-memory state, whole-file writes
     config_model: ClassVar[type[NanoVectorConfig]] = NanoVectorConfig
 
     def __init__(self, ctx: StorageContext, params: Mapping[str, Any]) -> None:
