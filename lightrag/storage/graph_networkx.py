@@ -22,6 +22,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from lightrag.core.types import KnowledgeGraph
+from lightrag.storage._file_store import FileStore
 from lightrag.storage._files import (
     ChangeTracker,
     CorruptStorageFileError,
@@ -52,14 +53,13 @@ class NetworkXGraphConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class NetworkXGraphStorage:
+class NetworkXGraphStorage(FileStore):
     """Undirected property graph in memory, written to GraphML on ``index_done``.
 
     Returned property dicts are copies. ``(a, b)`` and ``(b, a)`` name the same edge.
     """
 
     backend_name: ClassVar[str] = "networkx graph storage"
-    single_process: ClassVar[bool] = True  # in-memory state, whole-file writes
     config_model: ClassVar[type[NetworkXGraphConfig]] = NetworkXGraphConfig
 
     def __init__(self, ctx: StorageContext, params: Mapping[str, Any]) -> None:
@@ -68,10 +68,7 @@ class NetworkXGraphStorage:
         self.directory = storage_dir(ctx)
         self.path = self.directory / f"graph_{ctx.namespace}.graphml"
         self._graph: nx.Graph = nx.Graph()
-        self._changes = ChangeTracker()
-        self._write_lock = asyncio.Lock()
-        self._persist_lock = asyncio.Lock()
-        self._open = False
+        self._init_file_state()
 
     # lifecycle
 
@@ -100,33 +97,14 @@ class NetworkXGraphStorage:
         # Directed or multi graphs written elsewhere become one undirected edge per pair.
         return loaded if type(loaded) is nx.Graph else nx.Graph(loaded)
 
-    async def index_done(self) -> None:
-        """Write the GraphML file atomically (off the event loop) if anything changed."""
-        self._require_open()
-        await self._persist()
-
-    async def _persist(self) -> None:
-        async with self._persist_lock:
-            async with self._write_lock:
-                if not self._changes.dirty:
-                    return
-                version = self._changes.version
-                # writers wait for a copy, not for the encoding; a big copy runs in a
-                # thread (writers are locked out, and reads do not change the graph)
-                if self._graph.number_of_nodes() <= _THREAD_NODES:
-                    snapshot = self._graph.copy()
-                else:
-                    snapshot = await asyncio.to_thread(self._graph.copy)
-            payload = await asyncio.to_thread(_graphml_bytes, snapshot)
-            await asyncio.to_thread(atomic_write_bytes, self.path, payload)
-            self._changes.saved(version)
-
-    async def finalize(self) -> None:
-        """Persist pending changes. Idempotent."""
-        if not self._open:
-            return
-        await self._persist()
-        self._open = False
+    async def _snapshot(self) -> Callable[[], None]:
+        # writers wait for a copy, not for the encoding; a big copy runs in a
+        # thread (writers are locked out, and reads do not change the graph)
+        if self._graph.number_of_nodes() <= _THREAD_NODES:
+            snapshot = self._graph.copy()
+        else:
+            snapshot = await asyncio.to_thread(self._graph.copy)
+        return lambda: atomic_write_bytes(self.path, _graphml_bytes(snapshot))
 
     async def drop(self) -> None:
         """Remove every node and edge and persist the empty graph."""
@@ -317,12 +295,6 @@ class NetworkXGraphStorage:
                 self._changes.touch()
 
     # helpers
-
-    def _require_open(self) -> None:
-        if not self._open:
-            raise RuntimeError(
-                f"{self.backend_name} {self.ctx.namespace!r} is not open: await initialize() first"
-            )
 
 
 def _graphml_bytes(graph: nx.Graph) -> bytes:

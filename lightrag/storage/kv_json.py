@@ -11,12 +11,14 @@ rewriting the big file; ``index_done`` compacts the journal into the main file
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lightrag.storage._file_store import FileStore
 from lightrag.storage._files import (
     ChangeTracker,
     CorruptStorageFileError,
@@ -45,7 +47,7 @@ class JsonKVConfig(BaseModel):
     ``index_done``/``finalize``), so a long run of writes without ``index_done`` stays bounded."""
 
 
-class JsonKVStorage:
+class JsonKVStorage(FileStore):
     """Key -> JSON object store kept in memory and persisted to one JSON file.
 
     Records returned by ``get``/``get_many`` are shallow copies: mutating them
@@ -54,7 +56,6 @@ class JsonKVStorage:
     """
 
     backend_name: ClassVar[str] = "json kv storage"
-    single_process: ClassVar[bool] = True  # in-memory state, whole-file writes
     config_model: ClassVar[type[JsonKVConfig]] = JsonKVConfig
 
     def __init__(self, ctx: StorageContext, params: Mapping[str, Any]) -> None:
@@ -66,10 +67,8 @@ class JsonKVStorage:
             self.directory / f"kv_store_{ctx.namespace}.journal.jsonl", fsync=self.config.fsync
         )
         self._data: dict[str, dict[str, Any]] = {}
-        self._changes = ChangeTracker()
-        self._write_lock = asyncio.Lock()
-        self._persist_lock = asyncio.Lock()
-        self._open = False
+        self._journal_mark = 0
+        self._init_file_state()
 
     # lifecycle
 
@@ -106,33 +105,20 @@ class JsonKVStorage:
         replayed = self._journal.replay(content)
         return content, replayed
 
-    async def index_done(self) -> None:
-        """Write the main file atomically if anything changed, then trim the journal."""
-        self._require_open()
-        await self._persist()
+    async def _snapshot(self) -> Callable[[], None]:
+        snapshot = dict(self._data)
+        self._journal_mark = self._journal.size
+        return partial(atomic_write_json, self.path, snapshot)
 
-    async def _persist(self) -> None:
-        async with self._persist_lock:
+    async def _after_persist(self) -> None:
+        """Trim the journal of what the main file now holds."""
+        if self._journal_mark:
             async with self._write_lock:
-                if not self._changes.dirty:
-                    return
-                version = self._changes.version
-                snapshot = dict(self._data)
-                journal_mark = self._journal.size
-            await asyncio.to_thread(atomic_write_json, self.path, snapshot)
-            self._changes.saved(version)
-            if journal_mark:
-                async with self._write_lock:
-                    await asyncio.to_thread(self._journal.discard_prefix, journal_mark)
+                await asyncio.to_thread(self._journal.discard_prefix, self._journal_mark)
 
-    async def finalize(self) -> None:
-        """Persist pending changes and close the journal. Idempotent."""
-        if not self._open:
-            return
-        await self._persist()
+    async def _close(self) -> None:
         async with self._write_lock:
             await asyncio.to_thread(self._journal.close)
-            self._open = False
 
     async def drop(self) -> None:
         """Remove every record and persist the empty namespace."""
@@ -233,12 +219,6 @@ class JsonKVStorage:
         await self._compact_if_journal_is_large()
 
     # helpers
-
-    def _require_open(self) -> None:
-        if not self._open:
-            raise RuntimeError(
-                f"{self.backend_name} {self.ctx.namespace!r} is not open: await initialize() first"
-            )
 
     @property
     def journal_path(self) -> Path:

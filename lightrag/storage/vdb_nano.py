@@ -17,12 +17,14 @@ import asyncio
 import base64
 import binascii
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from lightrag.storage._file_store import FileStore
 from lightrag.storage._files import (
     ChangeTracker,
     CorruptStorageFileError,
@@ -50,7 +52,7 @@ class EmbeddingDimensionMismatchError(ValueError):
     """A stored vector file holds embeddings of another dimension than the model's."""
 
 
-class NanoVectorStorage:
+class NanoVectorStorage(FileStore):
     """Id -> (vector, metadata) store with exact cosine search, persisted as nano-vectordb JSON.
 
     Vectors are L2-normalised on upsert, so a query score is the cosine similarity.
@@ -58,7 +60,6 @@ class NanoVectorStorage:
     """
 
     backend_name: ClassVar[str] = "nano vector storage"
-    single_process: ClassVar[bool] = True  # in-memory state, whole-file writes
     config_model: ClassVar[type[NanoVectorConfig]] = NanoVectorConfig
 
     def __init__(self, ctx: StorageContext, params: Mapping[str, Any]) -> None:
@@ -77,10 +78,7 @@ class NanoVectorStorage:
         self._meta: list[dict[str, Any]] = []
         self._rows: dict[str, int] = {}
         self._matrix = np.zeros((0, self.dim), dtype=np.float32)  # spare rows past len(_ids)
-        self._changes = ChangeTracker()
-        self._write_lock = asyncio.Lock()
-        self._persist_lock = asyncio.Lock()
-        self._open = False
+        self._init_file_state()
 
     # lifecycle
 
@@ -146,21 +144,9 @@ class NanoVectorStorage:
             meta.append(kept)
         return ids, meta, matrix[: len(ids)].copy()
 
-    async def index_done(self) -> None:
-        """Write the file atomically (off the event loop) if anything changed."""
-        self._require_open()
-        await self._persist()
-
-    async def _persist(self) -> None:
-        async with self._persist_lock:
-            async with self._write_lock:
-                if not self._changes.dirty:
-                    return
-                version = self._changes.version
-                count = len(self._ids)
-                snapshot = (list(self._ids), list(self._meta), self._matrix[:count].copy())
-            await asyncio.to_thread(self._write, *snapshot)
-            self._changes.saved(version)
+    async def _snapshot(self) -> Callable[[], None]:
+        count = len(self._ids)
+        return partial(self._write, list(self._ids), list(self._meta), self._matrix[:count].copy())
 
     def _write(self, ids: list[str], meta: list[dict[str, Any]], matrix: np.ndarray) -> None:
         head = {
@@ -173,13 +159,6 @@ class NanoVectorStorage:
         matrix_b64 = base64.b64encode(np.ascontiguousarray(matrix, dtype=np.float32).data)
         parts = (encoded_head[:-1], b',"matrix":"', matrix_b64, b'"}')
         atomic_write_parts(self.path, parts)
-
-    async def finalize(self) -> None:
-        """Persist pending changes. Idempotent."""
-        if not self._open:
-            return
-        await self._persist()
-        self._open = False
 
     async def drop(self) -> None:
         """Remove every vector and persist the empty namespace."""
@@ -330,14 +309,6 @@ class NanoVectorStorage:
     async def count(self) -> int:
         self._require_open()
         return len(self._ids)
-
-    # helpers
-
-    def _require_open(self) -> None:
-        if not self._open:
-            raise RuntimeError(
-                f"{self.backend_name} {self.ctx.namespace!r} is not open: await initialize() first"
-            )
 
 
 def _normalised(matrix: np.ndarray) -> np.ndarray:
