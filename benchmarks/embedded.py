@@ -25,9 +25,9 @@ from importlib.metadata import PackageNotFoundError, distribution, requires
 from typing import Any
 
 from lightrag.core.tokenizer import get_tokenizer
-from lightrag.core.types import Reference, RetrievedContext
 from lightrag.llm.embedded.chat import EmbeddedChatModel
 from lightrag.llm.embedded.embedding import EmbeddedEmbeddingModel
+from lightrag.vocabulary.types import Reference, RetrievedContext
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
 

@@ -26,9 +26,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lightrag.compose import open_storages
 from lightrag.config.models import RagConfig, StorageConfig
 from lightrag.core.engine import LightRAG
-from lightrag.core.storages import open_storages
 from lightrag.llm.fake import FakeChatModel, HashingEmbeddingModel
 
 _SYLLABLES = ["ka", "lo", "mir", "ten", "bra", "vel", "sun", "dor", "fi", "ran", "tes", "gul"]

@@ -15,9 +15,9 @@ from pydantic import BaseModel, ValidationError
 
 from lightrag.config.errors import ConfigError, describe_validation_error
 from lightrag.config.models import AppConfig, BackendChoice
-from lightrag.llm.registry import chat_registry, embedding_registry
 from lightrag.registry import MissingDependencyError, Registry, UnknownNameError
-from lightrag.storage.registry import ROLES, storage_registry
+from lightrag.registry.models import chat_registry, embedding_registry
+from lightrag.registry.storage import ROLES, storage_registry
 
 __all__ = [
     "BackendSlot",

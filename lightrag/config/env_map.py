@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from lightrag.config.errors import ConfigError
-from lightrag.llm.registry import chat_registry, embedding_registry
 from lightrag.registry import Registry
-from lightrag.storage.registry import storage_registry
+from lightrag.registry.models import chat_registry, embedding_registry
+from lightrag.registry.storage import storage_registry
 
 __all__ = ["GROUP_VARS", "VALUE_VARS", "GroupVar", "ValueVar", "split_llm_binding"]
 

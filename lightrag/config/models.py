@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from lightrag.core.types import QueryMode
+from lightrag.vocabulary.types import QueryMode
 
 __all__ = [
     "AppConfig",

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from lightrag.storage.base import KVStorage
+from lightrag.vocabulary.storage import KVStorage
 
 __all__ = ["LLMCache", "cache_digest"]
 

@@ -1,6 +1,6 @@
 """Split a document into token-window chunks (optionally first by a separator character).
 
-Chunks are content-addressed per document (``lightrag.core.ids.chunk_id``), so
+Chunks are content-addressed per document (``lightrag.vocabulary.ids.chunk_id``), so
 re-chunking the same document with the same settings yields the same ids.
 """
 
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lightrag.core import ids
 from lightrag.core.tokenizer import Tokenizer
-from lightrag.core.types import ChunkRecord
+from lightrag.vocabulary import ids
+from lightrag.vocabulary.types import ChunkRecord
 
 __all__ = ["ChunkingOptions", "chunk_document", "token_windows"]
 

@@ -12,7 +12,7 @@ from lightrag.config.models import RagConfig
 from lightrag.core.cache import LLMCache
 from lightrag.core.storages import Storages
 from lightrag.core.tokenizer import Tokenizer
-from lightrag.llm.base import ChatModel, EmbeddingModel
+from lightrag.vocabulary.models import ChatModel, EmbeddingModel
 
 __all__ = ["EngineContext"]
 

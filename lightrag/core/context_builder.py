@@ -17,7 +17,7 @@ from typing import Any
 
 from lightrag.core.query_prompts import ANSWER_SYSTEM_PROMPT, CONTEXT_TEMPLATE, USER_PROMPT_SECTION
 from lightrag.core.tokenizer import Tokenizer
-from lightrag.core.types import GRAPH_FIELD_SEP, Message, QueryParam, Reference
+from lightrag.vocabulary.types import GRAPH_FIELD_SEP, Message, QueryParam, Reference
 
 __all__ = [
     "TOKEN_SAFETY_MARGIN",

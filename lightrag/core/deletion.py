@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from lightrag.core import ids
 from lightrag.core.chunking import ChunkingOptions, chunk_document
 from lightrag.core.context import EngineContext
 from lightrag.core.extraction import extraction_from_record
@@ -23,7 +22,8 @@ from lightrag.core.merge import (
     split_field,
     write_vectors,
 )
-from lightrag.core.types import (
+from lightrag.vocabulary import ids
+from lightrag.vocabulary.types import (
     GRAPH_FIELD_SEP,
     DeletionResult,
     ExtractedEntity,

@@ -8,18 +8,18 @@ retrieval, context, answers) and ``GraphEditor`` (knowledge-graph access and edi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from lightrag.config.models import AppConfig, RagConfig
+from lightrag.config.models import RagConfig
 from lightrag.core.cache import LLMCache
 from lightrag.core.context import EngineContext
 from lightrag.core.kg_edit import GraphEditor
 from lightrag.core.pipeline import Pipeline, PipelineStatus
 from lightrag.core.query import QueryEngine
-from lightrag.core.storages import Storages, open_storages
+from lightrag.core.storages import Storages
 from lightrag.core.tokenizer import get_tokenizer
-from lightrag.core.types import (
+from lightrag.vocabulary.models import ChatModel, EmbeddingModel
+from lightrag.vocabulary.types import (
     DeletionResult,
     EnqueueResult,
     KnowledgeGraph,
@@ -28,8 +28,6 @@ from lightrag.core.types import (
     RetrievedContext,
     StreamingAnswer,
 )
-from lightrag.llm.base import ChatModel, EmbeddingModel
-from lightrag.llm.registry import chat_registry, embedding_registry
 
 __all__ = ["LightRAG"]
 
@@ -37,7 +35,7 @@ __all__ = ["LightRAG"]
 class LightRAG:
     """Graph-based RAG over pluggable storages and models.
 
-    Build with ``LightRAG.from_config(app_config)`` or directly from parts; call
+    Build with ``lightrag.compose.build_engine(app_config)`` or directly from parts; call
     ``await initialize()`` before use and ``await finalize()`` at the end (or use
     ``async with``).
     """
@@ -62,29 +60,6 @@ class LightRAG:
         self.pipeline = Pipeline(self.ctx)
         self.query_engine = QueryEngine(self.ctx)
         self.graph = GraphEditor(self.ctx, locks=self.pipeline.merger.locks)
-
-    @classmethod
-    def from_config(
-        cls,
-        app: AppConfig,
-        *,
-        llm: ChatModel | None = None,
-        embedding: EmbeddingModel | None = None,
-    ) -> LightRAG:
-        """Build storages and models by registry name from a validated ``AppConfig``."""
-        if embedding is None:
-            embedding = embedding_registry.load(app.embedding.type)(app.embedding.params())
-        if llm is None:
-            llm = chat_registry.load(app.llm.type)(app.llm.params())
-        assert embedding is not None and llm is not None
-        storages = open_storages(
-            app.storage,
-            working_dir=Path(app.server.working_dir),
-            workspace=app.server.workspace,
-            embedding_dim=embedding.dim,
-            cosine_threshold=app.rag.cosine_threshold,
-        )
-        return cls(config=app.rag, storages=storages, llm=llm, embedding=embedding)
 
     @property
     def storages(self) -> Storages:

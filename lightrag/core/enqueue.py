@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lightrag.core import ids
+from lightrag.vocabulary import ids
 
 __all__ = ["checked_ids", "checked_paths", "checked_texts", "content_summary"]
 

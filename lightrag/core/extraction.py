@@ -18,16 +18,16 @@ from typing import Any
 
 from lightrag.core import extraction_prompts as prompts
 from lightrag.core.context import EngineContext
-from lightrag.core.ids import entity_key, normalize_entity_name
 from lightrag.core.llm_calls import PRIORITY, InsertLLM
-from lightrag.core.types import (
+from lightrag.vocabulary.ids import entity_key, normalize_entity_name
+from lightrag.vocabulary.models import NativeRagModel
+from lightrag.vocabulary.types import (
     ChunkRecord,
     ExtractedEntity,
     ExtractedRelation,
     Extraction,
     Message,
 )
-from lightrag.llm.base import NativeRagModel
 
 __all__ = [
     "GraphExtractor",

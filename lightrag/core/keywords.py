@@ -22,8 +22,8 @@ from lightrag.core.query_prompts import (
     KEYWORDS_USER_PROMPT,
     QUERY_PROMPT_VERSION,
 )
-from lightrag.core.types import Message, QueryParam
-from lightrag.llm.base import NativeRagModel
+from lightrag.vocabulary.models import NativeRagModel
+from lightrag.vocabulary.types import Message, QueryParam
 
 __all__ = [
     "SHORT_QUERY_CHARS",

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from lightrag.core.ids import entity_key
 from lightrag.core.storages import Storages
-from lightrag.core.types import GRAPH_FIELD_SEP
+from lightrag.vocabulary.ids import entity_key
+from lightrag.vocabulary.types import GRAPH_FIELD_SEP
 
 __all__ = ["docs_of_chunks", "rename_in_doc_index"]
 

@@ -19,12 +19,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from lightrag.core.context import EngineContext
-from lightrag.core.ids import (
-    entity_key,
-    entity_vector_id,
-    normalize_entity_name,
-    relation_vector_id,
-)
 from lightrag.core.kg_doc_index import rename_in_doc_index
 from lightrag.core.kg_records import (
     GraphEditError,
@@ -37,6 +31,12 @@ from lightrag.core.kg_records import (
     scalar_updates,
 )
 from lightrag.core.locks import KeyedLocks
+from lightrag.vocabulary.ids import (
+    entity_key,
+    entity_vector_id,
+    normalize_entity_name,
+    relation_vector_id,
+)
 
 __all__ = ["GraphConflictError", "GraphEditError", "GraphEditor", "GraphNotFoundError"]
 

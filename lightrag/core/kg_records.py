@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from lightrag.core.types import GRAPH_FIELD_SEP
+from lightrag.vocabulary.types import GRAPH_FIELD_SEP
 
 __all__ = [
     "GraphEditError",

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 
 from lightrag.core.cache import LLMCache
 from lightrag.core.context import EngineContext
-from lightrag.core.types import Message
+from lightrag.vocabulary.types import Message
 
 __all__ = ["PRIORITY", "CancelledByRequest", "InsertLLM", "PrioritySlots"]
 

@@ -39,7 +39,6 @@ from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from lightrag.core import ids
 from lightrag.core.context import EngineContext
 from lightrag.core.llm_calls import InsertLLM
 from lightrag.core.locks import KeyedLocks
@@ -49,7 +48,13 @@ from lightrag.core.summarize import (
     SummaryNeededError,
     unique_texts,
 )
-from lightrag.core.types import GRAPH_FIELD_SEP, ExtractedEntity, ExtractedRelation, Extraction
+from lightrag.vocabulary import ids
+from lightrag.vocabulary.types import (
+    GRAPH_FIELD_SEP,
+    ExtractedEntity,
+    ExtractedRelation,
+    Extraction,
+)
 
 __all__ = [
     "UNKNOWN_TYPE",

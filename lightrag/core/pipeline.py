@@ -29,7 +29,7 @@ from lightrag.core.llm_calls import CancelledByRequest, InsertLLM, PrioritySlots
 from lightrag.core.merge import GraphMerger, MergeOutcome, write_vectors
 from lightrag.core.persist import CoalescingPersister
 from lightrag.core.pipeline_status import MAX_HISTORY_MESSAGES, PipelineStatus
-from lightrag.core.types import (
+from lightrag.vocabulary.types import (
     ChunkRecord,
     DeletionResult,
     DocStatus,

@@ -19,7 +19,8 @@ from lightrag.core.context_builder import BuiltContext, build_context, render_sy
 from lightrag.core.keywords import KeywordExtractor, Keywords, recent_history
 from lightrag.core.query_prompts import NO_CONTEXT_RESPONSE, QUERY_PROMPT_VERSION
 from lightrag.core.retrieval import Retriever
-from lightrag.core.types import (
+from lightrag.vocabulary.models import NativeRagModel
+from lightrag.vocabulary.types import (
     Message,
     QueryParam,
     QueryResult,
@@ -27,7 +28,6 @@ from lightrag.core.types import (
     RetrievedContext,
     StreamingAnswer,
 )
-from lightrag.llm.base import NativeRagModel
 
 __all__ = ["QueryEngine"]
 

@@ -23,9 +23,9 @@ from typing import Any, TypeVar
 import numpy as np
 
 from lightrag.core.context import EngineContext
-from lightrag.core.ids import entity_key
 from lightrag.core.keywords import Keywords
-from lightrag.core.types import GRAPH_FIELD_SEP, QueryMode, QueryParam
+from lightrag.vocabulary.ids import entity_key
+from lightrag.vocabulary.types import GRAPH_FIELD_SEP, QueryMode, QueryParam
 
 __all__ = ["Candidates", "Retriever", "interleave"]
 

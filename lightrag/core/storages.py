@@ -1,24 +1,15 @@
-"""The set of storages one engine uses, opened from config through the registry."""
+"""The set of storages one engine uses (built by ``lightrag.compose.open_storages``)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields
-from pathlib import Path
 from typing import Any
 
-from lightrag.config.models import BackendChoice, StorageConfig
-from lightrag.storage.base import (
-    DocStatusStorage,
-    GraphStorage,
-    KVStorage,
-    StorageContext,
-    VectorStorage,
-)
-from lightrag.storage.registry import StorageRole, storage_registry
+from lightrag.vocabulary.storage import DocStatusStorage, GraphStorage, KVStorage, VectorStorage
 
-__all__ = ["CHUNK_META", "ENTITY_META", "RELATION_META", "Storages", "open_storages"]
+__all__ = ["CHUNK_META", "ENTITY_META", "RELATION_META", "Storages"]
 
 ENTITY_META = frozenset({"entity_name", "entity_type", "source_id", "file_path", "content"})
 RELATION_META = frozenset(
@@ -59,57 +50,3 @@ class Storages:
 
     async def drop(self) -> None:
         await self._each(lambda s: s.drop())
-
-
-def _open(
-    role: StorageRole,
-    choice: BackendChoice,
-    working_dir: Path,
-    workspace: str,
-    namespace: str,
-    **ctx_extra: Any,
-) -> Any:
-    cls = storage_registry(role).load(choice.type)
-    ctx = StorageContext(
-        working_dir=working_dir, namespace=namespace, workspace=workspace, **ctx_extra
-    )
-    return cls(ctx, choice.params())
-
-
-def open_storages(
-    config: StorageConfig,
-    *,
-    working_dir: Path,
-    workspace: str,
-    embedding_dim: int,
-    cosine_threshold: float,
-) -> Storages:
-    """Build (not yet initialise) every storage from config. Raises registry errors."""
-
-    def kv(namespace: str) -> Any:
-        return _open("kv", config.kv, working_dir, workspace, namespace)
-
-    def vdb(namespace: str, meta: frozenset[str]) -> Any:
-        return _open(
-            "vector",
-            config.vector,
-            working_dir,
-            workspace,
-            namespace,
-            embedding_dim=embedding_dim,
-            cosine_threshold=cosine_threshold,
-            meta_fields=meta,
-        )
-
-    return Storages(
-        full_docs=kv("full_docs"),
-        text_chunks=kv("text_chunks"),
-        llm_cache=kv("llm_response_cache"),
-        full_entities=kv("full_entities"),
-        full_relations=kv("full_relations"),
-        entities_vdb=vdb("entities", ENTITY_META),
-        relationships_vdb=vdb("relationships", RELATION_META),
-        chunks_vdb=vdb("chunks", CHUNK_META),
-        graph=_open("graph", config.graph, working_dir, workspace, "chunk_entity_relation"),
-        doc_status=_open("doc_status", config.doc_status, working_dir, workspace, "doc_status"),
-    )

@@ -9,8 +9,8 @@ from collections.abc import Iterable, Sequence
 from lightrag.core import extraction_prompts as prompts
 from lightrag.core.context import EngineContext
 from lightrag.core.llm_calls import InsertLLM
-from lightrag.core.types import GRAPH_FIELD_SEP
-from lightrag.llm.base import ModelError, NativeRagModel
+from lightrag.vocabulary.models import ModelError, NativeRagModel
+from lightrag.vocabulary.types import GRAPH_FIELD_SEP
 
 __all__ = ["DescriptionSummarizer", "SummaryMemo", "SummaryNeededError", "unique_texts"]
 

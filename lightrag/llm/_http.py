@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from lightrag.llm.base import ModelError
+from lightrag.vocabulary.models import ModelError
 
 __all__ = ["HttpClient", "HttpModelConfig", "HttpModelError", "redact_url"]
 

@@ -21,8 +21,8 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 from pydantic import Field
 
-from lightrag.core.types import Message
 from lightrag.llm._http import HttpClient, HttpModelConfig
+from lightrag.vocabulary.types import Message
 
 __all__ = [
     "BatchedEmbeddingModel",

@@ -26,9 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from lightrag.core import extraction_prompts as xp
 from lightrag.core import query_prompts as qp
 from lightrag.core.tokenizer import get_tokenizer
-from lightrag.core.types import Message
-from lightrag.llm.base import ModelError
 from lightrag.llm.fake_text import SENTENCE_END, FakeGraph, fake_graph_of, fake_keywords_of
+from lightrag.vocabulary.models import ModelError
+from lightrag.vocabulary.types import Message
 
 __all__ = [
     "DEFAULT_HANDLERS",

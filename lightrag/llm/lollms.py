@@ -14,7 +14,6 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from lightrag.core.types import Message
 from lightrag.llm._http import HttpModelConfig
 from lightrag.llm._shared import (
     BatchedEmbeddingModel,
@@ -23,6 +22,7 @@ from lightrag.llm._shared import (
     chat_messages,
     gather_or_cancel,
 )
+from lightrag.vocabulary.types import Message
 
 __all__ = [
     "LollmsChatConfig",

@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from lightrag.core.types import Message
 from lightrag.llm._http import HttpModelConfig, HttpModelError
 from lightrag.llm._shared import (
     BatchedEmbeddingModel,
@@ -27,6 +26,7 @@ from lightrag.llm._shared import (
     field_at,
     gather_or_cancel,
 )
+from lightrag.vocabulary.types import Message
 
 __all__ = [
     "OllamaChatConfig",

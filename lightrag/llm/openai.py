@@ -17,7 +17,6 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from lightrag.core.types import Message
 from lightrag.llm._http import HttpModelConfig, HttpModelError
 from lightrag.llm._shared import (
     BatchedEmbeddingModel,
@@ -27,6 +26,7 @@ from lightrag.llm._shared import (
     decode_vector,
     field_at,
 )
+from lightrag.vocabulary.types import Message
 
 __all__ = [
     "OpenAIChatConfig",

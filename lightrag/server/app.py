@@ -22,9 +22,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 import lightrag
+from lightrag.compose import build_engine
 from lightrag.config.models import AppConfig
 from lightrag.core.engine import LightRAG
-from lightrag.llm.base import ModelError
 from lightrag.server import auth as auth_module
 from lightrag.server.auth import Authenticator, require_auth
 from lightrag.server.docs import mount_offline_docs
@@ -33,6 +33,7 @@ from lightrag.server.jobs import BackgroundJobs
 from lightrag.server.limits import BodySizeLimitMiddleware
 from lightrag.server.routers import documents, documents_admin, graph, health, query
 from lightrag.server.workdir_lock import WorkingDirLock, needs_lock
+from lightrag.vocabulary.models import ModelError
 
 __all__ = ["OPTIONAL_ROUTERS", "create_app", "load_models"]
 
@@ -94,7 +95,7 @@ def create_app(config: AppConfig, *, rag: LightRAG | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = rag if rag is not None else LightRAG.from_config(config)
+        engine = rag if rag is not None else build_engine(config)
         lock = None
         if needs_lock(engine.storages.all()):
             server = config.server

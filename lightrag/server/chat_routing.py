@@ -24,8 +24,8 @@ from datetime import UTC, datetime
 from typing import Any, get_args
 
 from lightrag.config.models import AppConfig
-from lightrag.core.types import Message, QueryMode, QueryParam
 from lightrag.server.schemas import default_query_param
+from lightrag.vocabulary.types import Message, QueryMode, QueryParam
 
 __all__ = [
     "ChatRequestError",

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from lightrag.config.models import AppConfig
-from lightrag.core.types import DocStatus, QueryMode, QueryParam, Reference
+from lightrag.vocabulary.types import DocStatus, QueryMode, QueryParam, Reference
 
 __all__ = [
     "ClearCacheRequest",

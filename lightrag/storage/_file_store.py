@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from lightrag.storage._files import ChangeTracker
-from lightrag.storage.base import StorageContext
+from lightrag.vocabulary.storage import StorageContext
 
 __all__ = ["FileStore"]
 

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from lightrag.storage.base import StorageContext
+from lightrag.vocabulary.storage import StorageContext
 
 __all__ = [
     "ChangeTracker",

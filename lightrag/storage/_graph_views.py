@@ -11,7 +11,7 @@ from typing import Any
 
 import networkx as nx
 
-from lightrag.core.types import KnowledgeGraph, KnowledgeGraphEdge, KnowledgeGraphNode
+from lightrag.vocabulary.types import KnowledgeGraph, KnowledgeGraphEdge, KnowledgeGraphNode
 
 __all__ = [
     "EDGE_TYPE",

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from lightrag.core.types import DocStatus
 from lightrag.storage.kv_json import JsonKVConfig, JsonKVStorage
+from lightrag.vocabulary.types import DocStatus
 
 __all__ = ["SORT_FIELDS", "JsonDocStatusConfig", "JsonDocStatusStorage"]
 

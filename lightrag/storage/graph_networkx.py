@@ -21,7 +21,6 @@ import networkx as nx
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from lightrag.core.types import KnowledgeGraph
 from lightrag.storage._file_store import FileStore
 from lightrag.storage._files import (
     ChangeTracker,
@@ -36,7 +35,8 @@ from lightrag.storage._graph_views import (
     subgraph_nodes,
 )
 from lightrag.storage._params import parse_params
-from lightrag.storage.base import StorageContext
+from lightrag.vocabulary.storage import StorageContext
+from lightrag.vocabulary.types import KnowledgeGraph
 
 __all__ = ["NetworkXGraphConfig", "NetworkXGraphStorage"]
 

@@ -28,7 +28,7 @@ from lightrag.storage._files import (
 )
 from lightrag.storage._journal import KVJournal, encode_delete, encode_upsert
 from lightrag.storage._params import parse_params
-from lightrag.storage.base import StorageContext
+from lightrag.vocabulary.storage import StorageContext
 
 __all__ = ["JsonKVConfig", "JsonKVStorage"]
 

@@ -33,7 +33,7 @@ from lightrag.storage._files import (
     storage_dir,
 )
 from lightrag.storage._params import parse_params
-from lightrag.storage.base import StorageContext
+from lightrag.vocabulary.storage import StorageContext
 
 __all__ = ["EmbeddingDimensionMismatchError", "NanoVectorConfig", "NanoVectorStorage"]
 

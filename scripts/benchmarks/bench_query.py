@@ -17,11 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from lightrag.compose import open_storages
 from lightrag.config.models import RagConfig, StorageConfig
 from lightrag.core.engine import LightRAG
-from lightrag.core.storages import open_storages
-from lightrag.core.types import QueryMode, QueryParam
 from lightrag.llm.fake import FakeChatModel, HashingEmbeddingModel
+from lightrag.vocabulary.types import QueryMode, QueryParam
 
 NAMES = [
     "Alice Smith", "Bob Jones", "Acme Corp", "Orbital Labs", "Denmark", "Paris", "Carol King",

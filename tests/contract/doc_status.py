@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from lightrag.core.types import DocStatus
-from lightrag.storage.base import DocStatusStorage
+from lightrag.vocabulary.storage import DocStatusStorage
+from lightrag.vocabulary.types import DocStatus
 
 from .kv import KVStorageContract
 from .support import Backend, StorageFactory

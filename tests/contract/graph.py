@@ -1,4 +1,4 @@
-"""Contract of ``GraphStorage`` (see ``lightrag.storage.base``)."""
+"""Contract of ``GraphStorage`` (see ``lightrag.vocabulary.storage``)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from lightrag.core.types import KnowledgeGraph
-from lightrag.storage.base import GraphStorage
+from lightrag.vocabulary.storage import GraphStorage
+from lightrag.vocabulary.types import KnowledgeGraph
 
 from .support import Backend, StorageFactory
 

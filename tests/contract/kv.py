@@ -1,4 +1,4 @@
-"""Contract of ``KVStorage`` (see ``lightrag.storage.base``)."""
+"""Contract of ``KVStorage`` (see ``lightrag.vocabulary.storage``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from lightrag.storage.base import KVStorage
+from lightrag.vocabulary.storage import KVStorage
 
 from .support import Backend, StorageFactory
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from lightrag.storage.base import StorageContext
+from lightrag.vocabulary.storage import StorageContext
 
 __all__ = [
     "DIM",

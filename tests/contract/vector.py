@@ -1,4 +1,4 @@
-"""Contract of ``VectorStorage`` (see ``lightrag.storage.base``)."""
+"""Contract of ``VectorStorage`` (see ``lightrag.vocabulary.storage``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from lightrag.storage.base import VectorStorage
+from lightrag.vocabulary.storage import VectorStorage
 
 from .support import DIM, Backend, StorageFactory, unit_vector, vectors
 

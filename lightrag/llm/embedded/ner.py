@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span, Token
 
-from lightrag.core.ids import entity_key, normalize_entity_name
-from lightrag.core.types import ExtractedEntity, ExtractedRelation, Extraction
 from lightrag.llm.embedded.entity_types import GRAPH_LABELS, EntityTypeMapper
+from lightrag.vocabulary.ids import entity_key, normalize_entity_name
+from lightrag.vocabulary.types import ExtractedEntity, ExtractedRelation, Extraction
 
 __all__ = ["GraphExtractionSettings", "extract_graph_from_doc"]
 

@@ -14,7 +14,7 @@ import threading
 import spacy
 from spacy.language import Language
 
-from lightrag.llm.base import ModelError
+from lightrag.vocabulary.models import ModelError
 
 __all__ = ["DEFAULT_SPACY_MODEL", "SpacyPipeline"]
 

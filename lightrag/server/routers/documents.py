@@ -14,7 +14,6 @@ from fastapi import APIRouter, File, Form, HTTPException, UploadFile, status
 
 from lightrag.config.models import AppConfig
 from lightrag.core.engine import LightRAG
-from lightrag.core.types import EnqueueResult
 from lightrag.server.deps import ConfigDep, RagDep, ScannerDep
 from lightrag.server.ingest import (
     new_track_id,
@@ -31,6 +30,7 @@ from lightrag.server.schemas import (
     InsertTextsRequest,
     StatusMessage,
 )
+from lightrag.vocabulary.types import EnqueueResult
 
 __all__ = ["router"]
 

@@ -11,7 +11,6 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, status
 
 from lightrag.core.engine import LightRAG
-from lightrag.core.types import DocStatus
 from lightrag.server.deps import ConfigDep, JobsDep, RagDep, ScannerDep
 from lightrag.server.schemas import (
     ClearCacheRequest,
@@ -24,6 +23,7 @@ from lightrag.server.schemas import (
     StatusMessage,
     TrackStatusResponse,
 )
+from lightrag.vocabulary.types import DocStatus
 
 __all__ = ["router"]
 

@@ -15,7 +15,6 @@ from fastapi import APIRouter, HTTPException, Query, status
 
 from lightrag.core.engine import LightRAG
 from lightrag.core.kg_edit import GraphConflictError, GraphNotFoundError
-from lightrag.core.types import KnowledgeGraph
 from lightrag.server.deps import ConfigDep, RagDep
 from lightrag.server.schemas import (
     DeleteEntityRequest,
@@ -27,6 +26,7 @@ from lightrag.server.schemas import (
     RelationCreateRequest,
     RelationEditRequest,
 )
+from lightrag.vocabulary.types import KnowledgeGraph
 
 __all__ = ["router"]
 

@@ -22,7 +22,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lightrag.config.models import AppConfig
 from lightrag.core.engine import LightRAG
-from lightrag.llm.base import ModelError
 from lightrag.server.chat_answers import (
     complete_chat,
     count_prompt_tokens,
@@ -39,6 +38,7 @@ from lightrag.server.chat_routing import (
 )
 from lightrag.server.deps import ConfigDep, RagDep
 from lightrag.server.limits import check_query_length
+from lightrag.vocabulary.models import ModelError
 
 __all__ = ["OLLAMA_API_VERSION", "router"]
 

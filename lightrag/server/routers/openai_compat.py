@@ -24,7 +24,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lightrag.config.models import AppConfig
 from lightrag.core.engine import LightRAG
-from lightrag.llm.base import ModelError
 from lightrag.server.chat_answers import (
     complete_chat,
     count_prompt_tokens,
@@ -33,6 +32,7 @@ from lightrag.server.chat_answers import (
 )
 from lightrag.server.chat_routing import message_text, parse_chat_messages
 from lightrag.server.deps import ConfigDep, RagDep
+from lightrag.vocabulary.models import ModelError
 
 __all__ = ["router"]
 

@@ -11,8 +11,6 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from lightrag.config.models import AppConfig
-from lightrag.core.types import QueryParam, StreamingAnswer
-from lightrag.llm.base import ModelError
 from lightrag.server.deps import ConfigDep, RagDep
 from lightrag.server.limits import check_query_length
 from lightrag.server.schemas import (
@@ -21,6 +19,8 @@ from lightrag.server.schemas import (
     QueryResponse,
     default_query_param,
 )
+from lightrag.vocabulary.models import ModelError
+from lightrag.vocabulary.types import QueryParam, StreamingAnswer
 
 __all__ = ["router"]
 

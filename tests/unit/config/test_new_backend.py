@@ -11,7 +11,7 @@ import yaml
 from lightrag.cli import run
 from lightrag.config.errors import ConfigError
 from lightrag.registry import Entry
-from lightrag.storage.registry import storage_registry
+from lightrag.registry.storage import storage_registry
 
 from .conftest import write
 

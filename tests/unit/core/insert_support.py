@@ -7,11 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from lightrag.compose import open_storages
 from lightrag.config.models import RagConfig, StorageConfig
 from lightrag.core.engine import LightRAG
-from lightrag.core.storages import open_storages
-from lightrag.llm.base import ChatModel
 from lightrag.llm.fake import FakeChatModel, HashingEmbeddingModel
+from lightrag.vocabulary.models import ChatModel
 
 DIM = 64
 

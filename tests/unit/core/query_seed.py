@@ -11,17 +11,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lightrag.compose import open_storages
 from lightrag.config.models import RagConfig, StorageConfig
 from lightrag.core.cache import LLMCache
 from lightrag.core.context import EngineContext
-from lightrag.core.ids import chunk_id, entity_vector_id, relation_vector_id
 from lightrag.core.kg_edit import GraphEditor
 from lightrag.core.query import QueryEngine
-from lightrag.core.storages import Storages, open_storages
+from lightrag.core.storages import Storages
 from lightrag.core.tokenizer import get_tokenizer
-from lightrag.core.types import GRAPH_FIELD_SEP
-from lightrag.llm.base import ChatModel
 from lightrag.llm.fake import FakeChatModel, HashingEmbeddingModel
+from lightrag.vocabulary.ids import chunk_id, entity_vector_id, relation_vector_id
+from lightrag.vocabulary.models import ChatModel
+from lightrag.vocabulary.types import GRAPH_FIELD_SEP
 
 DIM = 256
 

@@ -19,9 +19,9 @@ DOCS = [
 
 
 async def main(workdir: Path) -> None:
+    from lightrag.compose import open_storages
     from lightrag.config.models import RagConfig, StorageConfig
     from lightrag.core.engine import LightRAG
-    from lightrag.core.storages import open_storages
     from lightrag.llm.fake import FakeChatModel, HashingEmbeddingModel
 
     config = RagConfig(max_async=1)

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from lightrag.config.models import RagConfig
-from lightrag.core.ids import chunk_id
 from lightrag.core.query_prompts import ANSWER_MARKER, KEYWORDS_MARKER
-from lightrag.core.types import QueryParam
 from lightrag.llm.fake import FakeChatModel, FakeHandler, FakeRequest
+from lightrag.vocabulary.ids import chunk_id
+from lightrag.vocabulary.types import QueryParam
 
 from .query_seed import World, close_world, open_world, seed
 

@@ -7,8 +7,8 @@ import itertools
 import pytest
 
 from lightrag.core.chunking import ChunkingOptions, chunk_document, token_windows
-from lightrag.core.ids import chunk_id
 from lightrag.core.tokenizer import get_tokenizer
+from lightrag.vocabulary.ids import chunk_id
 
 TOKENIZER = get_tokenizer()
 

@@ -6,10 +6,10 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from lightrag.core import ids
 from lightrag.core.extraction import parse_extraction
-from lightrag.core.types import GRAPH_FIELD_SEP
 from lightrag.llm.fake import FakeChatModel
+from lightrag.vocabulary import ids
+from lightrag.vocabulary.types import GRAPH_FIELD_SEP
 
 from .insert_support import graph_snapshot, open_engine, wait_until
 

@@ -10,8 +10,8 @@ from lightrag.core.extraction import (
     parse_extraction,
 )
 from lightrag.core.extraction_prompts import build_extraction_prompt
-from lightrag.core.types import Extraction
 from lightrag.llm.fake import FakeChatModel
+from lightrag.vocabulary.types import Extraction
 
 
 def parse(text: str) -> Extraction:

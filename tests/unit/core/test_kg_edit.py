@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from lightrag.core.ids import entity_vector_id, relation_vector_id
 from lightrag.core.kg_edit import (
     GraphConflictError,
     GraphEditError,
@@ -16,7 +15,8 @@ from lightrag.core.kg_edit import (
     GraphNotFoundError,
 )
 from lightrag.core.locks import KeyedLocks
-from lightrag.core.types import GRAPH_FIELD_SEP, QueryParam
+from lightrag.vocabulary.ids import entity_vector_id, relation_vector_id
+from lightrag.vocabulary.types import GRAPH_FIELD_SEP, QueryParam
 
 from .query_seed import C_WIND, World, close_world, open_world, seed
 

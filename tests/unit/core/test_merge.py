@@ -8,12 +8,17 @@ from typing import Any
 
 import pytest
 
-from lightrag.core import ids
 from lightrag.core.engine import LightRAG
 from lightrag.core.locks import KeyedLocks
-from lightrag.core.types import GRAPH_FIELD_SEP, ExtractedEntity, ExtractedRelation, Extraction
-from lightrag.llm.base import ModelError
 from lightrag.llm.fake import FakeChatModel, FakeHandler
+from lightrag.vocabulary import ids
+from lightrag.vocabulary.models import ModelError
+from lightrag.vocabulary.types import (
+    GRAPH_FIELD_SEP,
+    ExtractedEntity,
+    ExtractedRelation,
+    Extraction,
+)
 
 from .insert_support import open_engine, wait_until
 

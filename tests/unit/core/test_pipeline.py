@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from lightrag.core import ids
-from lightrag.core.types import ExtractedEntity, Extraction, RetrievedContext
 from lightrag.llm.fake import FakeChatModel, fake_graph_of
+from lightrag.vocabulary import ids
+from lightrag.vocabulary.types import ExtractedEntity, Extraction, RetrievedContext
 
 from .insert_support import graph_snapshot, open_engine, wait_until
 

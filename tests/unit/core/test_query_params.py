@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lightrag.core.query_prompts import ANSWER_MARKER, NO_CONTEXT_RESPONSE
-from lightrag.core.types import QueryParam
+from lightrag.vocabulary.types import QueryParam
 
 from .query_seed import DOCS, World, close_world, open_world
 

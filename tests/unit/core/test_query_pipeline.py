@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from lightrag.compose import open_storages
 from lightrag.config.models import RagConfig, StorageConfig
 from lightrag.core.engine import LightRAG
-from lightrag.core.storages import open_storages
-from lightrag.core.types import QueryParam
 from lightrag.llm.fake import FakeChatModel, HashingEmbeddingModel
+from lightrag.vocabulary.types import QueryParam
 
 ENERGY = (
     "Alice Smith leads the solar program at Acme Corp. Acme Corp builds wind turbines in Denmark."

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from lightrag.core.query_prompts import NO_CONTEXT_RESPONSE
-from lightrag.core.types import Message, QueryParam
+from lightrag.vocabulary.types import Message, QueryParam
 
 from .query_seed import World, close_world, open_world, seed
 

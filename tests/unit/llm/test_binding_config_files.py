@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from lightrag.llm.registry import chat_registry, embedding_registry
 from lightrag.registry import Registry
+from lightrag.registry.models import chat_registry, embedding_registry
 
 CONF = Path(__file__).resolve().parents[3] / "conf"
 HTTP_BINDINGS = ["ollama", "openai", "azure_openai", "lollms"]

@@ -11,9 +11,9 @@ import pytest
 from model_protocol_server import FAST_RETRIES, ModelProtocolServer, Step, answer_for
 
 from lightrag.llm._http import HttpModelError
-from lightrag.llm.base import ModelError
 from lightrag.llm.ollama import OllamaChatModel
 from lightrag.llm.openai import OpenAIChatModel
+from lightrag.vocabulary.models import ModelError
 
 PATH = "/v1/chat/completions"
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from model_protocol_server import FAST_RETRIES, ModelProtocolServer, Step, answer_for
 
-from lightrag.llm.base import ModelError
 from lightrag.llm.fake import HashingEmbeddingModel
 from lightrag.llm.lollms import LollmsChatModel, LollmsEmbeddingModel
+from lightrag.vocabulary.models import ModelError
 
 
 def chat(server: ModelProtocolServer, **extra: object) -> LollmsChatModel:

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from model_protocol_server import FAST_RETRIES, ModelProtocolServer, Step
 
-from lightrag.llm.base import ModelError
 from lightrag.llm.ollama import OllamaChatModel, OllamaEmbeddingModel
 from lightrag.llm.openai import OpenAIChatModel, OpenAIEmbeddingModel
+from lightrag.vocabulary.models import ModelError
 
 MALFORMED_OLLAMA_CHAT: list[Any] = [
     {"message": None, "done": True},

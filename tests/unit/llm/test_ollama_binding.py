@@ -7,9 +7,9 @@ import ollama
 import pytest
 from model_protocol_server import FAST_RETRIES, ModelProtocolServer, Step, answer_for
 
-from lightrag.llm.base import ChatModel, EmbeddingModel, ModelError
 from lightrag.llm.fake import HashingEmbeddingModel
 from lightrag.llm.ollama import OllamaChatModel, OllamaEmbeddingModel
+from lightrag.vocabulary.models import ChatModel, EmbeddingModel, ModelError
 
 
 def chat(server: ModelProtocolServer, **extra: object) -> OllamaChatModel:

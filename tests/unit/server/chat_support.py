@@ -15,6 +15,7 @@ import uvicorn
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
+from lightrag.compose import build_engine
 from lightrag.config.models import AppConfig
 from lightrag.core.engine import LightRAG
 from lightrag.llm.fake import (
@@ -87,7 +88,7 @@ async def chat_app(
     config: AppConfig, llm: FakeChatModel, *, index: bool = True
 ) -> AsyncIterator[ChatApp]:
     """The full app (``create_app``) over ``llm``; with ``index`` the documents are indexed."""
-    rag = LightRAG.from_config(config, llm=llm, embedding=HashingEmbeddingModel())
+    rag = build_engine(config, llm=llm, embedding=HashingEmbeddingModel())
     app = create_app(config, rag=rag)
     try:
         async with (

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from lightrag.core.engine import LightRAG
+from lightrag.compose import build_engine
 from lightrag.server.ingest import Scanner
 
 from .server_support import make_config, running_app, wait_for_pipeline
@@ -276,7 +276,7 @@ async def test_documents_survive_a_restart(tmp_path: Path) -> None:
 
 async def test_documents_left_pending_are_indexed_at_startup(tmp_path: Path) -> None:
     config = make_config(tmp_path)
-    async with LightRAG.from_config(config) as rag:  # enqueue only, as if the server crashed
+    async with build_engine(config) as rag:  # enqueue only, as if the server crashed
         await rag.enqueue([TEXT, "Hana Ito builds bridges in Osaka."])
     async with running_app(config) as (client, _):
         counts = await wait_for_pipeline(client)

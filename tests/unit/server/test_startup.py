@@ -8,10 +8,10 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from lightrag.core.engine import LightRAG
-from lightrag.llm.base import ModelError
+from lightrag.compose import build_engine
 from lightrag.llm.fake import FakeChatModel, HashingEmbeddingModel
 from lightrag.server.app import create_app
+from lightrag.vocabulary.models import ModelError
 
 from .server_support import make_config
 
@@ -42,7 +42,7 @@ class LoadableEmbeddingModel(HashingEmbeddingModel):
 async def test_models_with_load_are_loaded_before_the_server_is_ready(tmp_path: Path) -> None:
     llm, embedding = LoadableChatModel(), LoadableEmbeddingModel()
     config = make_config(tmp_path)
-    rag = LightRAG.from_config(config, llm=llm, embedding=embedding)
+    rag = build_engine(config, llm=llm, embedding=embedding)
     app = create_app(config, rag=rag)
     try:
         async with (
@@ -60,7 +60,7 @@ async def test_models_with_load_are_loaded_before_the_server_is_ready(tmp_path: 
 async def test_a_model_that_fails_to_load_stops_the_start(tmp_path: Path) -> None:
     llm = LoadableChatModel(ModelError("model file model.onnx is corrupt"))
     config = make_config(tmp_path)
-    rag = LightRAG.from_config(config, llm=llm, embedding=HashingEmbeddingModel())
+    rag = build_engine(config, llm=llm, embedding=HashingEmbeddingModel())
     app = create_app(config, rag=rag)
     try:
         with pytest.raises(ModelError, match="corrupt"):

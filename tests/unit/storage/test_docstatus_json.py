@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lightrag.storage.base import StorageContext
 from lightrag.storage.docstatus_json import JsonDocStatusStorage
+from lightrag.vocabulary.storage import StorageContext
 
 
 async def open_docs(root: Path, **params) -> JsonDocStatusStorage:

@@ -13,7 +13,7 @@ from lightrag.storage._files import (
     read_json,
     storage_dir,
 )
-from lightrag.storage.base import StorageContext
+from lightrag.vocabulary.storage import StorageContext
 
 
 def test_atomic_write_replaces_the_content(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from lightrag.storage._files import CorruptStorageFileError
-from lightrag.storage.base import StorageContext
 from lightrag.storage.graph_networkx import NetworkXGraphStorage
+from lightrag.vocabulary.storage import StorageContext
 
 
 def context(root: Path, workspace: str = "") -> StorageContext:

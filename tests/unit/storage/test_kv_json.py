@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from lightrag.storage._files import CorruptStorageFileError
-from lightrag.storage.base import StorageContext
 from lightrag.storage.kv_json import JsonKVStorage
+from lightrag.vocabulary.storage import StorageContext
 
 
 def context(root: Path, namespace: str = "full_docs", workspace: str = "") -> StorageContext:

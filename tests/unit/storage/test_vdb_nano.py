@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from lightrag.storage._files import CorruptStorageFileError
-from lightrag.storage.base import StorageContext
 from lightrag.storage.vdb_nano import EmbeddingDimensionMismatchError, NanoVectorStorage
+from lightrag.vocabulary.storage import StorageContext
 
 DIM = 16
 META = frozenset({"entity_name", "source_id"})

@@ -15,11 +15,11 @@ if any(find_spec(m) is None for m in ("onnxruntime", "spacy", "en_core_web_sm_vb
         "embedded extra not installed: pip install -e '.[embedded]'", allow_module_level=True
     )
 
-from lightrag.core.types import Extraction, Reference, RetrievedContext
-from lightrag.llm.base import ChatModel, ModelError, NativeRagModel
 from lightrag.llm.embedded.answer import EXTRACTIVE_HEADER, NO_MATCH_ANSWER
 from lightrag.llm.embedded.chat import BYPASS_MESSAGE, EmbeddedChatModel
-from lightrag.llm.registry import chat_registry
+from lightrag.registry.models import chat_registry
+from lightrag.vocabulary.models import ChatModel, ModelError, NativeRagModel
+from lightrag.vocabulary.types import Extraction, Reference, RetrievedContext
 
 REPO = Path(__file__).resolve().parents[4]
 APPLE = (

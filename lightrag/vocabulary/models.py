@@ -10,11 +10,12 @@ concurrency limit shared by all their callers.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
-from lightrag.core.types import Extraction, Message, RetrievedContext
+    from lightrag.vocabulary.types import Extraction, Message, RetrievedContext
 
 __all__ = [
     "ChatModel",

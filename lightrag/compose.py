@@ -1,0 +1,116 @@
+"""The composition root: a validated config in, an engine of registry-chosen parts out.
+
+Only this module (with the server and the CLI above it) turns names into classes:
+the engine knows the protocols of ``lightrag.vocabulary``, never a backend.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from lightrag.config.models import AppConfig, BackendChoice, StorageConfig
+from lightrag.core.engine import LightRAG
+from lightrag.core.storages import CHUNK_META, ENTITY_META, RELATION_META, Storages
+from lightrag.registry.models import chat_registry, embedding_registry
+from lightrag.registry.storage import StorageRole, storage_registry
+from lightrag.vocabulary.clients import ClientHub
+from lightrag.vocabulary.models import ChatModel, EmbeddingModel
+from lightrag.vocabulary.storage import StorageContext
+
+__all__ = ["build_engine", "open_storages"]
+
+
+def build_engine(
+    app: AppConfig,
+    *,
+    llm: ChatModel | None = None,
+    embedding: EmbeddingModel | None = None,
+    clients: ClientHub | None = None,
+) -> LightRAG:
+    """Build storages and models by registry name from a validated ``AppConfig``.
+
+    ``clients`` shares database pools with other engines (one hub per server);
+    by default the engine gets a hub of its own.
+    """
+    if embedding is None:
+        embedding = embedding_registry.load(app.embedding.type)(app.embedding.params())
+    if llm is None:
+        llm = chat_registry.load(app.llm.type)(app.llm.params())
+    assert embedding is not None and llm is not None
+    storages = open_storages(
+        app.storage,
+        working_dir=Path(app.server.working_dir),
+        workspace=app.server.workspace,
+        embedding_dim=embedding.dim,
+        cosine_threshold=app.rag.cosine_threshold,
+        clients=clients if clients is not None else ClientHub(),
+    )
+    return LightRAG(config=app.rag, storages=storages, llm=llm, embedding=embedding)
+
+
+def _open(
+    role: StorageRole,
+    choice: BackendChoice,
+    working_dir: Path,
+    workspace: str,
+    namespace: str,
+    clients: ClientHub,
+    **ctx_extra: Any,
+) -> Any:
+    cls = storage_registry(role).load(choice.type)
+    ctx = StorageContext(
+        working_dir=working_dir,
+        namespace=namespace,
+        workspace=workspace,
+        clients=clients,
+        **ctx_extra,
+    )
+    return cls(ctx, choice.params())
+
+
+def open_storages(
+    config: StorageConfig,
+    *,
+    working_dir: Path,
+    workspace: str,
+    embedding_dim: int,
+    cosine_threshold: float,
+    clients: ClientHub | None = None,
+) -> Storages:
+    """Build (not yet initialise) every storage from config. Raises registry errors.
+
+    Storages on one database share one client from ``clients``.
+    """
+    hub = clients if clients is not None else ClientHub()
+
+    def kv(namespace: str) -> Any:
+        return _open("kv", config.kv, working_dir, workspace, namespace, hub)
+
+    def vdb(namespace: str, meta: frozenset[str]) -> Any:
+        return _open(
+            "vector",
+            config.vector,
+            working_dir,
+            workspace,
+            namespace,
+            hub,
+            embedding_dim=embedding_dim,
+            cosine_threshold=cosine_threshold,
+            meta_fields=meta,
+        )
+
+    return Storages(
+        full_docs=kv("full_docs"),
+        text_chunks=kv("text_chunks"),
+        llm_cache=kv("llm_response_cache"),
+        full_entities=kv("full_entities"),
+        full_relations=kv("full_relations"),
+        entities_vdb=vdb("entities", ENTITY_META),
+        relationships_vdb=vdb("relationships", RELATION_META),
+        chunks_vdb=vdb("chunks", CHUNK_META),
+        graph=_open("graph", config.graph, working_dir, workspace, "chunk_entity_relation", hub),
+        doc_status=_open(
+            "doc_status", config.doc_status, working_dir, workspace, "doc_status", hub
+        ),
+    )
