@@ -1,0 +1,19 @@
+"""Suite-wide plugins: every server launcher module contributes its session fixture.
+
+A module ``tests/integration/servers/<name>.py`` (other than ``base`` and ``fixtures``)
+defines a launcher and a session-scoped ``<name>_server`` fixture; it is loaded
+here so that contract, integration and end-to-end tests can all ask for it.
+"""
+
+from __future__ import annotations
+
+import pkgutil
+from pathlib import Path
+
+_SERVERS = Path(__file__).parent / "integration" / "servers"
+
+pytest_plugins = [
+    f"integration.servers.{module.name}"
+    for module in pkgutil.iter_modules([str(_SERVERS)])
+    if module.name not in {"base", "fixtures"}
+]

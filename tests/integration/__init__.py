@@ -1,0 +1,1 @@
+"""Integration tests: real servers and processes started by the test tooling."""
