@@ -2,7 +2,7 @@
 # Initialise PGDATA on first start (user, password, database from POSTGRES_USER,
 # POSTGRES_PASSWORD, POSTGRES_DB, as the official image does), then run the command.
 set -eu
-BIN=/usr/lib/postgresql/15/bin
+BIN=/usr/lib/postgresql/17/bin
 : "${POSTGRES_USER:=postgres}" "${POSTGRES_DB:=$POSTGRES_USER}"
 if [ "${1:-}" = "postgres" ]; then
   shift
