@@ -358,9 +358,16 @@ def _scalar_properties(data: Mapping[str, Any], owner: str) -> dict[str, Any]:
     for key, value in data.items():
         if not isinstance(key, str):
             raise ValueError(f"{owner}: property name {key!r} is not a string")
-        if value is None:
+        kind = type(value)  # exact-type fast paths first: batches check 10k+ records
+        if kind is str:
+            properties[key] = (
+                _XML_ILLEGAL.sub("\ufffd", value) if _XML_ILLEGAL.search(value) else value
+            )
+        elif kind is int or kind is float or kind is bool:
+            properties[key] = value
+        elif value is None:
             continue
-        if isinstance(value, str):
+        elif isinstance(value, str):
             properties[key] = _XML_ILLEGAL.sub("\ufffd", value)
         elif isinstance(value, bool | int | float):
             properties[key] = value

@@ -14,5 +14,8 @@ import pytest
 
 # The contract modules hold plain asserts outside test_*.py files: rewrite them too.
 pytest.register_assert_rewrite(
-    *(f"{__name__}.{name}" for name in ("kv", "doc_status", "vector", "graph"))
+    *(
+        f"{__name__}.{name}"
+        for name in ("kv", "doc_status", "vector", "graph", "graph_batch", "support")
+    )
 )
