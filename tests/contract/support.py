@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import os
 import socket
@@ -22,6 +23,7 @@ __all__ = [
     "Backend",
     "StorageFactory",
     "assert_async_protocol",
+    "launcher_restart",
     "megabyte_text",
     "require_env",
     "require_restart",
@@ -99,6 +101,21 @@ def assert_async_protocol(storage: Any, protocol: type) -> None:
     )
     assert "shared" not in vars(storage), "shared is a class attribute, not per instance"
     assert getattr(storage, "ctx", None) is not None
+
+
+def launcher_restart(launcher: Any, server: Any) -> Callable[[], Awaitable[None]]:
+    """A ``Backend.restart`` hook from a test-server launcher and its ``RunningServer``.
+
+    Restarts in a worker thread (the launcher blocks) and updates ``server`` in place
+    with the new process, so the session fixture that started it still stops it.
+    """
+
+    async def restart() -> None:
+        restarted = await asyncio.to_thread(launcher.restart, server)
+        server.pid = restarted.pid
+        server.stop_command = restarted.stop_command
+
+    return restart
 
 
 def require_shared(backend: Backend) -> None:
