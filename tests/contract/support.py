@@ -40,8 +40,8 @@ DIM = 8
 UNICODE_TEXTS = (
     "中文键 日本語 한국어",
     "emoji 😀🚀 and a family 👨‍👩‍👧",
-    "e\u0301 (e + combining acute)",
-    "\u00e9 (precomposed e acute)",
+    "cafe\u0301",  # e + combining acute accent
+    "caf\u00e9",  # precomposed e acute: the same text in NFC, a different key
     "quotes ' \" ` and a backslash \\",
     "line one\nline two\r\ttabbed",
     "sql ' OR '1'='1; -- and {json} [x] %s %",
