@@ -23,6 +23,7 @@ class FileStore:
 
     backend_name: ClassVar[str]
     single_process: ClassVar[bool] = True  # in-memory state, whole-file writes
+    shared: ClassVar[bool] = False  # another instance keeps its own copy in memory
     ctx: StorageContext
 
     def _init_file_state(self) -> None:

@@ -6,7 +6,8 @@ crash between status writes never loses a ``pending`` document.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import heapq
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 from lightrag.storage.kv_json import JsonKVConfig, JsonKVStorage
@@ -38,6 +39,7 @@ class JsonDocStatusStorage(JsonKVStorage):
 
     backend_name: ClassVar[str] = "json doc status storage"
     config_model: ClassVar[type[JsonKVConfig]] = JsonDocStatusConfig
+    shared: ClassVar[bool] = False
 
     async def status_counts(self) -> dict[str, int]:
         """Documents per status; every ``DocStatus`` value is present (0 allowed)."""
@@ -48,14 +50,34 @@ class JsonDocStatusStorage(JsonKVStorage):
             counts[status] = counts.get(status, 0) + 1
         return counts
 
-    async def by_status(self, statuses: Sequence[str]) -> dict[str, dict[str, Any]]:
+    async def by_status(
+        self,
+        statuses: Sequence[str],
+        *,
+        limit: int | None = None,
+        after_id: str | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        """Records whose status is one of ``statuses``, keyed by doc id, in doc-id order.
+
+        At most ``limit`` records (all when ``None``) whose id is greater than
+        ``after_id``. One scan of the ids (no copy of the store); only the records
+        returned are copied, and with a ``limit`` only ``limit`` ids are kept sorted.
+        Raises ``ValueError`` for a negative ``limit``.
+        """
         self._require_open()
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must be >= 0 (or None for all), got {limit}")
         wanted = {str(status) for status in statuses}
-        return {
-            doc_id: dict(record)
-            for doc_id, record in self._data.items()
-            if record.get("status") in wanted
-        }
+        if not wanted or limit == 0:
+            return {}
+        matching: Iterable[str] = (
+            doc_id for doc_id, record in self._data.items() if record.get("status") in wanted
+        )
+        if after_id is not None:
+            matching = (doc_id for doc_id in matching if doc_id > after_id)
+        chosen = sorted(matching) if limit is None else heapq.nsmallest(limit, matching)
+        data = self._data
+        return {doc_id: dict(data[doc_id]) for doc_id in chosen}
 
     async def by_track_id(self, track_id: str) -> dict[str, dict[str, Any]]:
         self._require_open()

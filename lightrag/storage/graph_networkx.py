@@ -61,6 +61,7 @@ class NetworkXGraphStorage(FileStore):
 
     backend_name: ClassVar[str] = "networkx graph storage"
     config_model: ClassVar[type[NetworkXGraphConfig]] = NetworkXGraphConfig
+    shared: ClassVar[bool] = False
 
     def __init__(self, ctx: StorageContext, params: Mapping[str, Any]) -> None:
         self.ctx = ctx
@@ -244,42 +245,78 @@ class NetworkXGraphStorage(FileStore):
         Raises ``ValueError`` for a non-string id, an id with characters XML
         cannot hold, or a non-scalar property value.
         """
+        await self.upsert_nodes({node_id: data})
+
+    async def upsert_nodes(self, nodes: Mapping[str, dict[str, Any]]) -> None:
+        """``upsert_node`` for many nodes, under one lock acquisition.
+
+        Every id and property is checked first: a ``ValueError`` writes nothing.
+        """
         self._require_open()
-        _check_node_id(node_id)
-        properties = _scalar_properties(data, f"node {node_id!r}")
+        checked = []
+        for node_id, data in nodes.items():
+            _check_node_id(node_id)
+            checked.append((node_id, _scalar_properties(data, f"node {node_id!r}")))
+        if not checked:
+            return
         async with self._write_lock:
-            if node_id in self._graph:
-                attributes = self._graph.nodes[node_id]
-                attributes.clear()
-                attributes.update(properties)
-            else:
-                self._graph.add_node(node_id, **properties)
+            graph_nodes = self._graph.nodes
+            for node_id, properties in checked:
+                attributes = graph_nodes.get(node_id)
+                if attributes is None:
+                    self._graph.add_node(node_id, **properties)
+                else:
+                    attributes.clear()
+                    attributes.update(properties)
             self._changes.touch()
 
     async def upsert_edge(self, source: str, target: str, data: dict[str, Any]) -> None:
         """Create the edge or replace its properties; ``KeyError`` when an endpoint is missing."""
+        await self.upsert_edges([(source, target, data)])
+
+    async def upsert_edges(self, edges: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+        """``upsert_edge`` for many ``(source, target, data)``, under one lock acquisition.
+
+        Raises ``KeyError`` naming the first missing endpoint (and ``ValueError`` for
+        a bad property) before writing anything; a pair given twice keeps the last data.
+        """
         self._require_open()
-        properties = _scalar_properties(data, f"edge ({source!r}, {target!r})")
+        checked = [
+            (source, target, _scalar_properties(data, f"edge ({source!r}, {target!r})"))
+            for source, target, data in edges
+        ]
+        if not checked:
+            return
         async with self._write_lock:
-            for endpoint in (source, target):
-                if endpoint not in self._graph:
-                    raise KeyError(
-                        f"cannot add edge ({source!r}, {target!r}): no node {endpoint!r}"
-                    )
-            if self._graph.has_edge(source, target):
-                attributes = self._graph.edges[source, target]
-                attributes.clear()
-                attributes.update(properties)
-            else:
-                self._graph.add_edge(source, target, **properties)
+            graph = self._graph
+            for source, target, _ in checked:
+                for endpoint in (source, target):
+                    if endpoint not in graph:
+                        raise KeyError(
+                            f"cannot add edge ({source!r}, {target!r}): no node {endpoint!r}"
+                            + ("" if len(checked) == 1 else "; no edge of the batch was written")
+                        )
+            adjacency = graph.adj
+            for source, target, properties in checked:
+                attributes = adjacency[source].get(target)
+                if attributes is None:
+                    graph.add_edge(source, target, **properties)
+                else:
+                    attributes.clear()
+                    attributes.update(properties)
             self._changes.touch()
 
     async def delete_node(self, node_id: str) -> None:
         """Remove the node and its edges; unknown ids are ignored."""
+        await self.delete_nodes([node_id])
+
+    async def delete_nodes(self, node_ids: Sequence[str]) -> None:
+        """Remove the nodes and their edges under one lock acquisition; unknown ids are ignored."""
         self._require_open()
         async with self._write_lock:
-            if node_id in self._graph:
-                self._graph.remove_node(node_id)
+            present = [node_id for node_id in dict.fromkeys(node_ids) if node_id in self._graph]
+            if present:
+                self._graph.remove_nodes_from(present)
                 self._changes.touch()
 
     async def delete_edges(self, pairs: Sequence[tuple[str, str]]) -> None:
@@ -321,9 +358,16 @@ def _scalar_properties(data: Mapping[str, Any], owner: str) -> dict[str, Any]:
     for key, value in data.items():
         if not isinstance(key, str):
             raise ValueError(f"{owner}: property name {key!r} is not a string")
-        if value is None:
+        kind = type(value)  # exact-type fast paths first: batches check 10k+ records
+        if kind is str:
+            properties[key] = (
+                _XML_ILLEGAL.sub("\ufffd", value) if _XML_ILLEGAL.search(value) else value
+            )
+        elif kind is int or kind is float or kind is bool:
+            properties[key] = value
+        elif value is None:
             continue
-        if isinstance(value, str):
+        elif isinstance(value, str):
             properties[key] = _XML_ILLEGAL.sub("\ufffd", value)
         elif isinstance(value, bool | int | float):
             properties[key] = value

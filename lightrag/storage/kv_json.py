@@ -57,6 +57,7 @@ class JsonKVStorage(FileStore):
 
     backend_name: ClassVar[str] = "json kv storage"
     config_model: ClassVar[type[JsonKVConfig]] = JsonKVConfig
+    shared: ClassVar[bool] = False
 
     def __init__(self, ctx: StorageContext, params: Mapping[str, Any]) -> None:
         self.ctx = ctx
@@ -208,15 +209,32 @@ class JsonKVStorage(FileStore):
         """Remove records; unknown keys are ignored."""
         self._require_open()
         async with self._write_lock:
-            present = [key for key in dict.fromkeys(keys) if key in self._data]
-            if not present:
-                return
-            if self.config.journal:
-                await asyncio.to_thread(self._journal.append, encode_delete(present))
-            for key in present:
-                del self._data[key]
-            self._changes.touch()
+            await self._delete_present([key for key in dict.fromkeys(keys) if key in self._data])
         await self._compact_if_journal_is_large()
+
+    async def delete_prefix(self, prefix: str) -> int:
+        """Remove every record whose key starts with ``prefix`` (compared literally).
+
+        Returns how many records went. One journal line for the whole removal.
+        """
+        self._require_open()
+        if not isinstance(prefix, str):
+            raise ValueError(f"{self.backend_name}: prefix {prefix!r} is not a string")
+        async with self._write_lock:
+            present = [key for key in self._data if key.startswith(prefix)]
+            await self._delete_present(present)
+        await self._compact_if_journal_is_large()
+        return len(present)
+
+    async def _delete_present(self, present: list[str]) -> None:
+        """Journal and remove ``present`` (stored keys, no duplicates); under the write lock."""
+        if not present:
+            return
+        if self.config.journal:
+            await asyncio.to_thread(self._journal.append, encode_delete(present))
+        for key in present:
+            del self._data[key]
+        self._changes.touch()
 
     # helpers
 

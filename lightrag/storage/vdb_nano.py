@@ -17,7 +17,7 @@ import asyncio
 import base64
 import binascii
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import partial
 from typing import Any, ClassVar
 
@@ -61,6 +61,7 @@ class NanoVectorStorage(FileStore):
 
     backend_name: ClassVar[str] = "nano vector storage"
     config_model: ClassVar[type[NanoVectorConfig]] = NanoVectorConfig
+    shared: ClassVar[bool] = False
 
     def __init__(self, ctx: StorageContext, params: Mapping[str, Any]) -> None:
         self.ctx = ctx
@@ -260,13 +261,21 @@ class NanoVectorStorage(FileStore):
     # reads
 
     async def query(
-        self, vector: np.ndarray, top_k: int, *, threshold: float | None = None
+        self,
+        vector: np.ndarray,
+        top_k: int,
+        *,
+        threshold: float | None = None,
+        filters: Mapping[str, Collection[str]] | None = None,
     ) -> list[dict[str, Any]]:
         """Up to ``top_k`` matches by cosine similarity, best first, ``{"id", "score", **meta}``.
 
         Matches scoring below ``threshold`` (default ``ctx.cosine_threshold``) are
-        left out. Raises ``ValueError`` for a query of the wrong dimension or a
-        negative ``top_k``.
+        left out. ``filters`` keeps only records whose metadata field equals one of
+        the given values for every field named; ``top_k`` is taken among those.
+        Raises ``ValueError`` for a query of the wrong dimension, a negative
+        ``top_k``, or a filter on a field outside ``ctx.meta_fields`` (or whose
+        values are a bare string instead of a collection of strings).
         """
         self._require_open()
         query = np.asarray(vector, dtype=np.float32).ravel()
@@ -277,24 +286,70 @@ class NanoVectorStorage(FileStore):
             )
         if top_k < 0:
             raise ValueError(f"top_k must be >= 0, got {top_k}")
+        wanted = self._checked_filters(filters)
         limit = self.ctx.cosine_threshold if threshold is None else threshold
         if top_k == 0 or not self._ids:
             return []
         query = _normalised(query.reshape(1, -1))[0]
         if len(self._ids) * self.dim <= _THREAD_FLOATS:
-            return self._search(query, top_k, limit)
+            return self._search(query, top_k, limit, wanted)
         async with self._write_lock:  # rows must not move while a thread reads them
-            return await asyncio.to_thread(self._search, query, top_k, limit)
+            return await asyncio.to_thread(self._search, query, top_k, limit, wanted)
 
-    def _search(self, query: np.ndarray, top_k: int, threshold: float) -> list[dict[str, Any]]:
-        scores = self._matrix[: len(self._ids)] @ query
+    def _checked_filters(
+        self, filters: Mapping[str, Collection[str]] | None
+    ) -> dict[str, frozenset[Any]] | None:
+        if filters is None:
+            return None
+        wanted: dict[str, frozenset[Any]] = {}
+        for name, values in filters.items():
+            if name not in self._meta_fields:
+                known = ", ".join(sorted(self._meta_fields)) or "none"
+                raise ValueError(
+                    f"cannot filter {self.ctx.namespace!r} on {name!r}: not a stored metadata "
+                    f"field (stored: {known})"
+                )
+            if isinstance(values, str | bytes):
+                raise ValueError(
+                    f"filter on {name!r} needs a collection of values, got the string {values!r} "
+                    f"(write [{values!r}])"
+                )
+            wanted[name] = frozenset(values)
+        return wanted
+
+    def _passing_rows(self, wanted: dict[str, frozenset[Any]]) -> np.ndarray:
+        """Row numbers whose metadata passes every filter (one pass over the metadata)."""
+        fields = list(wanted.items())
+        rows = [
+            row
+            for row, meta in enumerate(self._meta)
+            if all(_is_one_of(meta.get(name), values) for name, values in fields)
+        ]
+        return np.asarray(rows, dtype=np.intp)
+
+    def _search(
+        self,
+        query: np.ndarray,
+        top_k: int,
+        threshold: float,
+        wanted: dict[str, frozenset[Any]] | None = None,
+    ) -> list[dict[str, Any]]:
+        if wanted is None:
+            rows = np.arange(len(self._ids), dtype=np.intp)
+            scores = self._matrix[: len(self._ids)] @ query
+        else:
+            rows = self._passing_rows(wanted)
+            if rows.size == 0:
+                return []
+            scores = self._matrix[rows] @ query
         candidates = np.flatnonzero(scores >= threshold)
         if candidates.size > top_k:
             best = np.argpartition(-scores[candidates], top_k - 1)[:top_k]
             candidates = candidates[best]
         order = candidates[np.argsort(-scores[candidates], kind="stable")]
         return [
-            {**self._meta[row], "id": self._ids[row], "score": float(scores[row])} for row in order
+            {**self._meta[row], "id": self._ids[row], "score": float(scores[position])}
+            for position, row in zip(order, rows[order], strict=True)
         ]
 
     async def get(self, ids: Sequence[str]) -> list[dict[str, Any] | None]:
@@ -309,6 +364,13 @@ class NanoVectorStorage(FileStore):
     async def count(self) -> int:
         self._require_open()
         return len(self._ids)
+
+
+def _is_one_of(value: Any, values: frozenset[Any]) -> bool:
+    try:
+        return value in values
+    except TypeError:  # an unhashable metadata value (a list) equals no filter value
+        return False
 
 
 def _normalised(matrix: np.ndarray) -> np.ndarray:

@@ -9,8 +9,8 @@ import pytest
 from lightrag.vocabulary.storage import DocStatusStorage
 from lightrag.vocabulary.types import DocStatus
 
-from .kv import KVStorageContract
-from .support import Backend, StorageFactory
+from .kv import BIG_BATCH, KVStorageContract
+from .support import Backend, StorageFactory, assert_async_protocol, require_shared
 
 
 def status_record(
@@ -70,8 +70,10 @@ class DocStatusStorageContract(KVStorageContract):
     async def five_docs(self, docs: Any) -> Any:
         return await seed_five_docs(docs)
 
-    async def test_satisfies_the_doc_status_protocol(self, docs: Any) -> None:
-        assert isinstance(docs, DocStatusStorage)
+    async def test_satisfies_the_doc_status_protocol_with_coroutine_methods(
+        self, docs: Any
+    ) -> None:
+        assert_async_protocol(docs, DocStatusStorage)
 
     async def test_counts_list_every_status_even_when_empty(self, docs: Any) -> None:
         assert await docs.status_counts() == {status.value: 0 for status in DocStatus}
@@ -165,3 +167,92 @@ class DocStatusStorageContract(KVStorageContract):
         reopened = await factory.reopen(docs)
         assert (await reopened.by_status(["pending"])).keys() == {"doc-1"}
         assert (await reopened.status_counts())["pending"] == 1
+
+    async def test_by_status_returns_records_in_doc_id_order(self, docs: Any) -> None:
+        ids = ["doc-07", "doc-03", "doc-10", "doc-01", "doc-05"]
+        await docs.upsert({doc_id: status_record("pending") for doc_id in ids})
+        found = await docs.by_status(["pending"])
+        assert list(found) == sorted(ids)
+
+    async def test_by_status_limit_and_after_id_page_by_doc_id(self, docs: Any) -> None:
+        await docs.upsert(
+            {
+                f"doc-{i:02d}": status_record("failed" if i % 3 == 0 else "pending")
+                for i in range(1, 21)
+            }
+        )
+        first = await docs.by_status(["pending"], limit=4)
+        assert list(first) == ["doc-01", "doc-02", "doc-04", "doc-05"]
+        second = await docs.by_status(["pending"], limit=4, after_id="doc-05")
+        assert list(second) == ["doc-07", "doc-08", "doc-10", "doc-11"]
+        # after_id need not be a stored id, nor one of the statuses asked
+        assert list(await docs.by_status(["pending"], limit=2, after_id="doc-05x")) == [
+            "doc-07",
+            "doc-08",
+        ]
+        assert list(await docs.by_status(["failed"], after_id="doc-12")) == ["doc-15", "doc-18"]
+        assert await docs.by_status(["pending"], after_id="doc-20") == {}
+        assert second["doc-07"]["status"] == "pending"
+
+    async def test_by_status_pages_cover_every_match_once(self, docs: Any) -> None:
+        await docs.upsert(
+            {
+                f"doc-{i:03d}": status_record(("pending", "failed", "processed")[i % 3])
+                for i in range(90)
+            }
+        )
+        seen: list[str] = []
+        after: str | None = None
+        while page := await docs.by_status(["pending", "failed"], limit=7, after_id=after):
+            assert len(page) <= 7
+            seen.extend(page)
+            after = list(page)[-1]
+        expected = sorted(f"doc-{i:03d}" for i in range(90) if i % 3 != 2)
+        assert seen == expected
+
+    async def test_ten_thousand_status_records_in_one_upsert_page_through(self, docs: Any) -> None:
+        await docs.upsert(
+            {
+                f"doc-{i:05d}": status_record("processed" if i % 2 else "pending")
+                for i in range(BIG_BATCH)
+            }
+        )
+        counts = await docs.status_counts()
+        assert counts["pending"] == counts["processed"] == BIG_BATCH // 2
+        pages = 0
+        total = 0
+        after: str | None = None
+        while page := await docs.by_status(["pending"], limit=1000, after_id=after):
+            pages += 1
+            total += len(page)
+            after = list(page)[-1]
+        assert (pages, total) == (5, BIG_BATCH // 2)
+        _, matching = await docs.paginated(statuses=["processed"], page=3, page_size=100)
+        assert matching == BIG_BATCH // 2
+
+    async def test_status_queries_do_not_cross_workspaces(self, factory: StorageFactory) -> None:
+        first = await factory.open(self.namespace, workspace=factory.workspace + "_a")
+        await seed_five_docs(first)
+        await first.index_done()
+        second = await factory.open(self.namespace, workspace=factory.workspace + "_b")
+        assert await second.status_counts() == {status.value: 0 for status in DocStatus}
+        assert await second.by_status(["pending", "processed"]) == {}
+        assert await second.by_track_id("track-1") == {}
+        assert await second.paginated(statuses=None, page=1, page_size=10) == ([], 0)
+        await second.upsert({"doc-9": status_record("failed")})
+        await second.drop()
+        assert (await first.status_counts())["processed"] == 2
+        assert (await first.status_counts())["failed"] == 1
+
+    # database-only: two instances on one namespace and workspace
+
+    async def test_second_instance_sees_status_changes_without_reopen(
+        self, factory: StorageFactory, backend: Backend
+    ) -> None:
+        require_shared(backend)
+        writer = await factory.open(self.namespace)
+        reader = await factory.open(self.namespace)
+        await writer.upsert({"doc-1": status_record("pending")})
+        assert (await reader.status_counts())["pending"] == 1
+        await writer.upsert({"doc-1": status_record("processed")})
+        assert list(await reader.by_status(["processed"], limit=5)) == ["doc-1"]

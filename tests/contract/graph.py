@@ -11,15 +11,8 @@ import pytest
 from lightrag.vocabulary.storage import GraphStorage
 from lightrag.vocabulary.types import KnowledgeGraph
 
-from .support import Backend, StorageFactory
-
-
-def node(name: str, **extra: Any) -> dict[str, Any]:
-    return {"entity_id": name, "entity_type": "person", "description": f"about {name}", **extra}
-
-
-def edge(weight: float = 1.0, **extra: Any) -> dict[str, Any]:
-    return {"weight": weight, "description": "related", "keywords": "k", **extra}
+from .graph_batch import GraphBatchContract, edge, node
+from .support import Backend, StorageFactory, assert_async_protocol
 
 
 async def add_path(graph: Any, *names: str) -> None:
@@ -39,7 +32,7 @@ def pairs(kg: KnowledgeGraph) -> set[frozenset[str]]:
     return {frozenset((e.source, e.target)) for e in kg.edges}
 
 
-class GraphStorageContract:
+class GraphStorageContract(GraphBatchContract):
     """Subclass with a ``backend`` fixture returning ``Backend(cls=<graph storage class>)``."""
 
     namespace = "chunk_entity_relation"
@@ -57,8 +50,8 @@ class GraphStorageContract:
         await graph.upsert_node("z", node("z"))
         return graph
 
-    async def test_satisfies_the_graph_protocol(self, graph: Any) -> None:
-        assert isinstance(graph, GraphStorage)
+    async def test_satisfies_the_graph_protocol_with_coroutine_methods(self, graph: Any) -> None:
+        assert_async_protocol(graph, GraphStorage)
 
     async def test_new_graph_is_empty(self, graph: Any) -> None:
         assert await graph.node_count() == 0
@@ -231,14 +224,6 @@ class GraphStorageContract:
         assert not await second.has_node("A")
         await second.drop()
         assert await first.has_node("A")
-
-    async def test_workspaces_do_not_see_each_other(self, factory: StorageFactory) -> None:
-        first = await factory.open(self.namespace, workspace=factory.workspace + "_a")
-        second = await factory.open(self.namespace, workspace=factory.workspace + "_b")
-        await first.upsert_node("A", node("A"))
-        assert await second.node_count() == 0
-        await second.drop()
-        assert await first.node_count() == 1
 
     async def test_concurrent_upserts_all_land(self, graph: Any) -> None:
         await asyncio.gather(*(graph.upsert_node(f"n{i}", node(f"n{i}")) for i in range(30)))

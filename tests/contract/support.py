@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
 import socket
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pytest
@@ -17,9 +19,15 @@ from lightrag.vocabulary.storage import StorageContext
 
 __all__ = [
     "DIM",
+    "UNICODE_TEXTS",
     "Backend",
     "StorageFactory",
+    "assert_async_protocol",
+    "launcher_restart",
+    "megabyte_text",
     "require_env",
+    "require_restart",
+    "require_shared",
     "require_tcp",
     "unit_vector",
     "vectors",
@@ -29,13 +37,101 @@ DIM = 8
 """Embedding dimension used by the vector contract."""
 
 
+UNICODE_TEXTS = (
+    "中文键 日本語 한국어",
+    "emoji 😀🚀 and a family 👨‍👩‍👧",
+    "cafe\u0301",  # e + combining acute accent
+    "caf\u00e9",  # precomposed e acute: the same text in NFC, a different key
+    "quotes ' \" ` and a backslash \\",
+    "line one\nline two\r\ttabbed",
+    "sql ' OR '1'='1; -- and {json} [x] %s %",
+)
+"""Keys and values a backend must store and return unchanged (no normalisation:
+``"e\u0301"`` and ``"\u00e9"`` are two different strings)."""
+
+
+def megabyte_text() -> str:
+    """A string of 1 MiB (UTF-8) mixing ASCII and multi-byte characters."""
+    unit = "lorem ipsum 中文 😀 "  # 30 bytes in UTF-8
+    text = unit * (1024 * 1024 // len(unit.encode()))
+    return text + "x" * (1024 * 1024 - len(text.encode()))
+
+
 @dataclass(frozen=True)
 class Backend:
-    """A backend under test: its class, its parameters, whether it keeps data across reopen."""
+    """A backend under test.
+
+    ``persistent``: data survives finalize and reopen. ``restart``: restarts the
+    backend's server (database backends pass their launcher's restart, wrapped as
+    a coroutine); ``None`` for backends without a server, whose reconnect tests skip.
+    """
 
     cls: type
     params: Mapping[str, Any] = field(default_factory=dict)
     persistent: bool = True
+    restart: Callable[[], Awaitable[None]] | None = None
+
+
+def protocol_methods(protocol: type) -> list[str]:
+    """Names of the public methods a ``typing.Protocol`` declares (with its bases)."""
+    names: set[str] = set()
+    for klass in protocol.__mro__:
+        if klass is object or klass is Protocol or klass.__module__ == "typing":
+            continue
+        names.update(
+            name
+            for name, value in vars(klass).items()
+            if not name.startswith("_") and inspect.isfunction(value)
+        )
+    return sorted(names)
+
+
+def assert_async_protocol(storage: Any, protocol: type) -> None:
+    """``storage``'s class defines every method of ``protocol`` as a coroutine function,
+    declares ``shared`` as a bool, and the instance has its ``ctx``."""
+    cls = type(storage)
+    not_async = [
+        name
+        for name in protocol_methods(protocol)
+        if not inspect.iscoroutinefunction(getattr(cls, name, None))
+    ]
+    assert not not_async, f"{cls.__name__}: not coroutine functions (async def): {not_async}"
+    assert isinstance(getattr(cls, "shared", None), bool), (
+        f"{cls.__name__} must declare the class attribute shared: ClassVar[bool]"
+    )
+    assert "shared" not in vars(storage), "shared is a class attribute, not per instance"
+    assert getattr(storage, "ctx", None) is not None
+
+
+def launcher_restart(launcher: Any, server: Any) -> Callable[[], Awaitable[None]]:
+    """A ``Backend.restart`` hook from a test-server launcher and its ``RunningServer``.
+
+    Restarts in a worker thread (the launcher blocks) and updates ``server`` in place
+    with the new process, so the session fixture that started it still stops it.
+    """
+
+    async def restart() -> None:
+        restarted = await asyncio.to_thread(launcher.restart, server)
+        server.pid = restarted.pid
+        server.stop_command = restarted.stop_command
+
+    return restart
+
+
+def require_shared(backend: Backend) -> None:
+    """Skip unless instances of the backend see each other's writes (database-only tests)."""
+    if not getattr(backend.cls, "shared", False):
+        pytest.skip(
+            "database-only: backend is not shared (shared = False, each instance keeps "
+            "its own copy in memory)"
+        )
+
+
+def require_restart(backend: Backend) -> Callable[[], Awaitable[None]]:
+    """The backend's server restart hook; skip when it has none (database-only tests)."""
+    if backend.restart is None:
+        pytest.skip("backend has no server to restart")
+    return backend.restart
 
 
 class StorageFactory:

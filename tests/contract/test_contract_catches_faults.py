@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+import re
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from lightrag.storage.docstatus_json import JsonDocStatusStorage
 from lightrag.storage.graph_networkx import NetworkXGraphStorage
 from lightrag.storage.kv_json import JsonKVStorage
 from lightrag.storage.vdb_nano import NanoVectorStorage
+from lightrag.vocabulary.storage import StorageContext
 
 from .doc_status import DocStatusStorageContract, seed_five_docs
 from .graph import GraphStorageContract
@@ -32,11 +35,60 @@ class KVForgettingOnReopen(JsonKVStorage):
         self._data.clear()
 
 
+class KVWithSyncGet(JsonKVStorage):
+    def get(self, key: str) -> Any:  # type: ignore[override]  # the fault: not async
+        return self._data.get(key)
+
+
+class KVIgnoringWorkspace(JsonKVStorage):
+    def __init__(self, ctx: StorageContext, params: Mapping[str, Any]) -> None:
+        super().__init__(dataclasses.replace(ctx, workspace=""), params)
+
+
+class KVPrefixAsLikePattern(JsonKVStorage):
+    async def delete_prefix(self, prefix: str) -> int:
+        pattern = re.compile(prefix.replace("%", ".*").replace("_", "."))
+        doomed = [key for key in await self.keys() if pattern.match(key)]
+        await self.delete(doomed)
+        return len(doomed)
+
+
+class KVLastWriterLosesKeys(JsonKVStorage):
+    async def upsert(self, data: Mapping[str, dict[str, Any]]) -> None:
+        await super().upsert({f"{key}#{len(self._data)}": value for key, value in data.items()})
+
+
+class VectorFilteringAfterTopK(NanoVectorStorage):
+    async def query(
+        self,
+        vector: np.ndarray,
+        top_k: int,
+        *,
+        threshold: float | None = None,
+        filters: Mapping[str, Collection[str]] | None = None,
+    ) -> list[dict[str, Any]]:
+        found = await super().query(vector, top_k, threshold=threshold)
+        return [r for r in found if all(r.get(k) in v for k, v in (filters or {}).items())]
+
+
+class GraphEdgesOneByOne(NetworkXGraphStorage):
+    async def upsert_edges(self, edges: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+        for one in edges:  # each edge on its own: those before a missing endpoint land
+            await super().upsert_edges([one])
+
+
+class DocStatusIgnoringAfterId(JsonDocStatusStorage):
+    async def by_status(
+        self, statuses: Sequence[str], *, limit: int | None = None, after_id: str | None = None
+    ) -> dict[str, dict[str, Any]]:
+        return await super().by_status(statuses, limit=limit)
+
+
 class VectorIgnoringThreshold(NanoVectorStorage):
     async def query(
-        self, vector: np.ndarray, top_k: int, *, threshold: float | None = None
+        self, vector: np.ndarray, top_k: int, *, threshold: float | None = None, **kw: Any
     ) -> list[dict[str, Any]]:
-        return await super().query(vector, top_k, threshold=-1.0)
+        return await super().query(vector, top_k, threshold=-1.0, **kw)
 
 
 class DirectedGraph(NetworkXGraphStorage):
@@ -78,12 +130,61 @@ class DocStatusIgnoringDirection(JsonDocStatusStorage):
             "three",
         ),
         (GraphStorageContract(), DirectedGraph, "test_edges_are_undirected", "storage"),
+        (
+            KVStorageContract(),
+            KVWithSyncGet,
+            "test_satisfies_the_kv_protocol_with_coroutine_methods",
+            "storage",
+        ),
+        (
+            KVStorageContract(),
+            KVIgnoringWorkspace,
+            "test_workspaces_do_not_see_each_other",
+            "factory",
+        ),
+        (
+            KVStorageContract(),
+            KVPrefixAsLikePattern,
+            "test_delete_prefix_matches_wildcard_characters_literally",
+            "storage",
+        ),
+        (
+            KVStorageContract(),
+            KVLastWriterLosesKeys,
+            "test_concurrent_upserts_of_the_same_keys_keep_one_record_each",
+            "storage",
+        ),
+        (
+            VectorStorageContract(),
+            VectorFilteringAfterTopK,
+            "test_filters_apply_before_top_k",
+            "vdb",
+        ),
+        (
+            GraphStorageContract(),
+            GraphEdgesOneByOne,
+            "test_upsert_edges_with_a_missing_endpoint_writes_nothing",
+            "storage",
+        ),
+        (
+            DocStatusStorageContract(),
+            DocStatusIgnoringAfterId,
+            "test_by_status_limit_and_after_id_page_by_doc_id",
+            "storage",
+        ),
     ],
     ids=[
         "kv-get-many-drops-none",
         "kv-forgets-on-reopen",
         "vector-ignores-threshold",
         "graph-directed",
+        "kv-sync-get",
+        "kv-ignores-workspace",
+        "kv-prefix-as-like-pattern",
+        "kv-same-key-writes-duplicate",
+        "vector-filters-after-top-k",
+        "graph-edge-batch-not-atomic",
+        "doc-status-ignores-after-id",
     ],
 )
 async def test_contract_fails_a_faulty_backend(
@@ -91,10 +192,12 @@ async def test_contract_fails_a_faulty_backend(
 ) -> None:
     factory = StorageFactory(Backend(backend_cls), tmp_path)
     try:
-        if isinstance(contract, VectorStorageContract):
+        if fixture == "three":
             storage = await contract.open(factory)
             await storage.upsert({"e0": {}, "e1": {}, "e2": {}}, np.eye(3, 8, dtype=np.float32))
             call = getattr(contract, test_name)(storage)
+        elif fixture == "vdb":
+            call = getattr(contract, test_name)(await contract.open(factory))
         elif fixture == "factory":
             call = getattr(contract, test_name)(factory, Backend(backend_cls))
         else:

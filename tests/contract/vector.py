@@ -10,9 +10,20 @@ import pytest
 
 from lightrag.vocabulary.storage import VectorStorage
 
-from .support import DIM, Backend, StorageFactory, unit_vector, vectors
+from .support import (
+    DIM,
+    UNICODE_TEXTS,
+    Backend,
+    StorageFactory,
+    assert_async_protocol,
+    require_restart,
+    require_shared,
+    unit_vector,
+    vectors,
+)
 
 META = frozenset({"entity_name", "source_id", "weight"})
+BIG_BATCH = 10_000
 
 
 def entity(name: str, **extra: Any) -> dict[str, Any]:
@@ -49,8 +60,8 @@ class VectorStorageContract:
         )
         return vdb
 
-    async def test_satisfies_the_vector_protocol(self, vdb: Any) -> None:
-        assert isinstance(vdb, VectorStorage)
+    async def test_satisfies_the_vector_protocol_with_coroutine_methods(self, vdb: Any) -> None:
+        assert_async_protocol(vdb, VectorStorage)
 
     async def test_new_namespace_is_empty(self, vdb: Any) -> None:
         assert await vdb.count() == 0
@@ -168,19 +179,122 @@ class VectorStorageContract:
         await second.drop()
         assert await first.count() == 1
 
-    async def test_workspaces_do_not_see_each_other(self, factory: StorageFactory) -> None:
+    async def test_workspaces_do_not_see_each_other(
+        self, factory: StorageFactory, backend: Backend
+    ) -> None:
         first = await self.open(factory, workspace=factory.workspace + "_a")
-        second = await self.open(factory, workspace=factory.workspace + "_b")
         await first.upsert({"e": entity("first")}, vectors(unit_vector(0)))
+        await first.index_done()
+        second = await self.open(factory, workspace=factory.workspace + "_b")
         assert await second.count() == 0
+        assert await second.get(["e"]) == [None]
+        assert await second.query(unit_vector(0), top_k=5, threshold=-1.0) == []
+        filtered = await second.query(unit_vector(0), top_k=5, filters={"entity_name": ["first"]})
+        assert filtered == []
+        await second.upsert({"e": entity("second")}, vectors(unit_vector(1)))
+        await second.index_done()
         await second.drop()
         assert await first.count() == 1
+        if backend.persistent:
+            first = await factory.reopen(first)
+            assert [r["entity_name"] for r in await first.get(["e"]) if r] == ["first"]
 
     async def test_concurrent_upserts_all_land(self, vdb: Any) -> None:
         await asyncio.gather(
             *(vdb.upsert({f"e{i}": entity(str(i))}, vectors(unit_vector(i))) for i in range(40))
         )
         assert await vdb.count() == 40
+
+    async def test_concurrent_upserts_of_the_same_ids_keep_one_consistent_record_each(
+        self, vdb: Any
+    ) -> None:
+        keys = [f"same-{i}" for i in range(5)]
+        await asyncio.gather(
+            *(
+                vdb.upsert(
+                    {key: entity(f"w{w}") for key in keys},
+                    np.tile(unit_vector(w), (len(keys), 1)),
+                )
+                for w in range(DIM)
+            )
+        )
+        assert await vdb.count() == len(keys)
+        for record in await vdb.get(keys):
+            assert record is not None
+            writer = int(record["entity_name"][1:])
+            assert writer in range(DIM)
+            # vector and metadata come from the same write
+            hits = await vdb.query(unit_vector(writer), top_k=10, threshold=0.99)
+            assert record["id"] in {hit["id"] for hit in hits}
+
+    async def test_filters_keep_records_whose_field_is_one_of_the_values(self, three: Any) -> None:
+        query = vectors([1.0, 0.6, 0.3, 0, 0, 0, 0, 0])[0]
+        found = await three.query(
+            query, top_k=5, threshold=0.0, filters={"entity_name": ["one", "two", "nine"]}
+        )
+        assert [r["id"] for r in found] == ["e1", "e2"]
+        assert found[0]["entity_name"] == "one"
+        both = await three.query(
+            query,
+            top_k=5,
+            threshold=0.0,
+            filters={"entity_name": ["one", "two"], "source_id": ["chunk-two"]},
+        )
+        assert [r["id"] for r in both] == ["e2"]
+        assert await three.query(query, top_k=5, filters={"entity_name": []}) == []
+
+    async def test_filters_apply_before_top_k(self, vdb: Any) -> None:
+        rows = np.eye(DIM, dtype=np.float32)[:6] + np.full((6, DIM), 0.2, dtype=np.float32)
+        await vdb.upsert(
+            {f"e{i}": entity(str(i), source_id="wanted" if i >= 4 else "other") for i in range(6)},
+            rows,
+        )
+        # e0..e3 score highest for this query but do not pass the filter
+        query = vectors([1, 1, 1, 1, 0.3, 0.2, 0, 0])[0]
+        found = await vdb.query(query, top_k=2, threshold=0.0, filters={"source_id": ["wanted"]})
+        assert [r["id"] for r in found] == ["e4", "e5"]
+
+    async def test_filters_respect_the_threshold(self, three: Any) -> None:
+        query = vectors([1.0, 0.5, 0, 0, 0, 0, 0, 0])[0]  # cos e0 ~ 0.894, e1 ~ 0.447
+        found = await three.query(
+            query, top_k=5, threshold=0.5, filters={"entity_name": ["zero", "one"]}
+        )
+        assert [r["id"] for r in found] == ["e0"]
+
+    async def test_filter_on_an_unknown_field_is_an_error(self, three: Any) -> None:
+        with pytest.raises(ValueError, match="colour"):
+            await three.query(unit_vector(0), top_k=1, filters={"colour": ["red"]})
+
+    async def test_ten_thousand_records_in_one_upsert(self, vdb: Any) -> None:
+        rng = np.random.default_rng(11)
+        rows = rng.normal(size=(BIG_BATCH, DIM)).astype(np.float32)
+        await vdb.upsert({f"bulk-{i:05d}": entity(str(i)) for i in range(BIG_BATCH)}, rows)
+        assert await vdb.count() == BIG_BATCH
+        for i in (0, 5000, BIG_BATCH - 1):
+            (best,) = await vdb.query(rows[i], top_k=1, threshold=0.999)
+            assert (best["id"], best["entity_name"]) == (f"bulk-{i:05d}", str(i))
+        found = await vdb.query(rows[7], top_k=3, threshold=-1.0, filters={"entity_name": ["7"]})
+        assert [r["id"] for r in found] == ["bulk-00007"]
+        await vdb.delete([f"bulk-{i:05d}" for i in range(0, BIG_BATCH, 2)])
+        assert await vdb.count() == BIG_BATCH // 2
+
+    async def test_unicode_ids_and_metadata_round_trip_unchanged(
+        self, factory: StorageFactory, backend: Backend
+    ) -> None:
+        vdb = await self.open(factory)
+        texts = list(UNICODE_TEXTS)
+        await vdb.upsert(
+            {text: entity(text, source_id=text[::-1]) for text in texts},
+            np.eye(len(texts), DIM, dtype=np.float32),
+        )
+        expected = [{"id": t, "entity_name": t, "source_id": t[::-1]} for t in texts]
+        assert await vdb.get(texts) == expected
+        for index, text in enumerate(texts):
+            found = await vdb.query(unit_vector(index), top_k=1, filters={"entity_name": [text]})
+            assert [r["id"] for r in found] == [text]
+        if backend.persistent:
+            vdb = await factory.reopen(vdb)
+            assert await vdb.get(texts) == expected
 
     async def test_many_records_round_trip_through_upsert_delete_and_get(self, vdb: Any) -> None:
         rng = np.random.default_rng(7)
@@ -210,3 +324,26 @@ class VectorStorageContract:
         assert hit["id"] == "a"
         assert hit["weight"] == 1.5
         assert hit["score"] == pytest.approx(1.0, abs=1e-5)
+
+    # database-only: two instances on one namespace and workspace; server restart
+
+    async def test_second_instance_sees_writes_without_reopen(
+        self, factory: StorageFactory, backend: Backend
+    ) -> None:
+        require_shared(backend)
+        writer = await self.open(factory)
+        reader = await self.open(factory)
+        await writer.upsert({"a": entity("a")}, vectors(unit_vector(0)))
+        assert await reader.count() == 1
+        assert [r["id"] for r in await reader.query(unit_vector(0), top_k=1)] == ["a"]
+        await reader.delete(["a"])
+        assert await writer.get(["a"]) == [None]
+
+    async def test_reconnects_after_the_server_restarts(self, vdb: Any, backend: Backend) -> None:
+        restart = require_restart(backend)
+        await vdb.upsert({"before": entity("before")}, vectors(unit_vector(0)))
+        await vdb.index_done()
+        await restart()
+        assert [r["id"] for r in await vdb.query(unit_vector(0), top_k=1)] == ["before"]
+        await vdb.upsert({"after": entity("after")}, vectors(unit_vector(1)))
+        assert await vdb.count() == 2

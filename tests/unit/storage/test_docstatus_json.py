@@ -68,3 +68,29 @@ def test_unknown_parameter_is_an_error_naming_the_key(tmp_path: Path) -> None:
         JsonDocStatusStorage(
             StorageContext(working_dir=tmp_path, namespace="doc_status"), {"workers": 2}
         )
+
+
+async def test_by_status_rejects_a_negative_limit_and_allows_zero(tmp_path: Path) -> None:
+    docs = await open_docs(tmp_path)
+    await docs.upsert({"doc-1": record("pending")})
+    with pytest.raises(ValueError, match="limit must be >= 0"):
+        await docs.by_status(["pending"], limit=-1)
+    assert await docs.by_status(["pending"], limit=0) == {}
+
+
+async def test_by_status_returns_copies(tmp_path: Path) -> None:
+    docs = await open_docs(tmp_path)
+    await docs.upsert({"doc-1": record("pending")})
+    page = await docs.by_status(["pending"], limit=1)
+    page["doc-1"]["status"] = "failed"
+    assert (await docs.status_counts())["pending"] == 1
+
+
+async def test_by_status_pages_journaled_writes_after_a_crash(tmp_path: Path) -> None:
+    docs = await open_docs(tmp_path)
+    await docs.upsert({f"doc-{i}": record("pending") for i in range(5)})
+    # Simulated crash: no index_done, no finalize.
+    restarted = await open_docs(tmp_path)
+    first = await restarted.by_status(["pending"], limit=3)
+    rest = await restarted.by_status(["pending"], after_id=list(first)[-1])
+    assert list(first) + list(rest) == [f"doc-{i}" for i in range(5)]

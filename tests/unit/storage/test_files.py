@@ -71,3 +71,14 @@ def test_change_tracker_stays_dirty_for_changes_after_the_snapshot() -> None:
     assert tracker.dirty
     tracker.saved(tracker.version)
     assert not tracker.dirty
+
+
+def test_file_backends_declare_they_are_single_process_and_not_shared() -> None:
+    from lightrag.storage.docstatus_json import JsonDocStatusStorage
+    from lightrag.storage.graph_networkx import NetworkXGraphStorage
+    from lightrag.storage.kv_json import JsonKVStorage
+    from lightrag.storage.vdb_nano import NanoVectorStorage
+
+    for cls in (JsonKVStorage, JsonDocStatusStorage, NanoVectorStorage, NetworkXGraphStorage):
+        assert cls.shared is False, cls.__name__
+        assert cls.single_process is True, cls.__name__

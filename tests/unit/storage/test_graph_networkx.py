@@ -190,3 +190,36 @@ async def test_large_graph_is_persisted_through_the_threaded_copy(tmp_path: Path
     again = await open_graph(tmp_path)
     assert await again.node_count() == 25_000
     assert await again.get_edge("n24999", "n00000") == {"weight": 2.0}
+
+
+async def test_upsert_nodes_with_one_bad_property_writes_nothing(tmp_path: Path) -> None:
+    graph = await open_graph(tmp_path)
+    with pytest.raises(ValueError, match="'source_id' is a list"):
+        await graph.upsert_nodes({"A": {"d": "ok"}, "B": {"source_id": ["c1"]}})
+    assert await graph.node_count() == 0
+
+
+async def test_failed_or_empty_batches_do_not_rewrite_the_file(tmp_path: Path) -> None:
+    graph = await open_graph(tmp_path)
+    await graph.upsert_nodes({"A": {}, "B": {}})
+    await graph.index_done()
+    before = graphml_path(tmp_path).stat()
+    with pytest.raises(KeyError, match="no edge of the batch was written"):
+        await graph.upsert_edges([("A", "B", {}), ("A", "ghost", {})])
+    await graph.delete_nodes(["ghost", "phantom"])
+    await graph.upsert_nodes({})
+    await graph.upsert_edges([])
+    await graph.index_done()
+    after = graphml_path(tmp_path).stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+async def test_batch_writes_reach_the_graphml_file_on_index_done(tmp_path: Path) -> None:
+    graph = await open_graph(tmp_path)
+    await graph.upsert_nodes({"A": {"d": "a"}, "B": {"d": "b"}, "C": {"d": "c"}})
+    await graph.upsert_edges([("A", "B", {"weight": 2.0}), ("B", "C", {"weight": 1.0})])
+    await graph.delete_nodes(["C"])
+    await graph.index_done()
+    stored = nx.read_graphml(graphml_path(tmp_path))
+    assert sorted(stored.nodes) == ["A", "B"]
+    assert stored.edges["A", "B"]["weight"] == 2.0

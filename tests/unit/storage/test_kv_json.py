@@ -290,3 +290,29 @@ async def test_journal_left_by_a_crash_is_replayed_even_with_the_journal_turned_
     await restarted.finalize()
     assert not kv.journal_path.exists()
     assert await (await open_kv(tmp_path, journal=False)).get("a") == {"v": 1}
+
+
+async def test_delete_prefix_is_durable_before_index_done(tmp_path: Path) -> None:
+    kv = await open_kv(tmp_path, "llm_response_cache")
+    await kv.upsert({"local:a": {"v": 1}, "local:b": {"v": 2}, "global:a": {"v": 3}})
+    await kv.index_done()
+    assert await kv.delete_prefix("local:") == 2
+    lines = kv.journal_path.read_bytes().splitlines()
+    assert [json.loads(line) for line in lines] == [{"d": ["local:a", "local:b"]}]
+    # Simulated crash: no index_done, no finalize.
+    restarted = await open_kv(tmp_path, "llm_response_cache")
+    assert await restarted.keys() == ["global:a"]
+
+
+async def test_delete_prefix_without_matches_writes_nothing(tmp_path: Path) -> None:
+    kv = await open_kv(tmp_path)
+    await kv.upsert({"a": {"v": 1}})
+    await kv.index_done()
+    assert await kv.delete_prefix("zzz") == 0
+    assert not kv.journal_path.exists()
+
+
+async def test_delete_prefix_rejects_a_prefix_that_is_not_a_string(tmp_path: Path) -> None:
+    kv = await open_kv(tmp_path)
+    with pytest.raises(ValueError, match="prefix"):
+        await kv.delete_prefix(None)  # type: ignore[arg-type]

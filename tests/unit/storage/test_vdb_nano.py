@@ -157,3 +157,42 @@ async def test_delete_then_reinsert_keeps_the_index_consistent(tmp_path: Path) -
         (hit,) = await reopened.query(rows[i], top_k=1, threshold=0.99)
         assert hit["id"] == f"e{i}"
     assert (await reopened.get(["e0"]))[0] == {"id": "e0", "entity_name": "again"}
+
+
+async def test_filter_values_given_as_one_string_are_rejected_with_the_fix(
+    tmp_path: Path,
+) -> None:
+    vdb = await open_vdb(tmp_path)
+    await vdb.upsert({"a": {"source_id": "doc-1"}}, random_rows(1))
+    with pytest.raises(ValueError, match=r"collection of values.*\['doc-1'\]"):
+        await vdb.query(random_rows(1)[0], top_k=1, filters={"source_id": "doc-1"})
+
+
+async def test_filter_on_a_field_with_a_list_value_matches_nothing(tmp_path: Path) -> None:
+    vdb = await open_vdb(tmp_path)
+    rows = random_rows(2)
+    await vdb.upsert({"a": {"source_id": ["x", "y"]}, "b": {"source_id": "x"}}, rows)
+    found = await vdb.query(rows[0], top_k=5, threshold=-1.0, filters={"source_id": ["x"]})
+    assert [r["id"] for r in found] == ["b"]
+
+
+async def test_filters_work_on_the_threaded_search_path_and_after_reload(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lightrag.storage import vdb_nano
+
+    monkeypatch.setattr(vdb_nano, "_THREAD_FLOATS", 0)  # every query runs in a thread
+    vdb = await open_vdb(tmp_path)
+    rows = random_rows(50)
+    await vdb.upsert(
+        {f"e{i}": {"source_id": f"doc-{i % 5}", "entity_name": str(i)} for i in range(50)}, rows
+    )
+    await vdb.delete(["e3"])  # moves the last row into the hole
+    found = await vdb.query(rows[8], top_k=3, threshold=-1.0, filters={"source_id": ["doc-3"]})
+    assert found[0]["id"] == "e8"
+    assert {r["source_id"] for r in found} == {"doc-3"}
+    await vdb.finalize()
+    reloaded = await open_vdb(tmp_path)
+    again = await reloaded.query(rows[8], top_k=3, threshold=-1.0, filters={"source_id": ["doc-3"]})
+    assert [r["id"] for r in again] == [r["id"] for r in found]
+    assert [r["score"] for r in again] == pytest.approx([r["score"] for r in found], abs=1e-5)
