@@ -36,6 +36,7 @@ from lightrag.config.env_map import (
     split_llm_binding,
 )
 from lightrag.config.errors import ConfigError, describe_validation_error
+from lightrag.config.knobs import apply_shared_knobs
 from lightrag.config.listing import group_registry
 from lightrag.config.models import AppConfig
 from lightrag.config.search_path import CHOICE_GROUPS, RECIPE_GROUP, ConfigTree
@@ -368,6 +369,7 @@ def load_config(request: ConfigRequest) -> LoadedConfig:
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc, sources=sources)) from exc
     check_backend_names(config)
+    config = apply_shared_knobs(config)
     if request.check_classes:
         check_backend_classes(config)
     unused = sorted(flag.flag for flag in request.flags if flag.env_name not in layers.read)
