@@ -21,7 +21,7 @@ from lightrag.config.models import AppConfig, BackendChoice
 from lightrag.registry import Registry
 from lightrag.registry.models import chat_registry, embedding_registry
 
-__all__ = ["SHARED_KNOBS", "SharedKnob", "apply_shared_knobs"]
+__all__ = ["SHARED_KNOBS", "SharedKnob", "apply_shared_knobs", "knob_for"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,12 @@ class SharedKnob:
     section: str
     field: str
     what: str
+
+    def message(self) -> str:
+        return (
+            f"{self.section}.{self.field}: {self.what} are set once, as rag.{self.key} "
+            f"({self.env_name}), for the engine and the binding alike; set that instead"
+        )
 
 
 SHARED_KNOBS: tuple[SharedKnob, ...] = (
@@ -49,6 +55,11 @@ SHARED_KNOBS: tuple[SharedKnob, ...] = (
     ),
 )
 _REGISTRIES: dict[str, Registry] = {"llm": chat_registry, "embedding": embedding_registry}
+
+
+def knob_for(dotted: str) -> SharedKnob | None:
+    """The shared knob whose binding copy is ``dotted`` (``llm.max_async``), if any."""
+    return next((k for k in SHARED_KNOBS if f"{k.section}.{k.field}" == dotted), None)
 
 
 def _declared_fields(registry: Registry, name: str) -> set[str]:
@@ -73,10 +84,7 @@ def apply_shared_knobs(config: AppConfig) -> AppConfig:
     for knob in SHARED_KNOBS:
         choice: BackendChoice = getattr(config, knob.section)
         if knob.field in choice.params():
-            problems.append(
-                f"{knob.section}.{knob.field}: {knob.what} are set once, as rag.{knob.key} "
-                f"({knob.env_name}), for the engine and the binding alike; set that instead"
-            )
+            problems.append(knob.message())
             continue
         if knob.field in _declared_fields(_REGISTRIES[knob.section], choice.type):
             updates.setdefault(knob.section, {})[knob.field] = getattr(config.rag, knob.key)
