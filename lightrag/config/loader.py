@@ -385,7 +385,7 @@ def load_config(request: ConfigRequest) -> LoadedConfig:
     try:
         config = AppConfig.model_validate(container)
     except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc, sources=sources)) from exc
+        raise ConfigError(describe_validation_error(exc, sources=sources, model=AppConfig)) from exc
     check_backend_names(config)
     config = apply_shared_knobs(config)
     if request.check_classes:

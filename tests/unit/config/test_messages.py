@@ -74,3 +74,10 @@ def test_misspelt_key_names_the_key_it_probably_meant(
         load([override])
     assert str(caught.value) == message
     assert "+" not in str(caught.value)  # not Hydra's "use +key=value to append" hint
+
+
+def test_misspelt_key_added_with_plus_names_the_key_it_probably_meant(load: LoadFn) -> None:
+    with pytest.raises(
+        ConfigError, match=r"^server\.prot: unknown key; did you mean server\.port\?$"
+    ):
+        load(["+server.prot=1"])
