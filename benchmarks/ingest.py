@@ -29,7 +29,7 @@ from typing import Any
 from lightrag.compose import open_storages
 from lightrag.config.models import RagConfig, StorageConfig
 from lightrag.core.engine import LightRAG
-from lightrag.llm.fake import FakeChatModel, HashingEmbeddingModel
+from lightrag.testing.fakes import FakeChatModel, HashingEmbeddingModel
 
 _SYLLABLES = ["ka", "lo", "mir", "ten", "bra", "vel", "sun", "dor", "fi", "ran", "tes", "gul"]
 _NOUNS = ["budget", "schedule", "prototype", "report", "treaty", "harvest", "bridge", "archive"]

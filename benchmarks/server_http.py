@@ -37,6 +37,7 @@ import uvicorn
 
 from lightrag.config.models import AppConfig, BackendChoice, ServerConfig
 from lightrag.server.app import create_app
+from lightrag.testing import register_fakes
 
 CORPUS = [
     f"Person{i} Surname{i} works at Company{i % 7} in City{i % 5}. "
@@ -100,6 +101,7 @@ async def _measure(
 
 
 async def run(requests: int, concurrency: int) -> list[dict[str, Any]]:
+    register_fakes()
     workdir = Path(tempfile.mkdtemp(prefix="lightrag-bench-"))
     port = _free_port()
     config = AppConfig(

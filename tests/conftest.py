@@ -17,3 +17,10 @@ pytest_plugins = [
     for module in pkgutil.iter_modules([str(_SERVERS)])
     if module.name not in {"base", "fixtures"}
 ]
+
+
+def pytest_configure(config: object) -> None:
+    """Make the test fakes (``llm=fake``, ``embedding=fake``) selectable in this session."""
+    from lightrag.testing import register_fakes
+
+    register_fakes()

@@ -10,7 +10,9 @@ choices directly. A Hydra override on the command line beats both.
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -18,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
@@ -36,8 +37,15 @@ from lightrag.config.env_map import (
     split_llm_binding,
 )
 from lightrag.config.errors import ConfigError, describe_validation_error
+from lightrag.config.knobs import apply_shared_knobs, knob_for
 from lightrag.config.listing import group_registry
 from lightrag.config.models import AppConfig
+from lightrag.config.recipes import (
+    recipe_choices,
+    recipe_conflicts,
+    recipe_overridden,
+    recipe_values,
+)
 from lightrag.config.search_path import CHOICE_GROUPS, RECIPE_GROUP, ConfigTree
 from lightrag.config.sources import (
     EnvLayers,
@@ -181,40 +189,6 @@ def _check_option(tree: ConfigTree, group: str, option: str, where: str) -> None
     raise ConfigError(f"{group}: {option!r} (from {where}) {reason}; choose one of: {choices}")
 
 
-def _recipe_choices(tree: ConfigTree, recipe: str) -> dict[str, str]:
-    """The group options a recipe's defaults list chooses (``override /llm: openai``)."""
-    option = next(item for item in tree.options(RECIPE_GROUP) if item.name == recipe)
-    try:
-        data = yaml.safe_load(option.path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"recipe {recipe!r} ({option.path}) is not valid YAML: {exc}") from exc
-    choices = {}
-    for entry in data.get("defaults", []) if isinstance(data, dict) else []:
-        if isinstance(entry, dict):
-            for key, value in entry.items():
-                group = str(key).removeprefix("override").strip().strip("/")
-                choices[group] = str(value)
-    return choices
-
-
-def _recipe_conflicts(
-    group_overrides: Sequence[str], recipe_choices: Mapping[str, str], layers: EnvLayers
-) -> list[str]:
-    """Notes for env-chosen options that replace a different choice of the recipe."""
-    by_group = {var.group: var.name for var in GROUP_VARS}
-    notes = []
-    for override in group_overrides:
-        group, _, option = override.partition("=")
-        chosen = recipe_choices.get(group)
-        if chosen is None or chosen == option:
-            continue
-        name = by_group.get(group, "LLM_BINDING")  # embedding implied by openai-ollama
-        found = layers.peek(name)
-        where = f"{name} from {found.source}" if found else name
-        notes.append(f"{where} chooses {group}={option} over the recipe's {chosen!r}")
-    return notes
-
-
 def _group_overrides(layers: EnvLayers, tree: ConfigTree, skip: Iterable[str]) -> list[str]:
     """Hydra overrides for the group choices made by env-like settings (seed names)."""
     chosen: dict[str, tuple[str, str]] = {}  # group -> (option, where)
@@ -240,7 +214,40 @@ def _group_overrides(layers: EnvLayers, tree: ConfigTree, skip: Iterable[str]) -
     return overrides
 
 
-def _compose(tree: ConfigTree, overrides: list[str]) -> tuple[DictConfig, dict[str, str]]:
+_NOT_OVERRIDABLE = re.compile(r"Could not override '([^']+)'")
+
+
+def _dotted_keys(node: Any, prefix: str = "") -> Iterator[str]:
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            dotted = f"{prefix}{key}"
+            yield dotted
+            yield from _dotted_keys(value, dotted + ".")
+
+
+def _unknown_key_error(tree: ConfigTree, overrides: list[str], key: str) -> ConfigError:
+    """``unknown key KEY; did you mean ...?`` for an override of a key no file defines."""
+    knob = knob_for(key)
+    if knob is not None:
+        return ConfigError(knob.message())
+    rest = [item for item in overrides if item.partition("=")[0].lstrip("+~") != key]
+    try:
+        cfg = _compose_raw(tree, rest)
+        parent, _, _ = key.rpartition(".")
+        siblings = {
+            k.rpartition(".")[2]: k
+            for k in _dotted_keys(OmegaConf.to_container(cfg))
+            if k.rpartition(".")[0] == parent and not k.startswith("hydra")
+        }
+    except ConfigError:
+        siblings = {}
+    leaf = key.rpartition(".")[2]
+    close = [siblings[m] for m in difflib.get_close_matches(leaf, siblings, n=1, cutoff=0.6)]
+    hint = f"; did you mean {close[0]}?" if close else ""
+    return ConfigError(f"unknown key {key}{hint}")
+
+
+def _compose_raw(tree: ConfigTree, overrides: list[str]) -> DictConfig:
     searchpath = tree.hydra_searchpath_override()
     all_overrides = [*overrides, searchpath] if searchpath else overrides
     try:
@@ -248,6 +255,17 @@ def _compose(tree: ConfigTree, overrides: list[str]) -> tuple[DictConfig, dict[s
             cfg = compose("config", overrides=all_overrides, return_hydra_config=True)
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(f"cannot compose the configuration: {exc}") from exc
+    return cfg
+
+
+def _compose(tree: ConfigTree, overrides: list[str]) -> tuple[DictConfig, dict[str, str]]:
+    try:
+        cfg = _compose_raw(tree, overrides)
+    except ConfigError as exc:
+        unknown = _NOT_OVERRIDABLE.search(str(exc))
+        if unknown is not None:
+            raise _unknown_key_error(tree, overrides, unknown.group(1)) from exc
+        raise
     raw_choices = OmegaConf.to_container(cfg.hydra.runtime.choices)
     assert isinstance(raw_choices, dict)
     choices = {
@@ -318,8 +336,8 @@ def _set_dotted(target: dict[str, Any], key: str, value: Any) -> None:
 
 def _apply_value_vars(
     container: dict[str, Any], layers: EnvLayers, cli_keys: set[str]
-) -> dict[str, str]:
-    """Set keys from the seed's env names; returns key -> where its value came from.
+) -> dict[str, tuple[ValueVar, EnvValue]]:
+    """Set keys from the seed's env names; returns key -> the name and value that set it.
 
     When several names set one key (``NAMESPACE_PREFIX`` and ``WORKSPACE``), the value
     from the higher layer wins (a flag beats ``.env``); within one layer, the name
@@ -335,11 +353,9 @@ def _apply_value_vars(
         current = winners.get(var.key)
         if current is None or found.layer >= current[1].layer:
             winners[var.key] = (var, found)
-    sources: dict[str, str] = {}
     for key, (var, found) in winners.items():
         _set_dotted(container, key, convert_value(var, found.value, found.source))
-        sources[key] = f"{found.source} {var.name}"
-    return sources
+    return winners
 
 
 def load_config(request: ConfigRequest) -> LoadedConfig:
@@ -358,16 +374,20 @@ def load_config(request: ConfigRequest) -> LoadedConfig:
     for group, option in cli_groups.items():
         _check_option(tree, group, option, "the command line")
     group_overrides = _group_overrides(layers, tree, skip=cli_groups)
-    recipe_choices = _recipe_choices(tree, recipe) if recipe is not None else {}
-    notes = _recipe_conflicts(group_overrides, recipe_choices, layers)
+    chosen_by_recipe = recipe_choices(tree, recipe) if recipe is not None else {}
+    notes = recipe_conflicts(group_overrides, chosen_by_recipe, layers)
     cfg, choices = _compose(tree, [*group_overrides, *overrides])
     container = _resolve(cfg, layers)
-    sources = _apply_value_vars(container, layers, cli_keys)
+    applied = _apply_value_vars(container, layers, cli_keys)
+    sources = {key: f"{found.source} {var.name}" for key, (var, found) in applied.items()}
+    if recipe is not None:
+        notes += recipe_overridden(applied, recipe, recipe_values(tree, recipe))
     try:
         config = AppConfig.model_validate(container)
     except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc, sources=sources)) from exc
+        raise ConfigError(describe_validation_error(exc, sources=sources, model=AppConfig)) from exc
     check_backend_names(config)
+    config = apply_shared_knobs(config)
     if request.check_classes:
         check_backend_classes(config)
     unused = sorted(flag.flag for flag in request.flags if flag.env_name not in layers.read)

@@ -26,6 +26,7 @@ __all__ = [
     "RECIPE_GROUP",
     "ConfigTree",
     "OptionFile",
+    "add_config_dir",
     "packaged_conf_dir",
 ]
 
@@ -39,6 +40,19 @@ CHOICE_GROUPS: tuple[str, ...] = (
     "llm",
     "embedding",
 )
+# Directories added by code in this process (``lightrag.testing.register_fakes``), searched
+# after the operator's. Empty in the product.
+_ADDED_DIRS: list[Path] = []
+
+
+def add_config_dir(directory: Path) -> None:
+    """Search ``directory`` (layout of ``conf/``) after the operator's directories, in
+    every tree built from now on in this process (idempotent)."""
+    resolved = directory.resolve()
+    if not resolved.is_dir():
+        raise ConfigError(f"config search directory {directory} does not exist")
+    if resolved not in _ADDED_DIRS:
+        _ADDED_DIRS.append(resolved)
 
 
 def packaged_conf_dir() -> Path:
@@ -91,6 +105,7 @@ class ConfigTree:
             if not directory.is_dir():
                 raise ConfigError(f"config search directory {directory} does not exist")
         resolved = tuple(directory.resolve() for directory in extra)
+        resolved += tuple(directory for directory in _ADDED_DIRS if directory not in resolved)
         return cls(primary=(primary or packaged_conf_dir()).resolve(), extra=resolved)
 
     @property

@@ -1,4 +1,7 @@
-"""Chat and embedding bindings by name (see ``lightrag.registry``)."""
+"""Chat and embedding bindings by name (see ``lightrag.registry``).
+
+The test fakes are not here: ``lightrag.testing.register_fakes()`` adds them.
+"""
 
 from __future__ import annotations
 
@@ -29,11 +32,6 @@ chat_registry = Registry(
             extra="embedded",
             description="offline: spaCy extraction and extractive answers, no LLM",
         ),
-        Entry(
-            "fake",
-            "lightrag.llm.fake:FakeChatModel",
-            description="deterministic fake for tests (not for users)",
-        ),
     ],
 )
 
@@ -61,11 +59,6 @@ embedding_registry = Registry(
             "lightrag.llm.embedded.embedding:EmbeddedEmbeddingModel",
             extra="embedded",
             description="offline: int8 ONNX all-MiniLM-L6-v2 shipped in a wheel",
-        ),
-        Entry(
-            "fake",
-            "lightrag.llm.fake:HashingEmbeddingModel",
-            description="deterministic hashing embedder for tests (not for users)",
         ),
     ],
 )

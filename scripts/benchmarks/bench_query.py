@@ -20,7 +20,7 @@ from pathlib import Path
 from lightrag.compose import open_storages
 from lightrag.config.models import RagConfig, StorageConfig
 from lightrag.core.engine import LightRAG
-from lightrag.llm.fake import FakeChatModel, HashingEmbeddingModel
+from lightrag.testing.fakes import FakeChatModel, HashingEmbeddingModel
 from lightrag.vocabulary.types import QueryMode, QueryParam
 
 NAMES = [

@@ -1,4 +1,5 @@
-"""The real server process: ``python -m lightrag.cli`` under uvicorn on a loopback port.
+"""The real server process: ``python -m lightrag.testing.serve`` (the launcher plus the
+test fakes) under uvicorn on a loopback port.
 
 Starts the launcher with the fake models and file storages in a temp dir, then
 talks HTTP to it: auth, inserts, pipeline, every query mode, a streamed answer,
@@ -22,6 +23,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+import lightrag
+
 pytestmark = pytest.mark.integration
 
 API_KEY = "integration-key-0123456789"
@@ -44,7 +47,11 @@ def _free_port() -> int:
 def _clean_env() -> dict[str, str]:
     """The test's environment without variables the launcher would read as config."""
     prefixes = ("LIGHTRAG_", "LLM_", "EMBEDDING_", "TOKEN_", "AUTH_", "SSL", "WHITELIST")
-    return {key: value for key, value in os.environ.items() if not key.startswith(prefixes)}
+    env = {key: value for key, value in os.environ.items() if not key.startswith(prefixes)}
+    # The child imports the same lightrag as this test (a checkout, not another install).
+    root = str(Path(lightrag.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    return env
 
 
 @contextmanager
@@ -55,7 +62,7 @@ def server_process(tmp_path: Path, *extra: str, scheme: str = "http") -> Iterato
     command = [
         sys.executable,
         "-m",
-        "lightrag.cli",
+        "lightrag.testing.serve",
         "llm=fake",
         "embedding=fake",
         "--host",
@@ -190,7 +197,7 @@ def test_server_process_serves_https_with_the_given_certificate(tmp_path: Path) 
 
 def test_ssl_without_certificate_fails_at_start_naming_the_setting(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "lightrag.cli", "llm=fake", "embedding=fake", "--ssl"],
+        [sys.executable, "-m", "lightrag.testing.serve", "llm=fake", "embedding=fake", "--ssl"],
         cwd=tmp_path,
         env=_clean_env(),
         capture_output=True,

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from lightrag.config.backends import backend_slots
 from lightrag.config.loader import ConfigRequest, LoadedConfig, load_config
-from lightrag.config.models import AppConfig
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -31,16 +28,6 @@ def load(tmp_path: Path) -> LoadFn:
         return load_config(ConfigRequest(overrides=list(overrides), **kwargs))
 
     return _load
-
-
-def missing_own_modules(config: AppConfig) -> list[str]:
-    """Modules of the chosen backends that are not written yet (work in progress elsewhere)."""
-    missing = []
-    for slot in backend_slots(config):
-        module = slot.registry.entry(slot.choice.type).target.partition(":")[0]
-        if importlib.util.find_spec(module) is None:
-            missing.append(module)
-    return missing
 
 
 def write(path: Path, text: str) -> Path:

@@ -171,8 +171,8 @@ def test_backend_params_are_validated_by_its_config_model(module_dir: Path) -> N
 
 
 def test_real_binding_params_are_validated_at_load(load: LoadFn) -> None:
-    with pytest.raises(ConfigError, match=r"^llm\.max_async: "):
-        load(["llm=openai", "llm.max_async=0"], check_classes=True)
+    with pytest.raises(ConfigError, match=r"^llm\.max_retries: "):
+        load(["llm=openai", "llm.max_retries=-1"], check_classes=True)
 
 
 def test_workspace_that_is_not_a_plain_name_is_rejected_at_load(load: LoadFn) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from lightrag.compose import open_storages
 from lightrag.config.models import RagConfig, StorageConfig
 from lightrag.core.engine import LightRAG
-from lightrag.llm.fake import FakeChatModel, HashingEmbeddingModel
+from lightrag.testing.fakes import FakeChatModel, HashingEmbeddingModel
 from lightrag.vocabulary.models import ChatModel
 
 DIM = 64

@@ -19,7 +19,7 @@ from lightrag.core.kg_edit import GraphEditor
 from lightrag.core.query import QueryEngine
 from lightrag.core.storages import Storages
 from lightrag.core.tokenizer import get_tokenizer
-from lightrag.llm.fake import FakeChatModel, HashingEmbeddingModel
+from lightrag.testing.fakes import FakeChatModel, HashingEmbeddingModel
 from lightrag.vocabulary.ids import chunk_id, entity_vector_id, relation_vector_id
 from lightrag.vocabulary.models import ChatModel
 from lightrag.vocabulary.types import GRAPH_FIELD_SEP

@@ -22,7 +22,7 @@ async def main(workdir: Path) -> None:
     from lightrag.compose import open_storages
     from lightrag.config.models import RagConfig, StorageConfig
     from lightrag.core.engine import LightRAG
-    from lightrag.llm.fake import FakeChatModel, HashingEmbeddingModel
+    from lightrag.testing.fakes import FakeChatModel, HashingEmbeddingModel
 
     config = RagConfig(max_async=1)
     embedding = HashingEmbeddingModel({"dim": 64})

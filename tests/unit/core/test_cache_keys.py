@@ -10,7 +10,7 @@ import pytest
 
 from lightrag.config.models import RagConfig
 from lightrag.core.query_prompts import ANSWER_MARKER, KEYWORDS_MARKER
-from lightrag.llm.fake import FakeChatModel, FakeHandler, FakeRequest
+from lightrag.testing.fakes import FakeChatModel, FakeHandler, FakeRequest
 from lightrag.vocabulary.ids import chunk_id
 from lightrag.vocabulary.types import QueryParam
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lightrag.llm.fake import HashingEmbeddingModel
+from lightrag.testing.fakes import HashingEmbeddingModel
 
 from .insert_support import open_engine
 

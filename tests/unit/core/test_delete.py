@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from lightrag.core.extraction import parse_extraction
-from lightrag.llm.fake import FakeChatModel
+from lightrag.testing.fakes import FakeChatModel
 from lightrag.vocabulary import ids
 from lightrag.vocabulary.types import GRAPH_FIELD_SEP
 

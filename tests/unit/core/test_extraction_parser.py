@@ -10,7 +10,7 @@ from lightrag.core.extraction import (
     parse_extraction,
 )
 from lightrag.core.extraction_prompts import build_extraction_prompt
-from lightrag.llm.fake import FakeChatModel
+from lightrag.testing.fakes import FakeChatModel
 from lightrag.vocabulary.types import Extraction
 
 

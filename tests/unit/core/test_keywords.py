@@ -9,7 +9,7 @@ import pytest
 
 from lightrag.config.models import RagConfig
 from lightrag.core.keywords import Keywords, parse_keywords, recent_history
-from lightrag.llm.fake import FakeChatModel
+from lightrag.testing.fakes import FakeChatModel
 from lightrag.vocabulary.types import QueryParam
 
 from .query_seed import World, close_world, open_world

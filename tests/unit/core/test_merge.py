@@ -10,7 +10,7 @@ import pytest
 
 from lightrag.core.engine import LightRAG
 from lightrag.core.locks import KeyedLocks
-from lightrag.llm.fake import FakeChatModel, FakeHandler
+from lightrag.testing.fakes import FakeChatModel, FakeHandler
 from lightrag.vocabulary import ids
 from lightrag.vocabulary.models import ModelError
 from lightrag.vocabulary.types import (

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from lightrag.llm.fake import FakeChatModel, fake_graph_of
+from lightrag.testing.fakes import FakeChatModel, fake_graph_of
 from lightrag.vocabulary import ids
 from lightrag.vocabulary.types import ExtractedEntity, Extraction, RetrievedContext
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lightrag.llm.fake import DEFAULT_HANDLERS, FakeChatModel, FakeHandler, FakeRequest
+from lightrag.testing.fakes import DEFAULT_HANDLERS, FakeChatModel, FakeHandler, FakeRequest
 from lightrag.vocabulary.types import QueryMode, QueryParam, RetrievedContext
 
 from .query_seed import C_BOB, C_NOTES, C_WIND, World, close_world, open_world, seed

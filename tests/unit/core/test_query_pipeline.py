@@ -10,7 +10,7 @@ import pytest
 from lightrag.compose import open_storages
 from lightrag.config.models import RagConfig, StorageConfig
 from lightrag.core.engine import LightRAG
-from lightrag.llm.fake import FakeChatModel, HashingEmbeddingModel
+from lightrag.testing.fakes import FakeChatModel, HashingEmbeddingModel
 from lightrag.vocabulary.types import QueryParam
 
 ENERGY = (

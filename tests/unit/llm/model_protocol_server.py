@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from lightrag.llm.fake import HashingEmbeddingModel
+from lightrag.testing.fakes import HashingEmbeddingModel
 
 FAST_RETRIES = {"retry_initial_delay": 0.01, "retry_max_delay": 2.0}
 """Binding settings that keep retry back-off short in tests."""

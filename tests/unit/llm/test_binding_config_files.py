@@ -9,6 +9,7 @@ from omegaconf import OmegaConf
 
 from lightrag.registry import Registry
 from lightrag.registry.models import chat_registry, embedding_registry
+from lightrag.testing import FAKES_CONF_DIR as FAKES_CONF
 
 CONF = Path(__file__).resolve().parents[3] / "conf"
 HTTP_BINDINGS = ["ollama", "openai", "azure_openai", "lollms"]
@@ -51,7 +52,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def load(group: str, name: str) -> dict[str, object]:
-    path = CONF / group / f"{name}.yaml"
+    path = (FAKES_CONF if name == "fake" else CONF) / group / f"{name}.yaml"
     assert path.read_text().startswith("# "), f"{path} must begin with a comment"
     resolved = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
     assert isinstance(resolved, dict)

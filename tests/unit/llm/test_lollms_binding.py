@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from model_protocol_server import FAST_RETRIES, ModelProtocolServer, Step, answer_for
 
-from lightrag.llm.fake import HashingEmbeddingModel
 from lightrag.llm.lollms import LollmsChatModel, LollmsEmbeddingModel
+from lightrag.testing.fakes import HashingEmbeddingModel
 from lightrag.vocabulary.models import ModelError
 
 

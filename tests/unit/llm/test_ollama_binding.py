@@ -7,8 +7,8 @@ import ollama
 import pytest
 from model_protocol_server import FAST_RETRIES, ModelProtocolServer, Step, answer_for
 
-from lightrag.llm.fake import HashingEmbeddingModel
 from lightrag.llm.ollama import OllamaChatModel, OllamaEmbeddingModel
+from lightrag.testing.fakes import HashingEmbeddingModel
 from lightrag.vocabulary.models import ChatModel, EmbeddingModel, ModelError
 
 

@@ -14,8 +14,8 @@ import pytest
 from model_protocol_server import FAST_RETRIES, ModelProtocolServer, answer_for
 
 from lightrag.llm.azure_openai import AzureOpenAIChatModel, AzureOpenAIEmbeddingModel
-from lightrag.llm.fake import HashingEmbeddingModel
 from lightrag.llm.openai import OpenAIChatModel, OpenAIEmbeddingModel
+from lightrag.testing.fakes import HashingEmbeddingModel
 from lightrag.vocabulary.models import ModelError
 
 KEY = "sk-cross-check-7781"

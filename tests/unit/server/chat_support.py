@@ -18,14 +18,14 @@ from fastapi import FastAPI
 from lightrag.compose import build_engine
 from lightrag.config.models import AppConfig
 from lightrag.core.engine import LightRAG
-from lightrag.llm.fake import (
+from lightrag.server.app import create_app
+from lightrag.testing.fakes import (
     DEFAULT_HANDLERS,
     FakeChatModel,
     FakeHandler,
     FakeRequest,
     HashingEmbeddingModel,
 )
-from lightrag.server.app import create_app
 from tests.unit.server.server_support import make_config
 
 __all__ = [

@@ -9,8 +9,8 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from lightrag.compose import build_engine
-from lightrag.llm.fake import FakeChatModel, HashingEmbeddingModel
 from lightrag.server.app import create_app
+from lightrag.testing.fakes import FakeChatModel, HashingEmbeddingModel
 from lightrag.vocabulary.models import ModelError
 
 from .server_support import make_config

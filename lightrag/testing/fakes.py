@@ -1,6 +1,7 @@
 """Deterministic fakes for tests: a hashing embedder and a prompt-aware chat model.
 
-Selectable as ``embedding=fake`` / ``llm=fake``; not offered in user recipes.
+Selectable as ``embedding=fake`` / ``llm=fake`` once ``lightrag.testing.register_fakes()``
+has run; the product registries do not list them.
 
 ``FakeChatModel`` recognises the prompt it gets through a dispatch table
 (``DEFAULT_HANDLERS``: first match wins, else a generic answer) and answers in
@@ -26,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from lightrag.core import extraction_prompts as xp
 from lightrag.core import query_prompts as qp
 from lightrag.core.tokenizer import get_tokenizer
-from lightrag.llm.fake_text import SENTENCE_END, FakeGraph, fake_graph_of, fake_keywords_of
+from lightrag.testing.fake_text import SENTENCE_END, FakeGraph, fake_graph_of, fake_keywords_of
 from lightrag.vocabulary.models import ModelError
 from lightrag.vocabulary.types import Message
 
