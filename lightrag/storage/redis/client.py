@@ -82,11 +82,10 @@ class RedisClient:
             socket_connect_timeout=self.config.connect_timeout,
             timeout=self.config.connect_timeout,
             decode_responses=True,
-        )
-        client = Redis(
-            connection_pool=pool,
+            # per connection: a command that meets a dropped connection reconnects and retries
             retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), self.config.retry_attempts),
         )
+        client = Redis(connection_pool=pool)
         try:
             async with self.guard("connect"):
                 await client.ping()
