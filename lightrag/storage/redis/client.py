@@ -72,8 +72,8 @@ class RedisClient:
 
     async def open(self) -> None:
         from redis.asyncio import BlockingConnectionPool, Redis
-        from redis.backoff import ExponentialBackoff
         from redis.asyncio.retry import Retry
+        from redis.backoff import ExponentialBackoff
 
         pool = BlockingConnectionPool.from_url(
             self.config.uri.get_secret_value(),

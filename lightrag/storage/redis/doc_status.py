@@ -118,16 +118,16 @@ class RedisDocStatusStorage(RedisKVStorage):
 
     async def status_counts(self) -> dict[str, int]:
         """Documents per status from the index cardinalities (every ``DocStatus`` present)."""
+        known = [status.value for status in DocStatus]
         async with self._guard("status_counts"):
             in_use = await self._redis.smembers(self.statuses_key)
-            statuses = [status.value for status in DocStatus]
-            statuses += sorted(set(in_use) - set(statuses))
+            statuses = known + sorted(set(in_use) - set(known))
             async with self._redis.pipeline(transaction=False) as pipe:
                 for status in statuses:
                     pipe.zcard(self.status_key(status))
                 cards = await pipe.execute()
         counts = dict(zip(statuses, (int(card) for card in cards), strict=True))
-        return {s: n for s, n in counts.items() if n or s in DocStatus._value2member_map_}
+        return {status: n for status, n in counts.items() if n or status in known}
 
     async def by_status(
         self,
