@@ -25,6 +25,13 @@ _REGISTRIES: dict[str, Registry] = {
                 aliases=("JsonKVStorage",),
                 description="JSON file per namespace in the working directory",
             ),
+            Entry(
+                "redis",
+                "lightrag.storage.redis.kv:RedisKVStorage",
+                extra="redis",
+                aliases=("RedisKVStorage",),
+                description="Redis hash per namespace (REDIS_URI)",
+            ),
         ],
     ),
     "vector": Registry(
@@ -57,6 +64,13 @@ _REGISTRIES: dict[str, Registry] = {
                 "lightrag.storage.docstatus_json:JsonDocStatusStorage",
                 aliases=("JsonDocStatusStorage",),
                 description="JSON file in the working directory",
+            ),
+            Entry(
+                "redis",
+                "lightrag.storage.redis.doc_status:RedisDocStatusStorage",
+                extra="redis",
+                aliases=("RedisDocStatusStorage",),
+                description="Redis hash with status, track and sort indexes (REDIS_URI)",
             ),
         ],
     ),

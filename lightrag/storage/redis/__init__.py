@@ -1,0 +1,1 @@
+"""Redis backends: KV and document status storages sharing one pool per server."""
