@@ -6,6 +6,8 @@ The server comes from ``LIGHTRAG_TEST_POSTGRES_DSN`` or is started by the launch
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import fields
 from typing import Any
 
 import pytest
@@ -23,7 +25,16 @@ pytestmark = pytest.mark.postgres
 
 
 def _backend(cls: type, server: Any) -> Backend:
-    return Backend(cls, dict(server.params))
+    """The backend with the server's params, and its restart hook when ``Backend`` has
+    one (the reconnect tests of the suite) and the server was started by the launcher."""
+    extra: dict[str, Any] = {}
+    if "restart" in {f.name for f in fields(Backend)} and server.can_restart:
+
+        async def restart() -> None:
+            await asyncio.to_thread(server.restart)
+
+        extra["restart"] = restart
+    return Backend(cls, dict(server.params), **extra)
 
 
 class TestPostgresKVStorage(KVStorageContract):
