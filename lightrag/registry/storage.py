@@ -61,6 +61,13 @@ _REGISTRIES: dict[str, Registry] = {
                 aliases=("NetworkXStorage",),
                 description="NetworkX graph persisted as GraphML in the working directory",
             ),
+            Entry(
+                "postgres",
+                "lightrag.storage.postgres.graph:PostgresGraphStorage",
+                aliases=("PGGraphStorage",),
+                extra="postgres",
+                description="plain PostgreSQL tables (no Apache AGE needed)",
+            ),
         ],
     ),
     "doc_status": Registry(
