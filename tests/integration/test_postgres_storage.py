@@ -130,7 +130,8 @@ async def test_query_filtered_by_document_id_ranks_only_that_documents_chunks(
     postgres_server: Any, tmp_path: Path
 ) -> None:
     ctx = _ctx(tmp_path, "chunks", embedding_dim=4, meta_fields=frozenset({"full_doc_id"}))
-    vdb = PostgresVectorStorage(ctx, postgres_server.params)
+    table = "lr_filter_" + uuid.uuid4().hex[:8]  # a 4-d table of its own
+    vdb = PostgresVectorStorage(ctx, {**postgres_server.params, "vector_table": table})
     await vdb.initialize()
     try:
         await vdb.upsert(
@@ -153,7 +154,7 @@ async def test_query_filtered_by_document_id_ranks_only_that_documents_chunks(
         with pytest.raises(ValueError, match="file_path"):
             await vdb.query(query, top_k=1, filters={"file_path": ["x"]})
     finally:
-        await vdb.drop()
+        await vdb.client.execute(f"DROP TABLE {table}")
         await vdb.finalize()
 
 
