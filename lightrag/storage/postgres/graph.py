@@ -188,7 +188,7 @@ class PostgresGraphStorage:
     async def popular_labels(self, limit: int) -> list[str]:
         """Node ids by degree, highest first (ties by id)."""
         _check_positive(limit, "limit")
-        rows = await self._db.fetch(sql.SUBGRAPH_TOP, *self._scope, limit)
+        rows = await self._db.fetch(sql.POPULAR, *self._scope, limit)
         return [row["id"] for row in rows]
 
     async def search_labels(self, query: str, limit: int) -> list[str]:
@@ -225,12 +225,15 @@ class PostgresGraphStorage:
 
         async def op(conn: asyncpg.Connection) -> KnowledgeGraph:
             async with conn.transaction(isolation="repeatable_read", readonly=True):
+                # one node more than wanted tells whether any were left out
                 if label == "*":
-                    rows = await conn.fetch(sql.SUBGRAPH_TOP, *self._scope, max_nodes)
+                    rows = await conn.fetch(sql.POPULAR, *self._scope, max_nodes + 1)
                 else:
                     rows = await conn.fetch(
-                        sql.SUBGRAPH_WALK, *self._scope, label, max_depth, max_nodes
+                        sql.SUBGRAPH_WALK, *self._scope, label, max_depth, max_nodes + 1
                     )
+                truncated = len(rows) > max_nodes
+                rows = rows[:max_nodes]
                 if not rows:
                     return KnowledgeGraph()
                 ids = [row["id"] for row in rows]
@@ -250,7 +253,7 @@ class PostgresGraphStorage:
                     )
                     for edge in edges
                 ],
-                is_truncated=int(rows[0]["total"]) > max_nodes,
+                is_truncated=truncated,
             )
 
         return await self._db.run(op)

@@ -26,10 +26,10 @@ __all__ = [
     "LOCK_NODES",
     "NEIGHBOURS",
     "NODE_EDGES",
+    "POPULAR",
     "SCHEMA",
     "SEARCH_PREFIX",
     "SEARCH_SUBSTRING",
-    "SUBGRAPH_TOP",
     "SUBGRAPH_WALK",
     "UPSERT_EDGES",
     "UPSERT_NODES",
@@ -153,6 +153,7 @@ SELECT e.source, e.target, e.props FROM lightrag_graph_edges AS e
 WHERE {_EDGES} AND e.source = ANY($3::text[]) AND e.target = ANY($3::text[])
 ORDER BY e.source, e.target
 """
+"""Every edge between two of the nodes ``$3``."""
 
 _LIKE_ESCAPED = r"replace(replace(replace($3, '\', '\\'), '%', '\%'), '_', '\_')"
 
@@ -172,14 +173,13 @@ LIMIT $4
 """
 """Matches inside the id (not at its start): a scan of the namespace's nodes."""
 
-SUBGRAPH_TOP = f"""
-SELECT n.id, n.props, count(*) OVER () AS total FROM lightrag_graph_nodes AS n
+POPULAR = f"""
+SELECT n.id, n.props FROM lightrag_graph_nodes AS n
 WHERE {_NODES}
 ORDER BY n.degree DESC, n.id
 LIMIT $3
 """
-"""The ``$3`` highest-degree nodes (``total``: how many nodes the namespace has, when any
-row comes back)."""
+"""The ``$3`` highest-degree nodes, ties by id (a walk down the degree index)."""
 
 SUBGRAPH_WALK = f"""
 WITH RECURSIVE walk(id, depth) AS (
@@ -196,11 +196,15 @@ WITH RECURSIVE walk(id, depth) AS (
     WHERE walk.depth < $4
 ), reached AS (
     SELECT id, min(depth) AS depth FROM walk GROUP BY id
+), nearest AS (
+    SELECT n.id, reached.depth, n.degree
+    FROM reached JOIN lightrag_graph_nodes AS n ON {_NODES} AND n.id = reached.id
+    ORDER BY reached.depth, n.degree DESC, n.id
+    LIMIT $5
 )
-SELECT n.id, n.props, count(*) OVER () AS total
-FROM reached JOIN lightrag_graph_nodes AS n ON {_NODES} AND n.id = reached.id
-ORDER BY reached.depth, n.degree DESC, n.id
-LIMIT $5
+SELECT n.id, n.props
+FROM nearest JOIN lightrag_graph_nodes AS n ON {_NODES} AND n.id = nearest.id
+ORDER BY nearest.depth, nearest.degree DESC, n.id
 """
-"""Breadth-first walk from ``$3`` up to ``$4`` hops: the nearest ``$5`` nodes (by hops,
-then degree, then id) and how many were reached (``total``)."""
+"""Breadth-first walk from ``$3`` up to ``$4`` hops: the nearest ``$5`` nodes, by hops,
+then degree, then id (ask one more than wanted to learn whether any were left out)."""
