@@ -1,0 +1,1 @@
+"""PostgreSQL storages (KV, doc status, vectors, graph) sharing one asyncpg pool per database."""
