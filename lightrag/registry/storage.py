@@ -36,6 +36,20 @@ _REGISTRIES: dict[str, Registry] = {
                 aliases=("NanoVectorDBStorage", "nanovectordb"),
                 description="nano-vectordb file per namespace in the working directory",
             ),
+            Entry(
+                "milvus",
+                "lightrag.storage.vdb_milvus:MilvusVectorStorage",
+                extra="milvus",
+                aliases=("MilvusVectorDBStorage",),
+                description="Milvus server (or milvus-lite server), one collection per namespace",
+            ),
+            Entry(
+                "chroma",
+                "lightrag.storage.vdb_chroma:ChromaVectorStorage",
+                extra="chroma",
+                aliases=("ChromaVectorDBStorage",),
+                description="Chroma server (chroma run) or a local Chroma directory",
+            ),
         ],
     ),
     "graph": Registry(
