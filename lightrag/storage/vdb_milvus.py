@@ -202,8 +202,10 @@ class MilvusVectorStorage:
                         consistency_level="Strong",
                     )
                 )
-            except Exception as exc:  # another server created it meanwhile
-                if "already exist" not in str(exc).lower():
+            except Exception as exc:
+                # Another instance created it meanwhile: Milvus says "already exists",
+                # milvus-lite may also fail with "File exists"; either way it is there now.
+                if not await self._call("has_collection", client.has_collection, name):
                     raise self._failure("create_collection", exc) from exc
         described = await self._call("describe_collection", client.describe_collection, name)
         fields = {field["name"]: field for field in described.get("fields", [])}

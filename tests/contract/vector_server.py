@@ -7,6 +7,7 @@ nothing listens, with a password or token ``SECRET`` in its params when it takes
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import numpy as np
@@ -100,6 +101,15 @@ class ServerVectorStorageChecks:
         assert [h["id"] for h in await second.query(unit_vector(2), top_k=1)] == ["e"]
         await second.delete(["e"])
         assert await first.get(["e"]) == [None]
+
+    async def test_instances_starting_together_create_the_collection_once(
+        self, factory: StorageFactory
+    ) -> None:
+        stores = await asyncio.gather(
+            *(self.open(factory, "created_together", clients=ClientHub()) for _ in range(4))
+        )
+        await stores[0].upsert({"e": entity("x")}, vectors(unit_vector(1)))
+        assert [await s.count() for s in stores] == [1, 1, 1, 1]
 
     async def test_a_collection_of_another_dimension_is_refused_naming_both(
         self, factory: StorageFactory
