@@ -129,6 +129,12 @@ def _close_quietly(client: MilvusClient) -> None:
         return
 
 
+def _released(exc: Exception) -> bool:
+    """Whether ``exc`` says the collection is not loaded (e.g. after a server restart)."""
+    text = str(exc).lower()
+    return "released" in text or "not loaded" in text or "call load()" in text
+
+
 def _literal(value: str) -> str:
     """A Milvus expression string literal (double quotes; backslash and quote escaped)."""
     return json.dumps(value, ensure_ascii=False)
@@ -372,9 +378,20 @@ class MilvusVectorStorage:
     async def _call(
         self, operation: str, method: Callable[..., _T], *args: Any, **kwargs: Any
     ) -> _T:
-        """``method(*args, **kwargs)`` in a worker thread; failures name the operation."""
+        """``method(*args, **kwargs)`` in a worker thread; failures name the operation.
+
+        A server that restarted has released its collections (not loaded in memory):
+        the collection is loaded again and the call retried once.
+        """
+        call = partial(method, *args, **kwargs)
         try:
-            return await asyncio.to_thread(partial(method, *args, **kwargs))
+            try:
+                return await asyncio.to_thread(call)
+            except Exception as exc:
+                if not _released(exc) or operation == "load_collection":
+                    raise
+                await asyncio.to_thread(self._client().load_collection, self.collection)
+                return await asyncio.to_thread(call)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -7,10 +7,11 @@ import pytest
 
 from lightrag.storage.vdb_chroma import ChromaVectorStorage
 from tests.integration.servers.base import RunningServer, free_port
+from tests.integration.servers.chroma import ChromaLauncher
 
 from .support import Backend
 from .vector import VectorStorageContract
-from .vector_server import SECRET, ServerVectorStorageChecks
+from .vector_server import SECRET, ServerVectorStorageChecks, server_backend
 
 pytestmark = pytest.mark.chroma
 
@@ -22,7 +23,9 @@ def _url(server: RunningServer | str) -> str:
 class TestChromaHttpVectorStorage(VectorStorageContract):
     @pytest.fixture
     def backend(self, chroma_server: RunningServer | str) -> Backend:
-        return Backend(ChromaVectorStorage, {"url": _url(chroma_server)})
+        return server_backend(
+            ChromaVectorStorage, {"url": _url(chroma_server)}, chroma_server, ChromaLauncher()
+        )
 
 
 class TestChromaHttpServerChecks(ServerVectorStorageChecks):

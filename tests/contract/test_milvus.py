@@ -6,10 +6,11 @@ import pytest
 
 from lightrag.storage.vdb_milvus import MilvusVectorStorage
 from tests.integration.servers.base import RunningServer, free_port
+from tests.integration.servers.milvus import MilvusLiteLauncher
 
 from .support import Backend
 from .vector import VectorStorageContract
-from .vector_server import SECRET, ServerVectorStorageChecks
+from .vector_server import SECRET, ServerVectorStorageChecks, server_backend
 
 pytestmark = pytest.mark.milvus
 
@@ -21,7 +22,9 @@ def _uri(server: RunningServer | str) -> str:
 class TestMilvusVectorStorage(VectorStorageContract):
     @pytest.fixture
     def backend(self, milvus_server: RunningServer | str) -> Backend:
-        return Backend(MilvusVectorStorage, {"uri": _uri(milvus_server)})
+        return server_backend(
+            MilvusVectorStorage, {"uri": _uri(milvus_server)}, milvus_server, MilvusLiteLauncher()
+        )
 
 
 class TestMilvusServerChecks(ServerVectorStorageChecks):
