@@ -96,6 +96,7 @@ async def run(
         await storage.index_done()
         upsert_s = time.perf_counter() - started
         stored = await storage.count()
+        print(f"{backend}: {count} upserted in {upsert_s:.1f} s; querying", file=sys.stderr)
         probes = unit_vectors(rng, queries, dim)
         latencies = []
         for probe in probes:
