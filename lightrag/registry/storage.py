@@ -57,6 +57,20 @@ _REGISTRIES: dict[str, Registry] = {
                 extra="postgres",
                 description="PostgreSQL + pgvector (HNSW, cosine), shared pool",
             ),
+            Entry(
+                "milvus",
+                "lightrag.storage.vdb_milvus:MilvusVectorStorage",
+                extra="milvus",
+                aliases=("MilvusVectorDBStorage",),
+                description="Milvus server (or milvus-lite server), one collection per namespace",
+            ),
+            Entry(
+                "chroma",
+                "lightrag.storage.vdb_chroma:ChromaVectorStorage",
+                extra="chroma",
+                aliases=("ChromaVectorDBStorage",),
+                description="Chroma server (chroma run) or a local Chroma directory",
+            ),
         ],
     ),
     "graph": Registry(
