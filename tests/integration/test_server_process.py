@@ -55,8 +55,12 @@ def _clean_env() -> dict[str, str]:
 
 
 @contextmanager
-def server_process(tmp_path: Path, *extra: str, scheme: str = "http") -> Iterator[str]:
-    """Run the launcher until the block ends; yields the base URL once ``/ready`` is 200."""
+def server_process(
+    tmp_path: Path, *extra: str, scheme: str = "http", env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """Run the launcher until the block ends; yields the base URL once ``/ready`` is 200.
+
+    ``env`` adds variables to the child's cleaned environment (database settings)."""
     port = _free_port()
     log = (tmp_path / f"server-{port}.log").open("wb")
     command = [
@@ -78,7 +82,11 @@ def server_process(tmp_path: Path, *extra: str, scheme: str = "http") -> Iterato
         *extra,
     ]
     process = subprocess.Popen(
-        command, cwd=tmp_path, env=_clean_env(), stdout=log, stderr=subprocess.STDOUT
+        command,
+        cwd=tmp_path,
+        env={**_clean_env(), **(env or {})},
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base_url = f"{scheme}://127.0.0.1:{port}"
     try:
