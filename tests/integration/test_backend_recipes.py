@@ -117,3 +117,20 @@ def test_postgres_recipe_ingests_queries_deletes_and_survives_a_restart(
     tmp_path: Path, postgres_server: PostgresTestServer
 ) -> None:
     _exercise(tmp_path, ["+recipe=postgres"], _postgres_env(postgres_server))
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.milvus
+def test_mixed_recipe_on_redis_milvus_and_postgres_survives_a_restart(
+    tmp_path: Path,
+    postgres_server: PostgresTestServer,
+    redis_server: RunningServer | str,
+    milvus_server: RunningServer | str,
+) -> None:
+    env = {
+        **_postgres_env(postgres_server),
+        "REDIS_URI": _uri(redis_server),
+        "MILVUS_URI": _uri(milvus_server),
+    }
+    _exercise(tmp_path, ["+recipe=redis-milvus"], env)
