@@ -32,6 +32,7 @@ from lightrag.server.ingest import Scanner, parsing_limits
 from lightrag.server.jobs import BackgroundJobs
 from lightrag.server.limits import BodySizeLimitMiddleware
 from lightrag.server.routers import documents, documents_admin, graph, health, query
+from lightrag.server.startup_errors import OPERATOR_ERRORS, record_startup_error
 from lightrag.server.workdir_lock import WorkingDirLock, needs_lock
 from lightrag.vocabulary.models import ModelError
 
@@ -103,8 +104,12 @@ def create_app(config: AppConfig, *, rag: LightRAG | None = None) -> FastAPI:
             await asyncio.to_thread(lock.acquire)
         try:
             await asyncio.to_thread(config.server.input_dir.mkdir, parents=True, exist_ok=True)
-            await load_models(engine)
-            await engine.initialize()
+            try:
+                await load_models(engine)
+                await engine.initialize()
+            except OPERATOR_ERRORS as exc:
+                record_startup_error(app, exc)
+                raise
             app.state.rag = engine
             engine.start_processing()  # resumes pending/processing/failed documents
             if config.server.auto_scan_at_startup:

@@ -9,6 +9,7 @@ import uvicorn
 
 from lightrag.config.models import AppConfig, ServerConfig
 from lightrag.server.app import create_app
+from lightrag.server.startup_errors import StartupErrorReport
 
 __all__ = ["check_tls", "serve", "uvicorn_config"]
 
@@ -42,7 +43,7 @@ def uvicorn_config(config: AppConfig) -> uvicorn.Config:
     server = config.server
     tls = check_tls(server)
     return uvicorn.Config(
-        create_app(config),
+        StartupErrorReport(create_app(config)),
         host=server.host,
         port=server.port,
         log_level=server.log_level.lower(),
