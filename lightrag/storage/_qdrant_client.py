@@ -110,7 +110,7 @@ def _release_local(path: Path) -> None:
 class QdrantConnection:
     """A ``SharedClient``: ``run(lambda client: client.method(...))`` in either mode."""
 
-    def __init__(self, *, url: str | None, api_key: str | None, path: Path, timeout: float) -> None:
+    def __init__(self, *, url: str | None, api_key: str | None, path: Path, timeout: int) -> None:
         self.url = url
         self.path = path
         self._api_key = api_key
@@ -135,7 +135,12 @@ class QdrantConnection:
         if self.local:
             self._local = await asyncio.to_thread(_acquire_local, self.path)
             return
-        client = AsyncQdrantClient(url=self.url, api_key=self._api_key, timeout=self._timeout)
+        client = AsyncQdrantClient(
+            url=self.url,
+            api_key=self._api_key,
+            timeout=self._timeout,
+            check_compatibility=False,  # its check is a blocking request; probed below instead
+        )
         try:
             await client.get_collections()  # fail now, with the URL, if the server is down
         except BaseException as exc:

@@ -18,7 +18,7 @@ says what a server-mode instance does.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -62,7 +62,7 @@ class QdrantVectorConfig(BaseModel):
     workspace: str = ""
     """Workspace used when the server's own workspace is empty (``QDRANT_WORKSPACE``)."""
     collection_prefix: str = Field("lightrag_vdb_", pattern=r"^[A-Za-z0-9_\-]*$")
-    timeout: float = Field(30.0, gt=0)
+    timeout: int = Field(30, ge=1)
     """Seconds per request to a server."""
     upsert_batch_size: int = Field(128, ge=1)
     """Points per upsert request."""
@@ -212,9 +212,10 @@ class QdrantVectorStorage:
                     )
                 ],
             )
-            await conn.run(
-                lambda client, batch=batch: client.upsert(self.collection, points=batch, wait=True)
-            )
+            await conn.run(self._upsert_call(batch))
+
+    def _upsert_call(self, batch: qm.Batch) -> Callable[[AsyncQdrantClient], Awaitable[Any]]:
+        return lambda client: client.upsert(self.collection, points=batch, wait=True)
 
     async def delete(self, ids: Sequence[str]) -> None:
         """Remove records; unknown ids are ignored."""
