@@ -71,6 +71,20 @@ _REGISTRIES: dict[str, Registry] = {
                 aliases=("ChromaVectorDBStorage",),
                 description="Chroma server (chroma run) or a local Chroma directory",
             ),
+            Entry(
+                "faiss",
+                "lightrag.storage.vdb_faiss:FaissVectorStorage",
+                aliases=("FaissVectorDBStorage",),
+                extra="faiss",
+                description="Faiss flat inner-product index per namespace in the working directory",
+            ),
+            Entry(
+                "qdrant",
+                "lightrag.storage.vdb_qdrant:QdrantVectorStorage",
+                aliases=("QdrantVectorDBStorage",),
+                extra="qdrant",
+                description="Qdrant collection per namespace (server at QDRANT_URL, else local)",
+            ),
         ],
     ),
     "graph": Registry(

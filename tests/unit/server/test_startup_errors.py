@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +27,9 @@ async def _startup_messages(app: Any) -> list[dict[str, Any]]:
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    try:
+    # Starlette re-raises after reporting the failure; uvicorn swallows it the same way.
+    with contextlib.suppress(Exception):
         await app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send)
-    except Exception:  # Starlette re-raises after reporting; uvicorn swallows it the same way
-        pass
     return sent
 
 
