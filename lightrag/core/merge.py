@@ -428,11 +428,10 @@ class GraphMerger:
                 relation_vector_record(*edge, props) for edge, props in edges.items()
             ),
         )
-        for key, (node_id, props) in nodes.items():
-            await graph.upsert_node(node_id, props)
+        await graph.upsert_nodes(dict(nodes.values()))
+        for key, (node_id, _) in nodes.items():
             self._node_ids[key] = node_id
-        for edge, props in edges.items():
-            await graph.upsert_edge(*edge, props)
+        await graph.upsert_edges([(*edge, props) for edge, props in edges.items()])
         return MergeOutcome(
             entity_names=[node_id for node_id, _ in nodes.values()],
             relation_pairs=list(edges),

@@ -101,6 +101,12 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Skip asyncpg's reset query on release (a round trip per operation): the storages
+    leave no session state behind (transaction-scoped locks and ``SET LOCAL`` only, no
+    LISTEN, no cursors); an open transaction is still rolled back by the pool."""
+
+
 class PostgresClient:
     """An ``asyncpg`` pool to one database plus schema migrations; a ``SharedClient``."""
 
@@ -140,6 +146,7 @@ class PostgresClient:
                 timeout=cfg.connect_timeout,
                 ssl=cfg.ssl_mode,
                 init=_init_connection,
+                reset=_keep_session,
                 server_settings={"application_name": "lightrag"},
             )
         except (*CONNECTION_ERRORS, asyncpg.PostgresError, TimeoutError) as exc:
