@@ -124,11 +124,16 @@ class PostgresVectorStorage(PostgresStorageBase):
             clauses.append(f" AND meta->>${len(args) - 1} = ANY(${len(args)}::text[])")
         if top_k == 0:
             return []
+        # The threshold is applied outside the nearest-neighbour scan: inside, it makes the
+        # planner expect few rows and scan the whole table instead of the HNSW index
+        # (measured: 420 ms instead of 3 ms at 10k rows). The result is the same: rows
+        # ordered by distance that pass a distance bound form a prefix of that order.
         sql = (
+            "SELECT id, meta, score FROM ("
             f"SELECT id, meta, 1 - (embedding <=> $3::text::vector) AS score FROM {self.table}"
-            " WHERE workspace = $1 AND namespace = $2"
-            " AND 1 - (embedding <=> $3::text::vector) >= $4" + "".join(clauses) + ""
+            " WHERE workspace = $1 AND namespace = $2" + "".join(clauses) + ""
             " ORDER BY embedding <=> $3::text::vector LIMIT $5"
+            ") AS nearest WHERE score >= $4 ORDER BY score DESC"
         )
 
         async def search(conn: asyncpg.Connection) -> list[asyncpg.Record]:
