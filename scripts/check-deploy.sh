@@ -9,7 +9,8 @@
 #            read-only root, non-root, ingest + query on the embedded recipe, stop
 #   compose  docker compose config for every docker/compose*.yaml, and the PostgreSQL stack
 #            run through pytest-docker, answering a query
-# Usage: scripts/check-deploy.sh [tools] [helm] [image] [compose]     (default: all, in order)
+#   systemd  scripts/lightrag.service through systemd-analyze verify, its command composed
+# Usage: scripts/check-deploy.sh [tools] [helm] [image] [compose] [systemd]   (default: all)
 # Env:   LIGHTRAG_CI_CACHE (/var/cache/lightrag-ci), LIGHTRAG_DEPLOY_IMAGE
 #        (local/lightrag-server:ci), LIGHTRAG_IMAGE_EXTRAS (the Dockerfile's default),
 #        K8S_VERSION (1.33.0), LIGHTRAG_PIP_CA_FILES (extra CA files for pip in the image
@@ -111,13 +112,15 @@ run_compose() {
   deploy_pytest -s tests/deploy/test_compose.py
 }
 
+run_systemd() { deploy_pytest tests/deploy/test_systemd_unit.py; }
+
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(tools helm image compose)
+[ ${#steps[@]} -gt 0 ] || steps=(tools helm systemd image compose)
 total=$SECONDS
 for name in "${steps[@]}"; do
   case $name in
-    tools|helm|image|compose) step "$name" "run_$name" ;;
-    *) log "unknown step $name (tools, helm, image, compose)" >&2; exit 2 ;;
+    tools|helm|systemd|image|compose) step "$name" "run_$name" ;;
+    *) log "unknown step $name (tools, helm, systemd, image, compose)" >&2; exit 2 ;;
   esac
 done
 log "summary:"
