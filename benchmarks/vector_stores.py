@@ -9,7 +9,9 @@ Backends (``BACKENDS``): each entry gives default params and, for servers, how t
 start one for the run (``--launch``: the test launchers of ``tests/integration/servers``,
 on 127.0.0.1 with data in a temporary directory, stopped afterwards).
 
-    PYTHONPATH=. python benchmarks/vector_stores.py --backend milvus --launch --count 10000 --dim 1024
+    PYTHONPATH=. python benchmarks/vector_stores.py --backend milvus --launch --count 10000 100000
+    PYTHONPATH=. python benchmarks/vector_stores.py --backend postgres --launch
+    python benchmarks/vector_stores.py --backend faiss --count 10000 100000
     python benchmarks/vector_stores.py --backend chroma --params '{"url": "http://127.0.0.1:8000"}'
     python benchmarks/vector_stores.py --backend chroma --params '{"local_path": "cdata"}'
 """
@@ -44,6 +46,7 @@ class BenchBackend:
     params: dict[str, Any] = field(default_factory=dict)
     launcher: str | None = None  # "module:Class" under tests/integration/servers
     dsn_param: str | None = None  # the param that receives the launched server's DSN
+    dsn_params: str | None = None  # or "module:function" turning the DSN into params
 
 
 BACKENDS: dict[str, BenchBackend] = {
@@ -54,6 +57,13 @@ BACKENDS: dict[str, BenchBackend] = {
     "chroma": BenchBackend(
         {"url": "http://127.0.0.1:8000"}, "chroma:ChromaLauncher", dsn_param="url"
     ),
+    "postgres": BenchBackend(
+        {"host": "127.0.0.1", "vector_table": "bench_vectors"},
+        "postgres:PostgresLauncher",
+        dsn_params="postgres:params_from_dsn",
+    ),
+    "faiss": BenchBackend(),
+    "qdrant": BenchBackend(),  # local mode in the working dir; --params '{"url": ...}' for a server
 }
 
 
@@ -121,18 +131,26 @@ async def run(
     }
 
 
+def _servers_attr(target: str) -> Any:
+    """``module:name`` of ``tests/integration/servers``."""
+    sys.path.insert(0, str(REPO / "tests"))
+    module_name, attr = target.split(":")
+    module = __import__(f"integration.servers.{module_name}", fromlist=[attr])
+    return getattr(module, attr)
+
+
 @contextmanager
-def launched(entry: BenchBackend) -> Iterator[str]:
-    """Start the entry's test server for the run; yields its DSN."""
+def launched(entry: BenchBackend) -> Iterator[dict[str, Any]]:
+    """Start the entry's test server for the run; yields the params that reach it."""
     if entry.launcher is None:
         raise SystemExit("this backend has no server to launch")
-    sys.path.insert(0, str(REPO / "tests"))
-    module_name, class_name = entry.launcher.split(":")
-    module = __import__(f"integration.servers.{module_name}", fromlist=[class_name])
-    launcher = getattr(module, class_name)()
+    launcher = _servers_attr(entry.launcher)()
     server = launcher.launch()
     try:
-        yield server.dsn
+        if entry.dsn_params is not None:
+            yield _servers_attr(entry.dsn_params)(server.dsn)
+        else:
+            yield {str(entry.dsn_param): server.dsn}
     finally:
         launcher.stop(server)
 
@@ -159,8 +177,8 @@ def main(argv: list[str] | None = None) -> None:
             print(json.dumps(figures), flush=True)
 
     if args.launch:
-        with launched(entry) as dsn:
-            bench({**params, str(entry.dsn_param): dsn})
+        with launched(entry) as reach:
+            bench({**params, **reach})
     else:
         bench(params)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lightrag.config.models import RagConfig
 from lightrag.core.tokenizer import Tokenizer
 from lightrag.vocabulary import ids
 from lightrag.vocabulary.types import ChunkRecord
@@ -39,6 +40,17 @@ class ChunkingOptions:
             )
         if self.split_by_character == "":
             raise ValueError("split_by_character must be a non-empty string or None")
+
+    @classmethod
+    def from_config(cls, config: RagConfig) -> ChunkingOptions:
+        """The options ``config`` sets (``chunk_token_size``, ``chunk_overlap_token_size``,
+        ``split_by_character``, ``split_by_character_only``); ``ValueError`` as above."""
+        return cls(
+            chunk_size=config.chunk_token_size,
+            overlap=config.chunk_overlap_token_size,
+            split_by_character=config.split_by_character,
+            split_by_character_only=config.split_by_character_only,
+        )
 
 
 def token_windows(tokens: list[int], chunk_size: int, overlap: int) -> list[list[int]]:

@@ -14,14 +14,9 @@ from typing import Any
 from lightrag.core.chunking import ChunkingOptions, chunk_document
 from lightrag.core.context import EngineContext
 from lightrag.core.extraction import extraction_from_record
-from lightrag.core.merge import (
-    UNKNOWN_TYPE,
-    GraphMerger,
-    entity_vector_record,
-    relation_vector_record,
-    split_field,
-    write_vectors,
-)
+from lightrag.core.graph_fields import UNKNOWN_TYPE, split_field
+from lightrag.core.merge import GraphMerger
+from lightrag.core.vector_records import entity_vector_record, relation_vector_record, write_vectors
 from lightrag.vocabulary import ids
 from lightrag.vocabulary.types import (
     GRAPH_FIELD_SEP,
@@ -33,11 +28,6 @@ from lightrag.vocabulary.types import (
 __all__ = ["DocumentDeleter"]
 
 Pair = tuple[str, str]
-
-
-def _pair_key(source: str, target: str) -> Pair:
-    first, second = sorted((ids.entity_key(source), ids.entity_key(target)))
-    return first, second
 
 
 class DocumentDeleter:
@@ -85,13 +75,7 @@ class DocumentDeleter:
 
     def _chunk_ids(self, doc_id: str, full: dict[str, Any]) -> list[str]:
         """Chunk ids of a document that never finished (re-chunked with today's settings)."""
-        config = self.ctx.config
-        options = ChunkingOptions(
-            chunk_size=config.chunk_token_size,
-            overlap=config.chunk_overlap_token_size,
-            split_by_character=config.split_by_character,
-            split_by_character_only=config.split_by_character_only,
-        )
+        options = ChunkingOptions.from_config(self.ctx.config)
         chunks = chunk_document(
             self.ctx.tokenizer,
             full["content"],
@@ -119,7 +103,7 @@ class DocumentDeleter:
             for entity in found.entities:
                 entities.setdefault(ids.entity_key(entity.name), []).append(entity)
             for relation in found.relations:
-                pair = _pair_key(relation.source, relation.target)
+                pair = ids.relation_key(relation.source, relation.target)
                 relations.setdefault(pair, []).append(relation)
         return entities, relations
 
@@ -147,7 +131,7 @@ class DocumentDeleter:
             left = edge_left[pair]
             if not left or len(left) == len(split_field(props.get("source_id"))):
                 continue
-            items = by_pair.get(_pair_key(*pair), [])
+            items = by_pair.get(ids.relation_key(*pair), [])
             if items:
                 rebuilt = await self.merger.relation_props(pair, None, items)
                 new_edges[pair] = {**rebuilt, "created_at": props.get("created_at")}
@@ -155,11 +139,11 @@ class DocumentDeleter:
                 new_edges[pair] = await self._sources_only(props, left)
         # a node whose own sources are gone but that other documents' edges still use
         # stays, described by those edges
-        dead_set = {_pair_key(*p) for p in dead_edges}
+        dead_set = {ids.relation_key(*p) for p in dead_edges}
         neighbours = await graph.get_nodes_edges(dead_nodes)
         kept: dict[str, list[Pair]] = {}
         for name in dead_nodes:
-            alive = [e for e in neighbours.get(name, []) if _pair_key(*e) not in dead_set]
+            alive = [e for e in neighbours.get(name, []) if ids.relation_key(*e) not in dead_set]
             if alive:
                 kept[name] = alive
         dead_nodes = [n for n in dead_nodes if n not in kept]

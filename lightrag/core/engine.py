@@ -3,17 +3,25 @@
 It owns the storages and models and delegates to one part per concern:
 ``Pipeline`` (enqueue, index, resume, delete), ``QueryEngine`` (keywords,
 retrieval, context, answers) and ``GraphEditor`` (knowledge-graph access and edits).
+The server uses only this facade (its methods, ``pipeline_status`` and the errors
+exported here), never ``ctx``, ``storages`` or the parts; ``tests/unit/test_layering.py``
+holds it to that.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from lightrag.config.models import RagConfig
 from lightrag.core.cache import LLMCache
 from lightrag.core.context import EngineContext
-from lightrag.core.kg_edit import GraphEditor
+from lightrag.core.kg_edit import (
+    GraphConflictError,
+    GraphEditError,
+    GraphEditor,
+    GraphNotFoundError,
+)
 from lightrag.core.pipeline import Pipeline, PipelineStatus
 from lightrag.core.query import QueryEngine
 from lightrag.core.storages import Storages
@@ -21,15 +29,19 @@ from lightrag.core.tokenizer import get_tokenizer
 from lightrag.vocabulary.models import ChatModel, EmbeddingModel
 from lightrag.vocabulary.types import (
     DeletionResult,
+    DocStatus,
     EnqueueResult,
     KnowledgeGraph,
+    Message,
     QueryParam,
     QueryResult,
     RetrievedContext,
     StreamingAnswer,
 )
 
-__all__ = ["LightRAG"]
+__all__ = ["GraphConflictError", "GraphEditError", "GraphNotFoundError", "LightRAG"]
+
+_ALL_STATUSES = tuple(member.value for member in DocStatus)
 
 
 class LightRAG:
@@ -59,13 +71,38 @@ class LightRAG:
         )
         self.pipeline = Pipeline(self.ctx)
         self.query_engine = QueryEngine(self.ctx)
-        self.graph = GraphEditor(self.ctx, locks=self.pipeline.merger.locks)
+        self.graph_editor = GraphEditor(self.ctx, locks=self.pipeline.merger.locks)
 
     @property
     def storages(self) -> Storages:
+        """The storages, for library users and tests; the server does not use them."""
         return self.ctx.storages
 
     # lifecycle -----------------------------------------------------------------
+
+    async def load_models(self) -> None:
+        """Await ``load()`` on the chat and embedding models that have one (optional in
+        the model protocols: an embedded model loads its weights there). Its error
+        propagates, so a caller can refuse to start."""
+        for model in (self.ctx.llm, self.ctx.embedding):
+            load = getattr(model, "load", None)
+            if callable(load):
+                await load()
+
+    @property
+    def single_process(self) -> bool:
+        """Whether any storage keeps its data in this process alone (the file backends
+        declare ``single_process = True``): then no other process may use its directory."""
+        return any(
+            getattr(type(storage), "single_process", False) for storage in self.ctx.storages.all()
+        )
+
+    async def check_ready(self) -> None:
+        """Return once the storages answer a cheap read (the document status counts).
+
+        Raises whatever the backend raises when it cannot answer (drivers raise their
+        own error types); the caller bounds the wait."""
+        await self.ctx.storages.doc_status.status_counts()
 
     async def initialize(self) -> None:
         """Open every storage. Documents left pending/processing/failed by a crash are
@@ -144,7 +181,48 @@ class LightRAG:
         await self.ctx.storages.drop()
 
     async def clear_cache(self, modes: Sequence[str] | None = None) -> int:
+        """Delete the LLM cache entries of ``modes`` (all when ``None``); returns how many."""
         return await self.ctx.cache.clear(modes)
+
+    # document status ---------------------------------------------------------------
+
+    async def document_counts(self) -> dict[str, int]:
+        """Documents per status, every ``DocStatus`` value present (0 when none)."""
+        counts = dict.fromkeys(_ALL_STATUSES, 0)
+        counts.update(await self.ctx.storages.doc_status.status_counts())
+        return counts
+
+    async def all_documents(self) -> dict[str, dict[str, Any]]:
+        """Every document's status record, keyed by doc id in doc-id order."""
+        return await self.ctx.storages.doc_status.by_status(_ALL_STATUSES)
+
+    async def documents(self, doc_ids: Sequence[str]) -> list[dict[str, Any] | None]:
+        """Status records in the order of ``doc_ids``; ``None`` for an unknown id."""
+        return await self.ctx.storages.doc_status.get_many(doc_ids)
+
+    async def documents_by_track_id(self, track_id: str) -> dict[str, dict[str, Any]]:
+        """Status records of the documents enqueued under ``track_id`` (empty when none)."""
+        return await self.ctx.storages.doc_status.by_track_id(track_id)
+
+    async def documents_page(
+        self,
+        *,
+        statuses: Sequence[str] | None,
+        page: int,
+        page_size: int,
+        sort_field: str = "updated_at",
+        sort_desc: bool = True,
+    ) -> tuple[list[tuple[str, dict[str, Any]]], int]:
+        """One page (1-based) of ``(doc_id, record)`` whose status is one of ``statuses``
+        (any when ``None``), and the total count that matches; ``sort_field`` is one of
+        ``updated_at``, ``created_at``, ``id``, ``file_path``."""
+        return await self.ctx.storages.doc_status.paginated(
+            statuses=statuses,
+            page=page,
+            page_size=page_size,
+            sort_field=sort_field,
+            sort_desc=sort_desc,
+        )
 
     # queries ---------------------------------------------------------------------
 
@@ -159,6 +237,39 @@ class LightRAG:
     async def retrieve(self, text: str, param: QueryParam | None = None) -> RetrievedContext:
         """Retrieval only: keywords, entities, relationships, chunks, references."""
         return await self.query_engine.retrieve(text, param or QueryParam())
+
+    # the configured chat model, without retrieval ------------------------------------
+
+    async def chat(
+        self,
+        prompt: str,
+        *,
+        system_prompt: str | None = None,
+        history: Sequence[Message] = (),
+        max_tokens: int | None = None,
+    ) -> str:
+        """The configured chat model's whole answer to ``prompt`` after ``history``: no
+        retrieval, no LLM cache. Raises ``ModelError`` when the call fails."""
+        return await self.ctx.llm.complete(
+            prompt, system_prompt=system_prompt, history=history, max_tokens=max_tokens
+        )
+
+    def chat_stream(
+        self,
+        prompt: str,
+        *,
+        system_prompt: str | None = None,
+        history: Sequence[Message] = (),
+        max_tokens: int | None = None,
+    ) -> AsyncIterator[str]:
+        """``chat`` as text pieces; closing the iterator cancels the request."""
+        return self.ctx.llm.stream(
+            prompt, system_prompt=system_prompt, history=history, max_tokens=max_tokens
+        )
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` in the engine's tokenizer (an estimate of the model's count)."""
+        return self.ctx.tokenizer.count(text) if text else 0
 
     # knowledge graph ---------------------------------------------------------------
 
@@ -178,31 +289,37 @@ class LightRAG:
         return await self.ctx.storages.graph.search_labels(query, limit)
 
     async def entity_exists(self, name: str) -> bool:
-        return await self.graph.entity_exists(name)
+        return await self.graph_editor.entity_exists(name)
+
+    async def resolve_entity(self, name: str) -> str | None:
+        """The stored name of entity ``name`` (matched case-insensitively), or ``None``.
+
+        Raises ``GraphEditError`` for a name that is empty once cleaned."""
+        return await self.graph_editor.resolve(name)
 
     async def create_entity(self, name: str, data: dict[str, Any]) -> dict[str, Any]:
-        return await self.graph.create_entity(name, data)
+        return await self.graph_editor.create_entity(name, data)
 
     async def edit_entity(
         self, name: str, updates: dict[str, Any], *, allow_rename: bool = True
     ) -> dict[str, Any]:
-        return await self.graph.edit_entity(name, updates, allow_rename=allow_rename)
+        return await self.graph_editor.edit_entity(name, updates, allow_rename=allow_rename)
 
     async def delete_entity(self, name: str) -> bool:
-        return await self.graph.delete_entity(name)
+        return await self.graph_editor.delete_entity(name)
 
     async def create_relation(
         self, source: str, target: str, data: dict[str, Any]
     ) -> dict[str, Any]:
-        return await self.graph.create_relation(source, target, data)
+        return await self.graph_editor.create_relation(source, target, data)
 
     async def edit_relation(
         self, source: str, target: str, updates: dict[str, Any]
     ) -> dict[str, Any]:
-        return await self.graph.edit_relation(source, target, updates)
+        return await self.graph_editor.edit_relation(source, target, updates)
 
     async def delete_relation(self, source: str, target: str) -> bool:
-        return await self.graph.delete_relation(source, target)
+        return await self.graph_editor.delete_relation(source, target)
 
     async def merge_entities(self, sources: Sequence[str], target: str) -> dict[str, Any]:
-        return await self.graph.merge_entities(sources, target)
+        return await self.graph_editor.merge_entities(sources, target)

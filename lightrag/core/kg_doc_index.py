@@ -12,18 +12,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from lightrag.core.graph_fields import split_field
 from lightrag.core.storages import Storages
-from lightrag.vocabulary.ids import entity_key
-from lightrag.vocabulary.types import GRAPH_FIELD_SEP
+from lightrag.vocabulary.ids import entity_key, relation_key
 
 __all__ = ["docs_of_chunks", "rename_in_doc_index"]
 
 
 async def docs_of_chunks(storages: Storages, source_ids: Sequence[Any]) -> list[str]:
     """Document ids of the chunks named in ``source_ids`` (each possibly SEP-joined)."""
-    chunk_ids = sorted(
-        {part for value in source_ids for part in str(value or "").split(GRAPH_FIELD_SEP) if part}
-    )
+    chunk_ids = sorted({part for value in source_ids for part in split_field(value)})
     if not chunk_ids:
         return []
     records = await storages.text_chunks.get_many(chunk_ids)
@@ -64,9 +62,9 @@ async def rename_in_doc_index(
         new_pairs: list[list[str]] = []
         for pair in pairs:
             a, b = (_renamed(str(n), renames) for n in pair)
-            key = tuple(sorted((entity_key(a), entity_key(b))))
-            if key[0] != key[1] and (key[0], key[1]) not in seen:
-                seen.add((key[0], key[1]))
+            key = relation_key(a, b)
+            if key[0] != key[1] and key not in seen:
+                seen.add(key)
                 new_pairs.append([a, b])
         if new_pairs != pairs:
             relation_updates[doc_id] = {

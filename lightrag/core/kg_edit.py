@@ -19,18 +19,18 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from lightrag.core.context import EngineContext
+from lightrag.core.graph_fields import DEFAULT_WEIGHT, UNKNOWN_TYPE
 from lightrag.core.kg_doc_index import rename_in_doc_index
 from lightrag.core.kg_records import (
     GraphEditError,
     entity_info,
-    entity_vector_record,
     merge_edge_props,
     merge_node_props,
     relation_info,
-    relation_vector_record,
     scalar_updates,
 )
 from lightrag.core.locks import KeyedLocks
+from lightrag.core.vector_records import entity_vector_record, relation_vector_record, write_vectors
 from lightrag.vocabulary.ids import (
     entity_key,
     entity_vector_id,
@@ -130,7 +130,7 @@ class GraphEditor:
             if await self.resolve(cleaned) is not None:
                 raise GraphConflictError(f"entity {cleaned!r} already exists")
             props = {
-                "entity_type": "unknown",
+                "entity_type": UNKNOWN_TYPE,
                 "description": "",
                 "source_id": "",
                 "file_path": "manual_creation",
@@ -289,7 +289,7 @@ class GraphEditor:
             props = {
                 "description": "",
                 "keywords": "",
-                "weight": 1.0,
+                "weight": DEFAULT_WEIGHT,
                 "source_id": "",
                 "file_path": "manual_creation",
                 "created_at": int(time.time()),
@@ -331,22 +331,12 @@ class GraphEditor:
     async def _reembed(
         self, entities: list[tuple[str, dict[str, Any]]], relations: list[_Edge]
     ) -> None:
-        """Upsert vectors for ``entities`` and ``relations`` with one embedding call."""
-        entity_records = {entity_vector_id(n): entity_vector_record(n, p) for n, p in entities}
-        relation_records = {
-            relation_vector_id(a, b): relation_vector_record(a, b, p) for a, b, p in relations
-        }
-        texts = [r["content"] for r in entity_records.values()]
-        texts += [r["content"] for r in relation_records.values()]
-        vectors = await self.ctx.embed(texts)
-        if entity_records:
-            await self.ctx.storages.entities_vdb.upsert(
-                entity_records, vectors[: len(entity_records)]
-            )
-        if relation_records:
-            await self.ctx.storages.relationships_vdb.upsert(
-                relation_records, vectors[len(entity_records) :]
-            )
+        """Upsert vectors for ``entities`` and ``relations`` in one embedding pass."""
+        await write_vectors(
+            self.ctx,
+            entities_vdb=dict(entity_vector_record(n, p) for n, p in entities),
+            relationships_vdb=dict(relation_vector_record(a, b, p) for a, b, p in relations),
+        )
 
     async def _rename_in_doc_index(
         self, source_ids: Sequence[Any], renames: dict[str, str]

@@ -1,8 +1,9 @@
-"""Record shapes shared by knowledge-graph edits: vector records, info dicts, merging.
+"""Record shapes of knowledge-graph edits: checked updates, info dicts, merged props.
 
 Graph node props: ``entity_id, entity_type, description, source_id, file_path,
 created_at``; edge props: ``description, keywords, weight, source_id, file_path,
-created_at``. Vector records follow the contracts in ``lightrag.core.storages``.
+created_at``. Multi-valued props are united as the insert merge unites them
+(``lightrag.core.graph_fields``); vector records come from ``vector_records``.
 """
 
 from __future__ import annotations
@@ -11,17 +12,20 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from lightrag.vocabulary.types import GRAPH_FIELD_SEP
+from lightrag.core.graph_fields import (
+    DEFAULT_WEIGHT,
+    UNKNOWN_TYPE,
+    edge_weight,
+    join_field,
+    join_keywords,
+)
 
 __all__ = [
     "GraphEditError",
     "entity_info",
-    "entity_vector_record",
-    "join_unique",
     "merge_edge_props",
     "merge_node_props",
     "relation_info",
-    "relation_vector_record",
     "scalar_updates",
 ]
 
@@ -60,42 +64,6 @@ def scalar_updates(
     return checked
 
 
-def join_unique(values: Iterable[Any], separator: str = GRAPH_FIELD_SEP) -> str:
-    """Non-empty parts of ``values`` (each possibly already joined) in first-seen order."""
-    seen: dict[str, None] = {}
-    for value in values:
-        for part in str(value or "").split(separator):
-            if part.strip():
-                seen.setdefault(part.strip(), None)
-    return separator.join(seen)
-
-
-def entity_vector_record(name: str, props: Mapping[str, Any]) -> dict[str, Any]:
-    description = str(props.get("description", ""))
-    return {
-        "entity_name": name,
-        "entity_type": str(props.get("entity_type", "")),
-        "source_id": str(props.get("source_id", "")),
-        "file_path": str(props.get("file_path", "")),
-        "content": f"{name}\n{description}",
-    }
-
-
-def relation_vector_record(source: str, target: str, props: Mapping[str, Any]) -> dict[str, Any]:
-    keywords = str(props.get("keywords", ""))
-    description = str(props.get("description", ""))
-    return {
-        "src_id": source,
-        "tgt_id": target,
-        "keywords": keywords,
-        "description": description,
-        "weight": float(props.get("weight", 1.0) or 0.0),
-        "source_id": str(props.get("source_id", "")),
-        "file_path": str(props.get("file_path", "")),
-        "content": f"{keywords}\t{source}\n{target}\n{description}",
-    }
-
-
 def entity_info(name: str, props: Mapping[str, Any]) -> dict[str, Any]:
     """What edit calls return for an entity: the main fields plus all graph props."""
     return {
@@ -115,7 +83,7 @@ def relation_info(source: str, target: str, props: Mapping[str, Any]) -> dict[st
         "tgt_id": target,
         "description": props.get("description", ""),
         "keywords": props.get("keywords", ""),
-        "weight": props.get("weight", 1.0),
+        "weight": props.get("weight", DEFAULT_WEIGHT),
         "source_id": props.get("source_id", ""),
         "file_path": props.get("file_path", ""),
         "graph_data": dict(props),
@@ -135,15 +103,15 @@ def merge_node_props(
         entity_type = str(target["entity_type"])
     else:
         types = Counter(str(p.get("entity_type")) for p in sources if p.get("entity_type"))
-        entity_type = types.most_common(1)[0][0] if types else "unknown"
+        entity_type = types.most_common(1)[0][0] if types else UNKNOWN_TYPE
     created = [p["created_at"] for p in everyone if p.get("created_at") not in (None, "")]
     return {
         **(dict(target) if target else {}),
         "entity_id": name,
         "entity_type": entity_type,
-        "description": join_unique(p.get("description") for p in everyone),
-        "source_id": join_unique(p.get("source_id") for p in everyone),
-        "file_path": join_unique(p.get("file_path") for p in everyone),
+        "description": join_field(p.get("description") for p in everyone),
+        "source_id": join_field(p.get("source_id") for p in everyone),
+        "file_path": join_field(p.get("file_path") for p in everyone),
         "created_at": min(created, key=str) if created else "",
     }
 
@@ -156,11 +124,11 @@ def merge_edge_props(edges: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         merged.update({k: v for k, v in props.items() if k not in merged})
     merged.update(
         {
-            "description": join_unique(p.get("description") for p in edges),
-            "keywords": join_unique((p.get("keywords") for p in edges), ","),
-            "weight": sum(float(p.get("weight", 1.0) or 0.0) for p in edges),
-            "source_id": join_unique(p.get("source_id") for p in edges),
-            "file_path": join_unique(p.get("file_path") for p in edges),
+            "description": join_field(p.get("description") for p in edges),
+            "keywords": join_keywords(p.get("keywords") for p in edges),
+            "weight": sum(edge_weight(p) for p in edges),
+            "source_id": join_field(p.get("source_id") for p in edges),
+            "file_path": join_field(p.get("file_path") for p in edges),
             "created_at": min(created, key=str) if created else "",
         }
     )

@@ -32,7 +32,6 @@ computed: a failed LLM call leaves the graph untouched.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections import Counter
 from collections.abc import Coroutine, Iterable, Mapping, Sequence
@@ -40,96 +39,29 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from lightrag.core.context import EngineContext
-from lightrag.core.llm_calls import InsertLLM
-from lightrag.core.locks import KeyedLocks
-from lightrag.core.summarize import (
-    DescriptionSummarizer,
-    SummaryMemo,
-    SummaryNeededError,
+from lightrag.core.graph_fields import (
+    UNKNOWN_TYPE,
+    join_field,
+    join_keywords,
+    split_field,
     unique_texts,
 )
+from lightrag.core.llm_calls import InsertLLM
+from lightrag.core.locks import KeyedLocks
+from lightrag.core.summarize import DescriptionSummarizer, SummaryMemo, SummaryNeededError
+from lightrag.core.vector_records import entity_vector_record, relation_vector_record, write_vectors
 from lightrag.vocabulary import ids
 from lightrag.vocabulary.types import (
-    GRAPH_FIELD_SEP,
     ExtractedEntity,
     ExtractedRelation,
     Extraction,
 )
 
-__all__ = [
-    "UNKNOWN_TYPE",
-    "GraphMerger",
-    "MergeOutcome",
-    "entity_vector_record",
-    "relation_vector_record",
-    "split_field",
-    "write_vectors",
-]
+__all__ = ["GraphMerger", "MergeOutcome"]
 
-UNKNOWN_TYPE = "unknown"
 _MERGE_ATTEMPTS = 4
 """Passes before a merge may call the LLM while holding the merge locks."""
 T = TypeVar("T")
-
-
-def split_field(value: Any) -> list[str]:
-    """The non-empty parts of a ``GRAPH_FIELD_SEP``-joined property."""
-    return [part for part in str(value or "").split(GRAPH_FIELD_SEP) if part.strip()]
-
-
-def entity_vector_record(name: str, props: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    """``(vector id, metadata)`` of an entity; ``content`` is what gets embedded."""
-    return ids.entity_vector_id(name), {
-        "entity_name": name,
-        "entity_type": props.get("entity_type", UNKNOWN_TYPE),
-        "source_id": props.get("source_id", ""),
-        "file_path": props.get("file_path", ""),
-        "content": f"{name}\n{props.get('description', '')}",
-    }
-
-
-def relation_vector_record(
-    source: str, target: str, props: Mapping[str, Any]
-) -> tuple[str, dict[str, Any]]:
-    """``(vector id, metadata)`` of a relation (endpoints in entity-key order)."""
-    if ids.entity_key(target) < ids.entity_key(source):
-        source, target = target, source
-    keywords = props.get("keywords", "")
-    description = props.get("description", "")
-    return ids.relation_vector_id(source, target), {
-        "src_id": source,
-        "tgt_id": target,
-        "keywords": keywords,
-        "description": description,
-        "weight": float(props.get("weight", 1.0)),
-        "source_id": props.get("source_id", ""),
-        "file_path": props.get("file_path", ""),
-        "content": f"{keywords}\t{source}\n{target}\n{description}",
-    }
-
-
-async def write_vectors(ctx: EngineContext, **namespaces: Mapping[str, dict[str, Any]]) -> None:
-    """Embed every record's ``content`` in one batched pass and upsert by namespace.
-
-    Keyword names are ``Storages`` attributes (``entities_vdb``, ``chunks_vdb``, ...).
-    """
-    texts: list[str] = []
-    limit = ctx.embedding.max_tokens
-    for records in namespaces.values():
-        for record in records.values():
-            content = str(record["content"])
-            if len(content) > limit:  # only then can it exceed the model's token limit
-                content = ctx.tokenizer.truncate(content, limit)
-            texts.append(content)
-    vectors = await ctx.embed(texts)
-    start = 0
-    writes = []
-    for name, records in namespaces.items():
-        if records:
-            end = start + len(records)
-            writes.append(getattr(ctx.storages, name).upsert(records, vectors[start:end]))
-            start = end
-    await asyncio.gather(*writes)
 
 
 @dataclass
@@ -234,10 +166,8 @@ class GraphMerger:
             "description": await self.summarizer.combine(
                 node_id, "entity", _descriptions(base, items), memo, new_summaries
             ),
-            "source_id": GRAPH_FIELD_SEP.join(unique_texts(sources + [i.source_id for i in items])),
-            "file_path": GRAPH_FIELD_SEP.join(
-                unique_texts(split_field(base.get("file_path")) + [i.file_path for i in items])
-            ),
+            "source_id": join_field([*sources, *(i.source_id for i in items)]),
+            "file_path": join_field([base.get("file_path"), *(i.file_path for i in items)]),
             "created_at": base.get("created_at", _now()),
         }
 
@@ -251,11 +181,6 @@ class GraphMerger:
     ) -> dict[str, Any]:
         """Edge properties after adding ``items`` to ``base`` (the stored edge or None)."""
         base = base or {}
-        keywords = unique_texts(
-            part
-            for text in [*split_field(base.get("keywords")), *(i.keywords for i in items)]
-            for part in re.split(r"[,;]|" + re.escape(GRAPH_FIELD_SEP), text)
-        )
         return {
             "description": await self.summarizer.combine(
                 f"{pair[0]} - {pair[1]}",
@@ -264,14 +189,10 @@ class GraphMerger:
                 memo,
                 new_summaries,
             ),
-            "keywords": ", ".join(keywords),
+            "keywords": join_keywords([base.get("keywords"), *(i.keywords for i in items)]),
             "weight": float(base.get("weight", 0.0)) + sum(i.weight for i in items),
-            "source_id": GRAPH_FIELD_SEP.join(
-                unique_texts(split_field(base.get("source_id")) + [i.source_id for i in items])
-            ),
-            "file_path": GRAPH_FIELD_SEP.join(
-                unique_texts(split_field(base.get("file_path")) + [i.file_path for i in items])
-            ),
+            "source_id": join_field([base.get("source_id"), *(i.source_id for i in items)]),
+            "file_path": join_field([base.get("file_path"), *(i.file_path for i in items)]),
             "created_at": base.get("created_at", _now()),
         }
 
@@ -289,12 +210,10 @@ class GraphMerger:
                 names.setdefault(key, entity.name)
                 entities.setdefault(key, []).append(entity)
             for relation in extraction.relations:
-                pair = tuple(
-                    sorted((ids.entity_key(relation.source), ids.entity_key(relation.target)))
-                )
+                pair = ids.relation_key(relation.source, relation.target)
                 names.setdefault(ids.entity_key(relation.source), relation.source)
                 names.setdefault(ids.entity_key(relation.target), relation.target)
-                relations.setdefault((pair[0], pair[1]), []).append(relation)
+                relations.setdefault(pair, []).append(relation)
         if not names:
             return MergeOutcome()
         memo: SummaryMemo = {}
@@ -428,11 +347,10 @@ class GraphMerger:
                 relation_vector_record(*edge, props) for edge, props in edges.items()
             ),
         )
-        for key, (node_id, props) in nodes.items():
-            await graph.upsert_node(node_id, props)
+        await graph.upsert_nodes(dict(nodes.values()))
+        for key, (node_id, _) in nodes.items():
             self._node_ids[key] = node_id
-        for edge, props in edges.items():
-            await graph.upsert_edge(*edge, props)
+        await graph.upsert_edges([(*edge, props) for edge, props in edges.items()])
         return MergeOutcome(
             entity_names=[node_id for node_id, _ in nodes.values()],
             relation_pairs=list(edges),

@@ -26,9 +26,10 @@ from lightrag.core.deletion import DocumentDeleter
 from lightrag.core.enqueue import checked_ids, checked_paths, checked_texts, content_summary
 from lightrag.core.extraction import GraphExtractor, extraction_to_record
 from lightrag.core.llm_calls import CancelledByRequest, InsertLLM, PrioritySlots
-from lightrag.core.merge import GraphMerger, MergeOutcome, write_vectors
+from lightrag.core.merge import GraphMerger, MergeOutcome
 from lightrag.core.persist import CoalescingPersister
 from lightrag.core.pipeline_status import MAX_HISTORY_MESSAGES, PipelineStatus
+from lightrag.core.vector_records import write_vectors
 from lightrag.vocabulary.types import (
     ChunkRecord,
     DeletionResult,
@@ -76,12 +77,7 @@ class Pipeline:
         self.extractor = GraphExtractor(ctx, self.llm)
         self.merger = GraphMerger(ctx, self.llm)
         self.deleter = DocumentDeleter(ctx, self.merger)
-        self.chunking = ChunkingOptions(
-            chunk_size=ctx.config.chunk_token_size,
-            overlap=ctx.config.chunk_overlap_token_size,
-            split_by_character=ctx.config.split_by_character,
-            split_by_character_only=ctx.config.split_by_character_only,
-        )
+        self.chunking = ChunkingOptions.from_config(ctx.config)
         self.open_documents = max(ctx.config.max_parallel_insert, 2 * ctx.config.max_async)
         self._persister = CoalescingPersister(self._persist, min_interval=PERSIST_INTERVAL_S)
         self._running = False

@@ -23,9 +23,10 @@ from typing import Any, TypeVar
 import numpy as np
 
 from lightrag.core.context import EngineContext
+from lightrag.core.graph_fields import split_field
 from lightrag.core.keywords import Keywords
-from lightrag.vocabulary.ids import entity_key
-from lightrag.vocabulary.types import GRAPH_FIELD_SEP, QueryMode, QueryParam
+from lightrag.vocabulary.ids import entity_key, relation_key
+from lightrag.vocabulary.types import QueryMode, QueryParam
 
 __all__ = ["Candidates", "Retriever", "interleave"]
 
@@ -58,13 +59,8 @@ def interleave(lists: Sequence[Sequence[T]], key: Any) -> list[T]:
     return merged
 
 
-def _split(value: Any) -> list[str]:
-    return [part for part in str(value or "").split(GRAPH_FIELD_SEP) if part]
-
-
 def _pair_key(relation: dict[str, Any]) -> tuple[str, str]:
-    first, second = sorted((entity_key(relation["src_id"]), entity_key(relation["tgt_id"])))
-    return first, second
+    return relation_key(relation["src_id"], relation["tgt_id"])
 
 
 def _entity(name: str, props: dict[str, Any]) -> dict[str, Any]:
@@ -140,8 +136,7 @@ class Retriever:
         pairs: dict[tuple[str, str], tuple[str, str]] = {}
         for name in names:
             for source, target in edges_by_node.get(name, []):
-                key = tuple(sorted((entity_key(source), entity_key(target))))
-                pairs.setdefault((key[0], key[1]), (source, target))
+                pairs.setdefault(relation_key(source, target), (source, target))
         edge_props = await graph.get_edges(list(pairs.values()))
         endpoints = {node for pair in edge_props for node in pair}
         degrees = await graph.node_degrees(sorted(endpoints))
@@ -183,7 +178,7 @@ class Retriever:
     def _related_chunk_ids(self, items: Iterable[dict[str, Any]], limit: int) -> list[str]:
         """Up to ``related_chunk_number`` chunks per item, preferring chunks that many of
         the items share; at most ``limit`` in all."""
-        per_item = [_split(item.get("source_id")) for item in items]
+        per_item = [split_field(item.get("source_id")) for item in items]
         shared = Counter(chunk for chunks in per_item for chunk in set(chunks))
         picked: list[str] = []
         seen: set[str] = set()

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from lightrag.core import extraction_prompts as prompts
 from lightrag.core.context import EngineContext
+from lightrag.core.graph_fields import unique_texts
 from lightrag.core.llm_calls import InsertLLM
 from lightrag.vocabulary.models import ModelError, NativeRagModel
 from lightrag.vocabulary.types import GRAPH_FIELD_SEP
 
-__all__ = ["DescriptionSummarizer", "SummaryMemo", "SummaryNeededError", "unique_texts"]
-
-_SPACE = re.compile(r"\s+")
+__all__ = ["DescriptionSummarizer", "SummaryMemo", "SummaryNeededError"]
 
 SummaryMemo = dict[frozenset[str], str]
 """Summaries already made: the set of descriptions summarised -> the summary."""
@@ -22,19 +20,6 @@ SummaryMemo = dict[frozenset[str], str]
 
 class SummaryNeededError(Exception):
     """A description list needs an LLM summary that the caller did not allow."""
-
-
-def unique_texts(values: Iterable[str]) -> list[str]:
-    """Non-empty stripped texts in first-seen order, dropping repeats (case and spacing ignored)."""
-    seen: set[str] = set()
-    out: list[str] = []
-    for value in values:
-        text = value.strip()
-        key = _SPACE.sub(" ", text).casefold()
-        if text and key not in seen:
-            seen.add(key)
-            out.append(text)
-    return out
 
 
 class DescriptionSummarizer:

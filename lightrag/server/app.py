@@ -33,10 +33,10 @@ from lightrag.server.jobs import BackgroundJobs
 from lightrag.server.limits import BodySizeLimitMiddleware
 from lightrag.server.routers import documents, documents_admin, graph, health, query
 from lightrag.server.startup_errors import OPERATOR_ERRORS, record_startup_error
-from lightrag.server.workdir_lock import WorkingDirLock, needs_lock
+from lightrag.server.workdir_lock import WorkingDirLock
 from lightrag.vocabulary.models import ModelError
 
-__all__ = ["OPTIONAL_ROUTERS", "create_app", "load_models"]
+__all__ = ["OPTIONAL_ROUTERS", "create_app"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,15 +60,6 @@ def _optional_routers() -> list[object]:
 async def _model_error(request: Request, exc: Exception) -> JSONResponse:
     logger.error("%s %s: model call failed: %s", request.method, request.url.path, exc)
     return JSONResponse(status_code=502, content={"detail": f"Model call failed: {exc}"})
-
-
-async def load_models(engine: LightRAG) -> None:
-    """Await ``load()`` on the chat and embedding models that have one (optional in the
-    model protocols); its error propagates, so the server does not start."""
-    for model in (engine.ctx.llm, engine.ctx.embedding):
-        load = getattr(model, "load", None)
-        if callable(load):
-            await load()
 
 
 async def _stop_background_work(app: FastAPI) -> None:
@@ -98,14 +89,14 @@ def create_app(config: AppConfig, *, rag: LightRAG | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = rag if rag is not None else build_engine(config)
         lock = None
-        if needs_lock(engine.storages.all()):
+        if engine.single_process:
             server = config.server
             lock = WorkingDirLock(server.working_dir / server.workspace)
             await asyncio.to_thread(lock.acquire)
         try:
             await asyncio.to_thread(config.server.input_dir.mkdir, parents=True, exist_ok=True)
             try:
-                await load_models(engine)
+                await engine.load_models()
                 await engine.initialize()
             except OPERATOR_ERRORS as exc:
                 record_startup_error(app, exc)

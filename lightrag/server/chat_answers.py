@@ -28,7 +28,7 @@ async def _once(text: str) -> AsyncIterator[str]:
 
 def count_tokens(rag: LightRAG, text: str) -> int:
     """Tokens of ``text`` in the engine's tokenizer (an estimate of the model's count)."""
-    return rag.ctx.tokenizer.count(text) if text else 0
+    return rag.count_tokens(text)
 
 
 def count_prompt_tokens(rag: LightRAG, turn: ChatTurn) -> int:
@@ -48,9 +48,7 @@ async def complete_chat(rag: LightRAG, config: AppConfig, turn: ChatTurn) -> str
     """
     check_query_length(turn.query, config.server)
     if is_front_end_task(turn.query):
-        return await rag.ctx.llm.complete(
-            turn.query, system_prompt=turn.system_prompt, history=turn.history
-        )
+        return await rag.chat(turn.query, system_prompt=turn.system_prompt, history=turn.history)
     route = route_query(turn.query, config.server.default_chat_mode)
     result = await rag.query(route.query, build_query_param(route, turn, config, stream=False))
     return result.response
@@ -64,9 +62,7 @@ async def stream_chat(rag: LightRAG, config: AppConfig, turn: ChatTurn) -> Async
     """
     check_query_length(turn.query, config.server)
     if is_front_end_task(turn.query):
-        return rag.ctx.llm.stream(
-            turn.query, system_prompt=turn.system_prompt, history=turn.history
-        )
+        return rag.chat_stream(turn.query, system_prompt=turn.system_prompt, history=turn.history)
     route = route_query(turn.query, config.server.default_chat_mode)
     answer = await rag.query_stream(
         route.query, build_query_param(route, turn, config, stream=True)

@@ -2,8 +2,8 @@
 
 The file storages keep their data in memory and write whole files: two processes
 on the same directory would overwrite each other's work (upstream users lose
-data this way with several workers). A server whose storages declare
-``single_process = True`` therefore holds an exclusive ``flock`` on
+data this way with several workers). A server whose engine reports
+``single_process`` (a storage declares ``single_process = True``) therefore holds an exclusive ``flock`` on
 ``<working_dir>/<workspace>/.lightrag-server.lock`` while it runs; a second
 server on the same directory refuses to start and says why. Database backends
 do not declare it, so replicas over a shared database are not affected.
@@ -13,22 +13,16 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
-__all__ = ["WorkingDirInUseError", "WorkingDirLock", "needs_lock"]
+__all__ = ["WorkingDirInUseError", "WorkingDirLock"]
 
 LOCK_NAME = ".lightrag-server.lock"
 
 
 class WorkingDirInUseError(RuntimeError):
     """Another process holds the working directory's lock."""
-
-
-def needs_lock(storages: Iterable[object]) -> bool:
-    """Whether any of the storages is single-process (the file backends are)."""
-    return any(getattr(type(storage), "single_process", False) for storage in storages)
 
 
 class WorkingDirLock:

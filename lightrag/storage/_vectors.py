@@ -1,4 +1,4 @@
-"""Input checks shared by the vector storages (Faiss, Qdrant): shapes, metadata, filters.
+"""Input checks shared by every vector storage: shapes, metadata, filters.
 
 Every function here is pure and cheap; the errors name what was wrong so the
 engine's caller sees ``expected 1024, got 768`` rather than a library traceback.
@@ -14,6 +14,7 @@ import numpy as np
 
 __all__ = [
     "checked_filters",
+    "checked_matrix",
     "checked_query",
     "checked_vectors",
     "kept_meta",
@@ -31,6 +32,12 @@ def normalised(matrix: np.ndarray) -> np.ndarray:
 
 def checked_vectors(vectors: np.ndarray, count: int, dim: int, namespace: str) -> np.ndarray:
     """``vectors`` as a normalised ``(count, dim)`` float32 matrix, or ``ValueError``."""
+    return normalised(checked_matrix(vectors, count, dim, namespace))
+
+
+def checked_matrix(vectors: np.ndarray, count: int, dim: int, namespace: str) -> np.ndarray:
+    """``vectors`` as a ``(count, dim)`` float32 matrix of finite values, not normalised
+    (a single vector is one row); ``ValueError`` naming the mismatch."""
     array = np.asarray(vectors, dtype=np.float32)
     if array.ndim == 1 and count == 1:
         array = array.reshape(1, -1)
@@ -44,7 +51,7 @@ def checked_vectors(vectors: np.ndarray, count: int, dim: int, namespace: str) -
         )
     if not np.isfinite(array).all():
         raise ValueError("vectors must not contain NaN or infinite values")
-    return normalised(array)
+    return array
 
 
 def checked_query(vector: np.ndarray, top_k: int, dim: int, namespace: str) -> np.ndarray:
@@ -97,5 +104,8 @@ def checked_filters(
                 f"{backend}: filter {name!r} needs a collection of values, got the string "
                 f"{values!r} (write [{values!r}])"
             )
+        bad = [value for value in values if not isinstance(value, str)]
+        if bad:
+            raise ValueError(f"{backend}: filter {name!r} values must be strings, got {bad[0]!r}")
         checked[name] = frozenset(values)
     return checked

@@ -33,14 +33,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from lightrag.storage._params import parse_params
-from lightrag.storage._vector_server import (
-    checked_filters,
-    checked_query,
-    checked_vectors,
-    collection_name,
-    kept_meta,
-    server_address,
-)
+from lightrag.storage._vector_server import collection_name, server_address
+from lightrag.storage._vectors import checked_filters, checked_query, checked_vectors, kept_meta
 from lightrag.vocabulary.errors import StorageError, StorageSchemaError, StorageUnavailableError
 from lightrag.vocabulary.storage import StorageContext
 
@@ -244,7 +238,9 @@ class ChromaVectorStorage:
         if not records:
             return
         matrix = checked_vectors(vectors, len(records), self.dim, self.ctx.namespace)
-        metas = [_to_chroma(meta) for meta in kept_meta(records, self._meta_fields)]
+        metas = [
+            _to_chroma(meta) for meta in kept_meta(records, self._meta_fields, self.backend_name)
+        ]
         ids = list(records)
         if any(not isinstance(key, str) or not key for key in ids):
             raise ValueError(f"{self.backend_name}: ids must be non-empty strings")
@@ -280,11 +276,11 @@ class ChromaVectorStorage:
         """Up to ``top_k`` matches by cosine similarity, best first, ``{"id", "score", **meta}``."""
         self._client()
         query = checked_query(vector, top_k, self.dim, self.ctx.namespace)
-        wanted = checked_filters(filters, self._meta_fields)
+        wanted = checked_filters(filters, self._meta_fields, self.backend_name)
         if top_k == 0 or any(not values for values in wanted.values()):
             return []
         limit = self.ctx.cosine_threshold if threshold is None else threshold
-        clauses = [{name: {"$in": values}} for name, values in wanted.items()]
+        clauses = [{name: {"$in": sorted(values)}} for name, values in wanted.items()]
         where: dict[str, Any] | None = None
         if len(clauses) == 1:
             where = clauses[0]

@@ -28,14 +28,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from lightrag.storage._params import parse_params
-from lightrag.storage._vector_server import (
-    checked_filters,
-    checked_query,
-    checked_vectors,
-    collection_name,
-    kept_meta,
-    server_address,
-)
+from lightrag.storage._vector_server import collection_name, server_address
+from lightrag.storage._vectors import checked_filters, checked_query, checked_vectors, kept_meta
 from lightrag.vocabulary.errors import StorageError, StorageSchemaError, StorageUnavailableError
 from lightrag.vocabulary.storage import StorageContext
 
@@ -253,7 +247,7 @@ class MilvusVectorStorage:
         if not records:
             return
         matrix = checked_vectors(vectors, len(records), self.dim, self.ctx.namespace)
-        metas = kept_meta(records, self._meta_fields)
+        metas = kept_meta(records, self._meta_fields, self.backend_name)
         for key in records:
             if not isinstance(key, str) or not key or len(key.encode()) > _ID_BYTES:
                 raise ValueError(
@@ -301,19 +295,21 @@ class MilvusVectorStorage:
         """Up to ``top_k`` matches by cosine similarity, best first, ``{"id", "score", **meta}``."""
         client = self._client()
         query = checked_query(vector, top_k, self.dim, self.ctx.namespace)
-        wanted = checked_filters(filters, self._meta_fields)
+        wanted = checked_filters(filters, self._meta_fields, self.backend_name)
         if top_k == 0 or any(not values for values in wanted.values()):
             return []
         limit = self.ctx.cosine_threshold if threshold is None else threshold
         expression = " and ".join(
-            "(" + " or ".join(f"meta[{_literal(name)}] == {_literal(v)}" for v in values) + ")"
+            "("
+            + " or ".join(f"meta[{_literal(name)}] == {_literal(v)}" for v in sorted(values))
+            + ")"
             for name, values in wanted.items()
         )
         result = await self._call(
             "search",
             client.search,
             self.collection,
-            data=[query.tolist()],
+            data=query.tolist(),
             filter=expression,
             limit=min(top_k, _MAX_TOP_K),
             output_fields=["meta"],

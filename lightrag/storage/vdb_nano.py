@@ -33,6 +33,13 @@ from lightrag.storage._files import (
     storage_dir,
 )
 from lightrag.storage._params import parse_params
+from lightrag.storage._vectors import (
+    checked_filters,
+    checked_query,
+    checked_vectors,
+    kept_meta,
+    normalised,
+)
 from lightrag.vocabulary.storage import StorageContext
 
 __all__ = ["EmbeddingDimensionMismatchError", "NanoVectorConfig", "NanoVectorStorage"]
@@ -126,7 +133,7 @@ class NanoVectorStorage(FileStore):
             raise CorruptStorageFileError(
                 self.path, f"matrix holds {flat.size} floats, expected {len(data)} x {self.dim}"
             )
-        matrix = _normalised(flat.reshape(len(data), self.dim))
+        matrix = normalised(flat.reshape(len(data), self.dim))
         ids: list[str] = []
         meta: list[dict[str, Any]] = []
         rows: dict[str, int] = {}
@@ -184,17 +191,8 @@ class NanoVectorStorage(FileStore):
         self._require_open()
         if not records:
             return
-        matrix = self._checked_vectors(vectors, len(records))
-        metas = [
-            {k: v for k, v in record.items() if k in self._meta_fields}
-            for record in records.values()
-        ]
-        try:
-            json.dumps(metas)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(
-                f"{self.backend_name}: metadata must be JSON-encodable ({exc})"
-            ) from exc
+        matrix = checked_vectors(vectors, len(records), self.dim, self.ctx.namespace)
+        metas = kept_meta(records, self._meta_fields, self.backend_name)
         async with self._write_lock:
             self._reserve(len(self._ids) + len(records))
             for key, meta, vector in zip(records, metas, matrix, strict=True):
@@ -208,25 +206,6 @@ class NanoVectorStorage(FileStore):
                     self._meta[row] = meta
                 self._matrix[row] = vector
             self._changes.touch()
-
-    def _checked_vectors(self, vectors: np.ndarray, count: int) -> np.ndarray:
-        array = np.asarray(vectors, dtype=np.float32)
-        if array.ndim == 1 and count == 1:
-            array = array.reshape(1, -1)
-        if array.ndim != 2:
-            raise ValueError(
-                f"vectors must be a 2-D array (one row per record), got {array.ndim}-D"
-            )
-        if array.shape[0] != count:
-            raise ValueError(f"got {array.shape[0]} vectors for {count} records")
-        if array.shape[1] != self.dim:
-            raise ValueError(
-                f"vector dimension mismatch in {self.ctx.namespace!r}: "
-                f"expected {self.dim}, got {array.shape[1]}"
-            )
-        if not np.isfinite(array).all():
-            raise ValueError("vectors must not contain NaN or infinite values")
-        return _normalised(array)
 
     def _reserve(self, rows: int) -> None:
         capacity = self._matrix.shape[0]
@@ -278,46 +257,17 @@ class NanoVectorStorage(FileStore):
         values are a bare string instead of a collection of strings).
         """
         self._require_open()
-        query = np.asarray(vector, dtype=np.float32).ravel()
-        if query.size != self.dim:
-            raise ValueError(
-                f"query vector dimension mismatch in {self.ctx.namespace!r}: "
-                f"expected {self.dim}, got {query.size}"
-            )
-        if top_k < 0:
-            raise ValueError(f"top_k must be >= 0, got {top_k}")
-        wanted = self._checked_filters(filters)
+        query = checked_query(vector, top_k, self.dim, self.ctx.namespace)[0]
+        wanted = checked_filters(filters, self._meta_fields, self.backend_name)
         limit = self.ctx.cosine_threshold if threshold is None else threshold
         if top_k == 0 or not self._ids:
             return []
-        query = _normalised(query.reshape(1, -1))[0]
         if len(self._ids) * self.dim <= _THREAD_FLOATS:
             return self._search(query, top_k, limit, wanted)
         async with self._write_lock:  # rows must not move while a thread reads them
             return await asyncio.to_thread(self._search, query, top_k, limit, wanted)
 
-    def _checked_filters(
-        self, filters: Mapping[str, Collection[str]] | None
-    ) -> dict[str, frozenset[Any]] | None:
-        if filters is None:
-            return None
-        wanted: dict[str, frozenset[Any]] = {}
-        for name, values in filters.items():
-            if name not in self._meta_fields:
-                known = ", ".join(sorted(self._meta_fields)) or "none"
-                raise ValueError(
-                    f"cannot filter {self.ctx.namespace!r} on {name!r}: not a stored metadata "
-                    f"field (stored: {known})"
-                )
-            if isinstance(values, str | bytes):
-                raise ValueError(
-                    f"filter on {name!r} needs a collection of values, got the string {values!r} "
-                    f"(write [{values!r}])"
-                )
-            wanted[name] = frozenset(values)
-        return wanted
-
-    def _passing_rows(self, wanted: dict[str, frozenset[Any]]) -> np.ndarray:
+    def _passing_rows(self, wanted: dict[str, frozenset[str]]) -> np.ndarray:
         """Row numbers whose metadata passes every filter (one pass over the metadata)."""
         fields = list(wanted.items())
         rows = [
@@ -332,9 +282,9 @@ class NanoVectorStorage(FileStore):
         query: np.ndarray,
         top_k: int,
         threshold: float,
-        wanted: dict[str, frozenset[Any]] | None = None,
+        wanted: dict[str, frozenset[str]] | None = None,
     ) -> list[dict[str, Any]]:
-        if wanted is None:
+        if not wanted:
             rows = np.arange(len(self._ids), dtype=np.intp)
             scores = self._matrix[: len(self._ids)] @ query
         else:
@@ -371,11 +321,3 @@ def _is_one_of(value: Any, values: frozenset[Any]) -> bool:
         return value in values
     except TypeError:  # an unhashable metadata value (a list) equals no filter value
         return False
-
-
-def _normalised(matrix: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (zero rows stay zero), as a new float32 array."""
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return np.divide(
-        matrix, norms, out=np.zeros_like(matrix, dtype=np.float32), where=norms > 0
-    ).astype(np.float32, copy=False)

@@ -8,7 +8,10 @@ Contracts (the engine writes and reads these; backends store them opaquely):
 - entity identity is case-insensitive: ``entity_key(name)``; the graph node id
   is the display form first seen (``normalize_entity_name``), never upper-cased.
 - entity vector id: ``ent-`` + md5(entity_key(name)).
-- relation vector id: ``rel-`` + md5 of the two entity keys, sorted (undirected).
+- relation identity is undirected and case-insensitive: ``relation_key(a, b)``, the two
+  entity keys sorted; its vector records name the endpoints in that order
+  (``ordered_endpoints``).
+- relation vector id: ``rel-`` + md5 of ``relation_key``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ __all__ = [
     "entity_vector_id",
     "md5",
     "normalize_entity_name",
+    "ordered_endpoints",
+    "relation_key",
     "relation_vector_id",
 ]
 
@@ -63,6 +68,18 @@ def entity_vector_id(name: str) -> str:
     return "ent-" + md5(entity_key(name))
 
 
-def relation_vector_id(source: str, target: str) -> str:
+def relation_key(source: str, target: str) -> tuple[str, str]:
+    """Undirected, case-insensitive identity of a relation: the endpoints' keys, sorted."""
     first, second = sorted((entity_key(source), entity_key(target)))
+    return first, second
+
+
+def ordered_endpoints(source: str, target: str) -> tuple[str, str]:
+    """``(source, target)`` as given (display forms kept), swapped when ``target`` comes
+    first in entity-key order: the one order a relation's records name its endpoints in."""
+    return (target, source) if entity_key(target) < entity_key(source) else (source, target)
+
+
+def relation_vector_id(source: str, target: str) -> str:
+    first, second = relation_key(source, target)
     return "rel-" + md5(f"{first}\x1f{second}")

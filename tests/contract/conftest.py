@@ -20,3 +20,19 @@ async def factory(backend: Backend, tmp_path: Path) -> AsyncIterator[StorageFact
     storage_factory = StorageFactory(backend, tmp_path)
     yield storage_factory
     await storage_factory.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the ``database_only`` tests of classes whose backend runs inside this
+    process (``in_process = True``): they test what a server adds (another instance
+    sees writes at once, reconnection after a restart), which such a backend lacks."""
+    kept: list[pytest.Item] = []
+    left_out: list[pytest.Item] = []
+    for item in items:
+        not_applicable = item.get_closest_marker("database_only") is not None and getattr(
+            getattr(item, "cls", None), "in_process", False
+        )
+        (left_out if not_applicable else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept

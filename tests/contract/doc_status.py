@@ -246,6 +246,7 @@ class DocStatusStorageContract(KVStorageContract):
 
     # database-only: two instances on one namespace and workspace
 
+    @pytest.mark.database_only
     async def test_second_instance_sees_status_changes_without_reopen(
         self, factory: StorageFactory, backend: Backend
     ) -> None:

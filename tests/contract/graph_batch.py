@@ -168,6 +168,7 @@ class GraphBatchContract:
 
     # database-only: two instances on one namespace and workspace; server restart
 
+    @pytest.mark.database_only
     async def test_second_instance_sees_writes_without_reopen(
         self, factory: StorageFactory, backend: Backend
     ) -> None:
@@ -180,6 +181,7 @@ class GraphBatchContract:
         await reader.delete_nodes(["B"])
         assert not await writer.has_edge("A", "B")
 
+    @pytest.mark.database_only
     async def test_reconnects_after_the_server_restarts(self, graph: Any, backend: Backend) -> None:
         restart = require_restart(backend)
         await graph.upsert_nodes({"A": node("A"), "B": node("B")})

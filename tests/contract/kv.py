@@ -234,6 +234,7 @@ class KVStorageContract:
     # database-only: shared backends (two instances see each other's writes) and
     # backends with a server to restart; file backends skip these with the reason.
 
+    @pytest.mark.database_only
     async def test_second_instance_sees_writes_without_reopen(
         self, factory: StorageFactory, backend: Backend
     ) -> None:
@@ -247,6 +248,7 @@ class KVStorageContract:
         await reader.delete(["a"])
         assert await writer.is_empty()
 
+    @pytest.mark.database_only
     async def test_reconnects_after_the_server_restarts(self, kv: Any, backend: Backend) -> None:
         restart = require_restart(backend)
         await kv.upsert({"before": {"v": 1}})

@@ -88,7 +88,8 @@ def protocol_methods(protocol: type) -> list[str]:
 
 def assert_async_protocol(storage: Any, protocol: type) -> None:
     """``storage``'s class defines every method of ``protocol`` as a coroutine function,
-    declares ``shared`` as a bool, and the instance has its ``ctx``."""
+    declares ``shared`` as a bool (which an instance may only narrow to False), and the
+    instance has its ``ctx``."""
     cls = type(storage)
     not_async = [
         name
@@ -99,7 +100,11 @@ def assert_async_protocol(storage: Any, protocol: type) -> None:
     assert isinstance(getattr(cls, "shared", None), bool), (
         f"{cls.__name__} must declare the class attribute shared: ClassVar[bool]"
     )
-    assert "shared" not in vars(storage), "shared is a class attribute, not per instance"
+    if "shared" in vars(storage):  # an instance may only narrow it: a server backend in
+        # a one-process local mode (Qdrant's local client) is not shared
+        assert cls.shared is True and storage.shared is False, (
+            "an instance may set shared = False on a shared class, nothing else"
+        )
     assert getattr(storage, "ctx", None) is not None
 
 

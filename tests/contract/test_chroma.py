@@ -41,6 +41,8 @@ class TestChromaHttpServerChecks(ServerVectorStorageChecks):
 
 
 class TestChromaLocalVectorStorage(VectorStorageContract):
+    in_process = True  # no server: the database-only tests do not apply
+
     @pytest.fixture
     def backend(self) -> Backend:
         return Backend(ChromaVectorStorage, {"local_path": "chroma_data"})

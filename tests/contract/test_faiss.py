@@ -15,6 +15,8 @@ faiss_storage = pytest.importorskip(
 
 
 class TestFaissVectorStorage(VectorStorageContract):
+    in_process = True  # no server: the database-only tests do not apply
+
     @pytest.fixture
     def backend(self) -> Backend:
         return Backend(faiss_storage.FaissVectorStorage, {}, persistent=True)

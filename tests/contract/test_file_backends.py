@@ -17,30 +17,40 @@ from .vector import VectorStorageContract
 
 
 class TestJsonKVStorage(KVStorageContract):
+    in_process = True  # no server: the database-only tests do not apply
+
     @pytest.fixture
     def backend(self) -> Backend:
         return Backend(JsonKVStorage)
 
 
 class TestJsonKVStorageWithoutJournal(KVStorageContract):
+    in_process = True  # no server: the database-only tests do not apply
+
     @pytest.fixture
     def backend(self) -> Backend:
         return Backend(JsonKVStorage, {"journal": False})
 
 
 class TestJsonDocStatusStorage(DocStatusStorageContract):
+    in_process = True  # no server: the database-only tests do not apply
+
     @pytest.fixture
     def backend(self) -> Backend:
         return Backend(JsonDocStatusStorage)
 
 
 class TestNanoVectorStorage(VectorStorageContract):
+    in_process = True  # no server: the database-only tests do not apply
+
     @pytest.fixture
     def backend(self) -> Backend:
         return Backend(NanoVectorStorage)
 
 
 class TestNetworkXGraphStorage(GraphStorageContract):
+    in_process = True  # no server: the database-only tests do not apply
+
     @pytest.fixture
     def backend(self) -> Backend:
         return Backend(NetworkXGraphStorage)

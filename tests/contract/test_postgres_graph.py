@@ -7,7 +7,6 @@ The server comes from ``LIGHTRAG_TEST_POSTGRES_DSN`` or is started by the launch
 from __future__ import annotations
 
 import asyncio
-from dataclasses import fields
 from typing import Any
 
 import pytest
@@ -21,10 +20,10 @@ pytestmark = pytest.mark.postgres
 
 
 def _backend(server: Any) -> Backend:
-    """The graph backend with the server's params, and its restart hook when ``Backend``
-    has one (the suite's reconnect tests) and the server was started by the launcher."""
+    """The graph backend with the server's params, and its restart hook (the suite's
+    reconnect tests) when the server was started by the launcher."""
     extra: dict[str, Any] = {}
-    if "restart" in {f.name for f in fields(Backend)} and server.can_restart:
+    if server.can_restart:
 
         async def restart() -> None:
             await asyncio.to_thread(server.restart)

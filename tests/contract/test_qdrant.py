@@ -23,6 +23,8 @@ vdb_qdrant = pytest.importorskip(
 
 
 class TestQdrantLocalVectorStorage(VectorStorageContract):
+    in_process = True  # no server: the database-only tests do not apply
+
     @pytest.fixture
     def backend(self) -> Backend:
         return Backend(vdb_qdrant.QdrantVectorStorage, {}, persistent=True)

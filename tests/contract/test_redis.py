@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
-
 import pytest
 from integration.servers.base import RunningServer
 from integration.servers.redis import RedisLauncher
@@ -21,15 +18,12 @@ pytestmark = pytest.mark.redis
 
 
 def redis_backend(cls: type, server: RunningServer | str) -> Backend:
-    """The backend on ``server``; with the launcher's restart hook when the suite has one
-    (``Backend.restart``) and the server was started here (not an env URI)."""
+    """The backend on ``server``; with the launcher's restart hook when the server was
+    started here (not an env URI)."""
     if isinstance(server, str):
         return Backend(cls, {"uri": server})
-    params = {"uri": server.dsn}
-    if "restart" not in {f.name for f in dataclasses.fields(Backend)}:
-        return Backend(cls, params)
-    hook: Any = support.launcher_restart(RedisLauncher(), server)  # type: ignore[attr-defined]
-    return Backend(cls, params, restart=hook)  # type: ignore[call-arg]
+    restart = support.launcher_restart(RedisLauncher(), server)
+    return Backend(cls, {"uri": server.dsn}, restart=restart)
 
 
 class TestRedisKVStorage(KVStorageContract):

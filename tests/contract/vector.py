@@ -327,6 +327,7 @@ class VectorStorageContract:
 
     # database-only: two instances on one namespace and workspace; server restart
 
+    @pytest.mark.database_only
     async def test_second_instance_sees_writes_without_reopen(
         self, factory: StorageFactory, backend: Backend
     ) -> None:
@@ -339,6 +340,7 @@ class VectorStorageContract:
         await reader.delete(["a"])
         assert await writer.get(["a"]) == [None]
 
+    @pytest.mark.database_only
     async def test_reconnects_after_the_server_restarts(self, vdb: Any, backend: Backend) -> None:
         restart = require_restart(backend)
         await vdb.upsert({"before": entity("before")}, vectors(unit_vector(0)))

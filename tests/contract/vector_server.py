@@ -8,7 +8,6 @@ nothing listens, with a password or token ``SECRET`` in its params when it takes
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from typing import Any
 
 import numpy as np
@@ -18,7 +17,7 @@ from lightrag.vocabulary.clients import ClientHub
 from lightrag.vocabulary.errors import StorageSchemaError, StorageUnavailableError
 from lightrag.vocabulary.storage import StorageContext
 
-from .support import DIM, Backend, StorageFactory, unit_vector, vectors
+from .support import DIM, Backend, StorageFactory, launcher_restart, unit_vector, vectors
 from .vector import META, entity
 
 SECRET = "s3cret-Pa55"
@@ -26,17 +25,10 @@ SECRET = "s3cret-Pa55"
 
 def server_backend(cls: type, params: dict[str, Any], server: Any, launcher: Any) -> Backend:
     """``Backend(cls, params)`` with a ``restart`` hook when the launcher started ``server``
-    (not for a DSN from the environment) and ``Backend`` has that field."""
-    if isinstance(server, str) or "restart" not in {f.name for f in dataclasses.fields(Backend)}:
+    (not for a DSN from the environment)."""
+    if isinstance(server, str):
         return Backend(cls, params)
-
-    async def restart() -> None:
-        restarted = await asyncio.to_thread(launcher.restart, server)
-        server.pid = restarted.pid  # the session fixture stops the new process
-        server.stop_command = restarted.stop_command
-
-    extra: dict[str, Any] = {"restart": restart}
-    return Backend(cls, params, **extra)
+    return Backend(cls, params, restart=launcher_restart(launcher, server))
 
 
 def doc_entity(name: str, doc: str) -> dict[str, Any]:

@@ -41,6 +41,8 @@ def _postgres_env(server: PostgresTestServer) -> dict[str, str]:
         "POSTGRES_USER": str(params["user"]),
         "POSTGRES_PASSWORD": str(params["password"]),
         "POSTGRES_DATABASE": str(params["database"]),
+        # The contract suite's vector table on this server holds another dimension.
+        "POSTGRES_VECTOR_TABLE": "e2e_vectors",
     }
 
 

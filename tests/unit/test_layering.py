@@ -11,6 +11,10 @@
 Every import counts: module level, inside functions, under ``TYPE_CHECKING``. The
 engine reaches backends and models only through the protocols of
 ``lightrag.vocabulary``; the composition root (``lightrag.compose``) picks them.
+
+The server uses the engine through its facade only: of ``lightrag.core`` it imports
+``lightrag.core.engine`` alone, and it reads none of the facade's parts (``ctx``,
+``storages``, ``pipeline``, ...) on any object.
 """
 
 from __future__ import annotations
@@ -166,3 +170,83 @@ def test_importing_the_storage_protocols_loads_nothing_else_of_the_package() -> 
     )
     loaded = json.loads(result.stdout)
     assert loaded == ["lightrag", "lightrag.vocabulary", "lightrag.vocabulary.storage"]
+
+
+# The facade's parts: what the server must not reach through (``config`` is the plain
+# RagConfig value, and the server's own AppConfig is also called ``config``).
+ENGINE_PARTS = frozenset({"ctx", "storages", "pipeline", "query_engine", "graph_editor"})
+SERVER_SOURCES = sorted((PACKAGE / "server").rglob("*.py"))
+
+
+def facade_bypasses(source: str, name: str, *, is_package: bool = False) -> list[str]:
+    """Where server module ``name`` imports engine modules other than the facade, or
+    reads an attribute named like a part of the facade (on any object: the check cannot
+    know types, so the part names are kept distinct from every other name)."""
+    found = [
+        f"line {line}: imports {target}"
+        for line, target in lightrag_imports(source, name, is_package=is_package)
+        if _within(target, ENGINE) and target != "lightrag.core.engine"
+    ]
+    found += [
+        f"line {node.lineno}: .{node.attr}"
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Attribute) and node.attr in ENGINE_PARTS
+    ]
+    return found
+
+
+def test_engine_parts_name_every_part_the_facade_builds() -> None:
+    engine = ast.parse((PACKAGE / "core" / "engine.py").read_text(encoding="utf-8"))
+    (init,) = (
+        node
+        for cls in engine.body
+        if isinstance(cls, ast.ClassDef) and cls.name == "LightRAG"
+        for node in cls.body
+        if isinstance(node, ast.FunctionDef) and node.name == "__init__"
+    )
+    assigned = {
+        target.attr
+        for node in ast.walk(init)
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Attribute)
+        and isinstance(target.value, ast.Name)
+        and target.value.id == "self"
+    }
+    assert assigned - {"config"} <= ENGINE_PARTS, "add the facade's new part to ENGINE_PARTS"
+    assert {"ctx", "pipeline"} <= assigned
+
+
+def test_server_modules_are_found() -> None:
+    assert len(SERVER_SOURCES) > 10
+
+
+@pytest.mark.parametrize("path", SERVER_SOURCES, ids=[module_name(p) for p in SERVER_SOURCES])
+def test_server_module_uses_only_the_engine_facade(path: Path) -> None:
+    name = module_name(path)
+    source = path.read_text(encoding="utf-8")
+    bad = facade_bypasses(source, name, is_package=path.name == "__init__.py")
+    assert not bad, f"{name} reaches past the LightRAG facade:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "async def f(rag):\n    return await rag.ctx.llm.complete('hi')\n",
+        "def f(request):\n    return request.app.state.rag.storages.doc_status\n",
+        "def f(engine):\n    engine.pipeline.start()\n",
+        "from lightrag.core.kg_edit import GraphEditor\n",
+        "from ..core import query\n",
+    ],
+)
+def test_the_facade_check_catches_a_reach_past_the_facade(source: str) -> None:
+    assert facade_bypasses(source, "lightrag.server.probe")
+
+
+def test_the_facade_check_accepts_facade_calls() -> None:
+    source = (
+        "from lightrag.core.engine import LightRAG\n"
+        "async def f(rag: LightRAG):\n"
+        "    await rag.document_counts()\n    rag.pipeline_status.busy\n"
+    )
+    assert facade_bypasses(source, "lightrag.server.probe") == []

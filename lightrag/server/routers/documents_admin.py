@@ -23,15 +23,12 @@ from lightrag.server.schemas import (
     StatusMessage,
     TrackStatusResponse,
 )
-from lightrag.vocabulary.types import DocStatus
 
 __all__ = ["router"]
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/documents", tags=["documents"])
-
-_ALL_STATUSES = [member.value for member in DocStatus]
 
 # Keys upstream's pipeline_status always carries; the engine's own fields override them.
 _PIPELINE_DEFAULTS: dict[str, Any] = {
@@ -49,16 +46,14 @@ _PIPELINE_DEFAULTS: dict[str, Any] = {
 
 
 async def _status_counts(rag: LightRAG) -> dict[str, int]:
-    counts = {name: 0 for name in _ALL_STATUSES}
-    counts.update(await rag.storages.doc_status.status_counts())
-    counts["all"] = sum(value for key, value in counts.items() if key != "all")
-    return counts
+    counts = await rag.document_counts()
+    return {**counts, "all": sum(counts.values())}
 
 
 @router.get("")
 async def list_documents(rag: RagDep) -> DocumentsResponse:
     """Every document, grouped by status (prefer ``/documents/paginated`` for many)."""
-    records = await rag.storages.doc_status.by_status(_ALL_STATUSES)
+    records = await rag.all_documents()
     grouped: dict[str, list[DocStatusResponse]] = {}
     for doc_id, record in records.items():
         item = DocStatusResponse.from_record(doc_id, record)
@@ -75,7 +70,7 @@ async def status_counts(rag: RagDep) -> dict[str, dict[str, int]]:
 @router.post("/paginated")
 async def paginated(body: PaginatedDocsRequest, rag: RagDep) -> PaginatedDocsResponse:
     """One page of documents, filtered by status and sorted."""
-    rows, total = await rag.storages.doc_status.paginated(
+    rows, total = await rag.documents_page(
         statuses=body.statuses(),
         page=body.page,
         page_size=body.page_size,
@@ -107,7 +102,7 @@ async def track_status(track_id: str, rag: RagDep) -> TrackStatusResponse:
     blank id."""
     if not track_id.strip():
         raise HTTPException(status_code=status.HTTP_400_BAD_REQUEST, detail="track_id is empty")
-    records = await rag.storages.doc_status.by_track_id(track_id.strip())
+    records = await rag.documents_by_track_id(track_id.strip())
     documents = [
         DocStatusResponse.from_record(doc_id, record) for doc_id, record in records.items()
     ]
@@ -197,7 +192,7 @@ async def delete_document(
     404 when an id is unknown (nothing is deleted then). Each document's outcome
     (a document being indexed is refused) appears in ``/documents/pipeline_status``
     messages."""
-    records = await rag.storages.doc_status.get_many(body.doc_ids)
+    records = await rag.documents(body.doc_ids)
     unknown = [doc_id for doc_id, record in zip(body.doc_ids, records, strict=True) if not record]
     if unknown:
         raise HTTPException(

@@ -13,8 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, HTTPException, Query, status
 
-from lightrag.core.engine import LightRAG
-from lightrag.core.kg_edit import GraphConflictError, GraphNotFoundError
+from lightrag.core.engine import GraphConflictError, GraphNotFoundError, LightRAG
 from lightrag.server.deps import ConfigDep, RagDep
 from lightrag.server.schemas import (
     DeleteEntityRequest,
@@ -103,7 +102,7 @@ async def graphs(
     cap = config.rag.max_graph_nodes
     limit = cap if max_nodes is None else min(max_nodes, cap)
     if label != "*" and label.strip():
-        resolved = await _edit(rag.graph.resolve(label))
+        resolved = await _edit(rag.resolve_entity(label))
         label = resolved if resolved is not None else label
     return await rag.get_knowledge_graph(label, max_depth=max_depth, max_nodes=limit)
 

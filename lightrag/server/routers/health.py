@@ -108,7 +108,7 @@ async def ready(request: Request, rag: RagDep) -> JSONResponse | dict[str, str]:
         return JSONResponse({"status": "starting"}, status_code=503)
     try:
         async with asyncio.timeout(_READY_TIMEOUT_SECONDS):
-            await rag.storages.doc_status.status_counts()
+            await rag.check_ready()
     except Exception as exc:
         # Any storage failure means "not ready" (drivers raise their own error types,
         # e.g. redis or asyncpg errors that are not OSError): answer 503 with the reason.

@@ -298,12 +298,13 @@ async def generate(
         check_query_length(request.prompt, config.server)
     except HTTPException as exc:
         return _error(exc.status_code, str(exc.detail))
-    llm = rag.ctx.llm
     try:
         max_tokens = _max_tokens(request.options)
         prompt_tokens = count_tokens(rag, request.prompt) + count_tokens(rag, request.system or "")
         if request.stream:
-            pieces = llm.stream(request.prompt, system_prompt=request.system, max_tokens=max_tokens)
+            pieces = rag.chat_stream(
+                request.prompt, system_prompt=request.system, max_tokens=max_tokens
+            )
             return _stream_response(
                 _ndjson(
                     pieces,
@@ -314,9 +315,7 @@ async def generate(
                     shape=_generate_shape,
                 )
             )
-        reply = await llm.complete(
-            request.prompt, system_prompt=request.system, max_tokens=max_tokens
-        )
+        reply = await rag.chat(request.prompt, system_prompt=request.system, max_tokens=max_tokens)
     except ValueError as exc:
         return _error(400, str(exc))
     except ModelError as exc:

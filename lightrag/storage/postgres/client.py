@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from typing import Any, Literal, TypeVar
 
@@ -42,12 +43,15 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.CannotConnectNowError,
     asyncpg.exceptions.InterfaceError,
+    # raised while a pooled connection is reset on release after the server dropped it
+    asyncpg.exceptions.InternalClientError,
     OSError,
 )
-"""Errors that mean the connection (not the statement) failed: worth one retry."""
+"""Errors that mean the connection (not the statement) failed: worth retrying."""
 
 _MIGRATION_LOCK = 0x4C525F4D4947  # pg_advisory_xact_lock key of schema migrations ("LR_MIG")
-_RETRY_DELAY = 0.2
+_RETRY_FIRST_DELAY = 0.2
+_RETRY_MAX_DELAY = 2.0
 
 
 class PostgresConfig(BaseModel):
@@ -66,6 +70,9 @@ class PostgresConfig(BaseModel):
     """Pool size, shared by every namespace on this database (``POSTGRES_MAX_CONNECTIONS``)."""
     connect_timeout: float = Field(10.0, gt=0)
     """Seconds to wait for a new connection."""
+    reconnect_seconds: float = Field(20.0, ge=0)
+    """How long an operation retries a lost connection (a server restart or fail-over)
+    before it fails with ``StorageUnavailableError``; 0 fails at the first loss."""
     ssl_mode: SslMode | None = None
     """libpq-style SSL mode; ``None`` leaves asyncpg's default (``prefer``)."""
     vector_table: str = Field("lightrag_vectors", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
@@ -92,6 +99,12 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         await conn.set_type_codec(
             type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
         )
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Skip asyncpg's reset query on release (a round trip per operation): the storages
+    leave no session state behind (transaction-scoped locks and ``SET LOCAL`` only, no
+    LISTEN, no cursors); an open transaction is still rolled back by the pool."""
 
 
 class PostgresClient:
@@ -133,6 +146,7 @@ class PostgresClient:
                 timeout=cfg.connect_timeout,
                 ssl=cfg.ssl_mode,
                 init=_init_connection,
+                reset=_keep_session,
                 server_settings={"application_name": "lightrag"},
             )
         except (*CONNECTION_ERRORS, asyncpg.PostgresError, TimeoutError) as exc:
@@ -148,23 +162,26 @@ class PostgresClient:
         except TimeoutError:
             pool.terminate()
 
-    # -- operations with one retry on a connection-level error -------------------
+    # -- operations retried while the connection is lost ---------------------------
 
     async def run(self, operation: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-        """``await operation(conn)`` on a pooled connection; retried once (on a fresh
-        connection) when the connection fails, e.g. after a server restart. Operations
-        must be idempotent (every write here is an upsert or delete by key)."""
-        try:
-            async with self.pool.acquire() as conn:
-                return await operation(conn)
-        except CONNECTION_ERRORS:
-            await self.pool.expire_connections()
-            await asyncio.sleep(_RETRY_DELAY)
-        try:
-            async with self.pool.acquire() as conn:
-                return await operation(conn)
-        except CONNECTION_ERRORS as exc:
-            raise self.unavailable(exc) from exc
+        """``await operation(conn)`` on a pooled connection, retried on a fresh connection
+        with growing pauses while the connection fails (a server restart), for up to
+        ``reconnect_seconds``. Operations must be idempotent (every write here is an
+        upsert or delete by key, or a transaction that rolls back whole)."""
+        deadline = time.monotonic() + self.config.reconnect_seconds
+        delay = _RETRY_FIRST_DELAY
+        while True:
+            try:
+                async with self.pool.acquire() as conn:
+                    return await operation(conn)
+            except CONNECTION_ERRORS as exc:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise self.unavailable(exc) from exc
+                await self.pool.expire_connections()
+                await asyncio.sleep(min(delay, remaining))
+                delay = min(delay * 2, _RETRY_MAX_DELAY)
 
     async def execute(self, sql: str, *args: Any) -> str:
         return await self.run(lambda conn: conn.execute(sql, *args))

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import asyncpg
 import numpy as np
 
+from lightrag.storage._vectors import checked_filters, checked_matrix, checked_query, kept_meta
 from lightrag.storage.postgres._base import PostgresStorageBase
 from lightrag.storage.postgres.client import PostgresClient
 from lightrag.vocabulary.errors import StorageSchemaError
@@ -85,33 +86,11 @@ class PostgresVectorStorage(PostgresStorageBase):
         # WHERE clause (otherwise a filtered query may return fewer than top_k).
         self._iterative_scan = tuple(int(p) for p in str(version).split(".")[:2]) >= (0, 8)
 
-    def _checked_vectors(self, vectors: np.ndarray, count: int) -> np.ndarray:
-        array = np.asarray(vectors, dtype=np.float32)
-        if array.ndim == 1 and count == 1:
-            array = array.reshape(1, -1)
-        if array.ndim != 2:
-            raise ValueError(
-                f"vectors must be a 2-D array (one row per record), got {array.ndim}-D"
-            )
-        if array.shape[0] != count:
-            raise ValueError(f"got {array.shape[0]} vectors for {count} records")
-        if array.shape[1] != self.dim:
-            raise ValueError(
-                f"vector dimension mismatch in {self.namespace!r}: "
-                f"expected {self.dim}, got {array.shape[1]}"
-            )
-        if not np.isfinite(array).all():
-            raise ValueError("vectors must not contain NaN or infinite values")
-        return array
-
     async def upsert(self, records: Mapping[str, dict[str, Any]], vectors: np.ndarray) -> None:
         if not records:
             return
-        array = self._checked_vectors(vectors, len(records))
-        metas = [
-            {k: v for k, v in record.items() if k in self._meta_fields}
-            for record in records.values()
-        ]
+        array = checked_matrix(vectors, len(records), self.dim, self.namespace)
+        metas = kept_meta(records, self._meta_fields, self.backend_name)
         await self.client.execute(
             f"INSERT INTO {self.table} (workspace, namespace, id, embedding, meta)"
             " SELECT $1, $2, i, e::vector, m"
@@ -134,23 +113,14 @@ class PostgresVectorStorage(PostgresStorageBase):
         filters: Mapping[str, Collection[str]] | None = None,
     ) -> list[dict[str, Any]]:
         """Best first, ``{"id", "score", **meta}``; raises ``ValueError`` for a query of the
-        wrong dimension, a negative ``top_k`` or a filter on a field not in meta_fields."""
-        query = np.asarray(vector, dtype=np.float32).ravel()
-        if query.size != self.dim:
-            raise ValueError(
-                f"query vector dimension mismatch in {self.namespace!r}: "
-                f"expected {self.dim}, got {query.size}"
-            )
-        if top_k < 0:
-            raise ValueError(f"top_k must be >= 0, got {top_k}")
+        wrong dimension, a negative ``top_k`` or a filter that ``checked_filters`` refuses."""
+        query = checked_query(vector, top_k, self.dim, self.namespace)[0]
+        wanted = checked_filters(filters, self._meta_fields, self.backend_name)
         limit = self.ctx.cosine_threshold if threshold is None else threshold
         args: list[Any] = [self.workspace, self.namespace, _vector_text(query), limit, top_k]
         clauses = []
-        for field, values in (filters or {}).items():
-            if field not in self._meta_fields:
-                known = ", ".join(sorted(self._meta_fields)) or "none"
-                raise ValueError(f"cannot filter on {field!r}: not a meta field (known: {known})")
-            args += [field, [str(value) for value in values]]
+        for field, values in wanted.items():
+            args += [field, sorted(values)]
             clauses.append(f" AND meta->>${len(args) - 1} = ANY(${len(args)}::text[])")
         if top_k == 0:
             return []

@@ -12,7 +12,7 @@ import asyncio
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,10 +25,20 @@ _COMPOSE_FILE = Path(__file__).resolve().parents[1] / "docker-compose.yml"
 
 @dataclass(frozen=True)
 class DockerBackends:
-    """How to reach the compose services (all on 127.0.0.1, host network)."""
+    """How to reach the compose services (all on 127.0.0.1, host network), and how to
+    restart one (``docker compose restart``, then wait until it answers again)."""
 
     postgres: dict[str, object]
     redis_uri: str
+    restart: Callable[[str], None]
+
+    def restart_hook(self, service: str) -> Callable[[], Awaitable[None]]:
+        """A contract-suite ``Backend.restart`` that restarts ``service``."""
+
+        async def restart() -> None:
+            await asyncio.to_thread(self.restart, service)
+
+        return restart
 
 
 def _compose_v2() -> bool:
@@ -117,10 +127,18 @@ def docker_backends(request: pytest.FixtureRequest) -> DockerBackends:
         "database": "lightrag",
     }
     redis_uri = f"redis://127.0.0.1:{redis_port}/0"
-    services.wait_until_responsive(
-        check=_answers(lambda: _postgres_answers(postgres)), timeout=120.0, pause=0.5
-    )
-    services.wait_until_responsive(
-        check=_answers(lambda: _redis_answers(redis_uri)), timeout=60.0, pause=0.3
-    )
-    return DockerBackends(postgres=postgres, redis_uri=redis_uri)
+    answers = {
+        "postgres": _answers(lambda: _postgres_answers(postgres)),
+        "redis": _answers(lambda: _redis_answers(redis_uri)),
+    }
+
+    def wait(service: str) -> None:
+        services.wait_until_responsive(check=answers[service], timeout=120.0, pause=0.3)
+
+    def restart(service: str) -> None:
+        services._docker_compose.execute(f"restart {service}")
+        wait(service)
+
+    for service in answers:
+        wait(service)
+    return DockerBackends(postgres=postgres, redis_uri=redis_uri, restart=restart)
