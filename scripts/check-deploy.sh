@@ -91,6 +91,14 @@ run_image() {
     --build-arg "BASE_IMAGE=$PYTHON_BASE" "${ca_args[@]}" "${extras[@]}" \
     -t "$LIGHTRAG_DEPLOY_IMAGE" . >"$OUT/build.log" 2>&1 \
     || { tail -40 "$OUT/build.log"; log "image build failed"; return 1; }
+  # The classic builder keeps each build stage as an untagged image, and the previous image
+  # loses its tag: keep the newest build stage (the next build's layer cache), remove the
+  # older ones and the untagged previous images, so repeated CI runs do not fill the disk.
+  { docker images --filter dangling=true --filter label=io.lightrag.stage=build --format '{{.ID}}' \
+      | tail -n +2
+    docker images --filter dangling=true --filter label=org.opencontainers.image.title=lightrag-server \
+      --format '{{.ID}}'
+  } | xargs -r docker rmi >/dev/null 2>&1 || true
   local size
   size=$(docker image inspect "$LIGHTRAG_DEPLOY_IMAGE" --format '{{.Size}}')
   log "image $LIGHTRAG_DEPLOY_IMAGE built in $(( SECONDS - t0 )) s ($(grep -c 'Using cache' "$OUT/build.log") cached steps), size $(( size / 1000000 )) MB"
