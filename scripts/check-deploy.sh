@@ -102,7 +102,7 @@ run_image() {
   local size
   size=$(docker image inspect "$LIGHTRAG_DEPLOY_IMAGE" --format '{{.Size}}')
   log "image $LIGHTRAG_DEPLOY_IMAGE built in $(( SECONDS - t0 )) s ($(grep -c 'Using cache' "$OUT/build.log") cached steps), size $(( size / 1000000 )) MB"
-  deploy_pytest -s tests/deploy/test_image.py
+  deploy_pytest -s tests/deploy/test_image_extras.py tests/deploy/test_image.py
 }
 
 run_compose() {
