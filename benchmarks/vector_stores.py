@@ -52,7 +52,9 @@ class BenchBackend:
 BACKENDS: dict[str, BenchBackend] = {
     "nano": BenchBackend(),
     "milvus": BenchBackend(
-        {"uri": "http://127.0.0.1:19530"}, "milvus:MilvusLiteLauncher", dsn_param="uri"
+        {"uri": "http://127.0.0.1:19530", "flush_on_index_done": True},
+        "milvus:MilvusLiteLauncher",
+        dsn_param="uri",
     ),
     "chroma": BenchBackend(
         {"url": "http://127.0.0.1:8000"}, "chroma:ChromaLauncher", dsn_param="url"

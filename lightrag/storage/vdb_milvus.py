@@ -57,6 +57,11 @@ class MilvusVectorConfig(BaseModel):
     index_params: dict[str, Any] = Field(default_factory=dict)  # e.g. {"M": 16} for HNSW
     batch_size: int = Field(default=1000, ge=1)  # rows per upsert request
     timeout: float = Field(default=30.0, gt=0)  # seconds per request
+    flush_on_index_done: bool = False
+    """Flush (seal and index) this namespace's new rows at ``index_done``. milvus-lite
+    searches unsealed rows by brute force (10k x 1024: 1.5 s per query, 0.1 s once
+    flushed); Milvus servers seal on their own, and flushing after every batch there
+    makes many small segments, so it is off by default."""
 
     def address(self) -> str:
         return server_address(self.uri, 19530)
@@ -231,7 +236,11 @@ class MilvusVectorStorage:
         await self.ctx.clients.release(self._key)
 
     async def index_done(self) -> None:
-        """Nothing to do: every write is durable on the server when it returns."""
+        """Flush when ``flush_on_index_done``; otherwise nothing to do: every write is
+        durable on the server when it returns."""
+        if self.config.flush_on_index_done:
+            client = self._client()
+            await self._call("flush", client.flush, self.collection, timeout=self._timeout)
 
     async def drop(self) -> None:
         """Remove every vector of this namespace (the collection is dropped and recreated)."""
