@@ -6,19 +6,24 @@ the engine knows the protocols of ``lightrag.vocabulary``, never a backend.
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from pathlib import Path
 from typing import Any
 
 from lightrag.config.models import AppConfig, BackendChoice, StorageConfig
 from lightrag.core.engine import LightRAG
 from lightrag.core.storages import CHUNK_META, ENTITY_META, RELATION_META, Storages
+from lightrag.registry.coordination import coordination_registry
 from lightrag.registry.models import chat_registry, embedding_registry
 from lightrag.registry.storage import StorageRole, storage_registry
 from lightrag.vocabulary.clients import ClientHub
+from lightrag.vocabulary.coordination import CoordinationContext, Coordinator
 from lightrag.vocabulary.models import ChatModel, EmbeddingModel
 from lightrag.vocabulary.storage import StorageContext
 
-__all__ = ["build_engine", "open_storages"]
+__all__ = ["build_engine", "open_coordinator", "open_storages", "replica_id"]
 
 
 def build_engine(
@@ -38,15 +43,42 @@ def build_engine(
     if llm is None:
         llm = chat_registry.load(app.llm.type)(app.llm.params())
     assert embedding is not None and llm is not None
+    hub = clients if clients is not None else ClientHub()
     storages = open_storages(
         app.storage,
         working_dir=Path(app.server.working_dir),
         workspace=app.server.workspace,
         embedding_dim=embedding.dim,
         cosine_threshold=app.rag.cosine_threshold,
+        clients=hub,
+    )
+    coordinator = open_coordinator(app.coordination, workspace=app.server.workspace, clients=hub)
+    return LightRAG(
+        config=app.rag,
+        storages=storages,
+        llm=llm,
+        embedding=embedding,
+        coordinator=coordinator,
+    )
+
+
+def replica_id() -> str:
+    """A name for this process among the replicas: host, pid and a random suffix."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+def open_coordinator(
+    choice: BackendChoice, *, workspace: str, clients: ClientHub | None = None
+) -> Coordinator:
+    """Build (not yet initialise) the coordinator chosen by ``choice``."""
+    cls = coordination_registry.load(choice.type)
+    ctx = CoordinationContext(
+        workspace=workspace,
+        replica_id=replica_id(),
         clients=clients if clients is not None else ClientHub(),
     )
-    return LightRAG(config=app.rag, storages=storages, llm=llm, embedding=embedding)
+    coordinator: Coordinator = cls(ctx, choice.params())
+    return coordinator
 
 
 def _open(

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from lightrag.config.errors import ConfigError, describe_validation_error
 from lightrag.config.models import AppConfig, BackendChoice
 from lightrag.registry import MissingDependencyError, Registry, UnknownNameError
+from lightrag.registry.coordination import coordination_registry
 from lightrag.registry.models import chat_registry, embedding_registry
 from lightrag.registry.storage import ROLES, storage_registry
 
@@ -38,13 +39,14 @@ class BackendSlot:
 
 
 def backend_slots(config: AppConfig) -> list[BackendSlot]:
-    """The six backend choices of ``config``, storages first."""
+    """The seven backend choices of ``config``, storages first."""
     slots = [
         BackendSlot(f"storage.{role}", getattr(config.storage, role), storage_registry(role))
         for role in ROLES
     ]
     slots.append(BackendSlot("llm", config.llm, chat_registry))
     slots.append(BackendSlot("embedding", config.embedding, embedding_registry))
+    slots.append(BackendSlot("coordination", config.coordination, coordination_registry))
     return slots
 
 

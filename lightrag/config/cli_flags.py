@@ -78,6 +78,14 @@ SEED_FLAGS: tuple[FlagSpec, ...] = (
     FlagSpec(("--kv-storage",), "LIGHTRAG_KV_STORAGE", "storage/kv option or seed class name"),
     FlagSpec(("--vector-storage",), "LIGHTRAG_VECTOR_STORAGE", "storage/vector option"),
     FlagSpec(("--graph-storage",), "LIGHTRAG_GRAPH_STORAGE", "storage/graph option"),
+    FlagSpec(
+        ("--coordination",), "LIGHTRAG_COORDINATION", "coordination option (local, postgres, redis)"
+    ),
+    FlagSpec(
+        ("--replicas",),
+        "LIGHTRAG_REPLICAS",
+        "server processes sharing the databases (server.replicas)",
+    ),
     FlagSpec(("--doc-status-storage",), "LIGHTRAG_DOC_STATUS_STORAGE", "storage/doc_status"),
 )
 

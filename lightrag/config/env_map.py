@@ -16,6 +16,7 @@ from typing import Any
 
 from lightrag.config.errors import ConfigError
 from lightrag.registry import Registry
+from lightrag.registry.coordination import coordination_registry
 from lightrag.registry.models import chat_registry, embedding_registry
 from lightrag.registry.storage import storage_registry
 
@@ -90,6 +91,7 @@ VALUE_VARS: tuple[ValueVar, ...] = (
     ValueVar("INPUT_DIR", "server.input_dir"),
     ValueVar("NAMESPACE_PREFIX", "server.workspace"),  # the seed's name, before WORKSPACE
     ValueVar("WORKSPACE", "server.workspace"),
+    ValueVar("LIGHTRAG_REPLICAS", "server.replicas"),
     ValueVar("LOG_LEVEL", "server.log_level", lambda raw: raw.strip().upper()),
     ValueVar("VERBOSE", "server.verbose"),
     ValueVar("TIMEOUT", "server.timeout", _optional_seconds),
@@ -144,6 +146,7 @@ GROUP_VARS: tuple[GroupVar, ...] = (
     GroupVar("LIGHTRAG_VECTOR_STORAGE", "storage/vector", storage_registry("vector")),
     GroupVar("LIGHTRAG_GRAPH_STORAGE", "storage/graph", storage_registry("graph")),
     GroupVar("LIGHTRAG_DOC_STATUS_STORAGE", "storage/doc_status", storage_registry("doc_status")),
+    GroupVar("LIGHTRAG_COORDINATION", "coordination", coordination_registry),
 )
 
 

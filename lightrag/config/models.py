@@ -107,6 +107,9 @@ class ServerConfig(BaseModel):
     verbose: bool = False
     timeout: float | None = Field(300, gt=0)
     auto_scan_at_startup: bool = False
+    # how many server processes share these databases (the Helm chart's replicaCount);
+    # more than one needs shared storages and a shared coordination (postgres, redis)
+    replicas: int = Field(1, ge=1)
     # auth
     api_key: SecretStr | None = None
     accounts: list[AuthAccount] = Field(default_factory=list)
@@ -145,7 +148,8 @@ class ServerConfig(BaseModel):
 
 
 class AppConfig(BaseModel):
-    """Everything: server, engine, the four storages, the LLM and the embedding model."""
+    """Everything: server, engine, the four storages, the LLM, the embedding model and
+    how replicas coordinate."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -154,3 +158,4 @@ class AppConfig(BaseModel):
     storage: StorageConfig = StorageConfig()
     llm: BackendChoice = BackendChoice(type="ollama")
     embedding: BackendChoice = BackendChoice(type="ollama")
+    coordination: BackendChoice = BackendChoice(type="local")

@@ -39,6 +39,7 @@ CHOICE_GROUPS: tuple[str, ...] = (
     "storage/doc_status",
     "llm",
     "embedding",
+    "coordination",
 )
 # Directories added by code in this process (``lightrag.testing.register_fakes``), searched
 # after the operator's. Empty in the product.

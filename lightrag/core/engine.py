@@ -22,10 +22,14 @@ from lightrag.core.kg_edit import (
     GraphEditor,
     GraphNotFoundError,
 )
+from lightrag.core.local_coordination import LocalCoordinator
 from lightrag.core.pipeline import Pipeline, PipelineStatus
+from lightrag.core.pipeline_status import merged, snapshot
 from lightrag.core.query import QueryEngine
+from lightrag.core.replica_watch import ReplicaWatch
 from lightrag.core.storages import Storages
 from lightrag.core.tokenizer import get_tokenizer
+from lightrag.vocabulary.coordination import Coordinator
 from lightrag.vocabulary.models import ChatModel, EmbeddingModel
 from lightrag.vocabulary.types import (
     DeletionResult,
@@ -59,8 +63,12 @@ class LightRAG:
         storages: Storages,
         llm: ChatModel,
         embedding: EmbeddingModel,
+        coordinator: Coordinator | None = None,
     ) -> None:
+        """``coordinator`` shares claims, locks and status with other replicas; the
+        default (``LocalCoordinator``) is for one process alone."""
         self.config = config
+        self.coordinator: Coordinator = coordinator or LocalCoordinator()
         self.ctx = EngineContext(
             config=config,
             storages=storages,
@@ -69,9 +77,10 @@ class LightRAG:
             tokenizer=get_tokenizer(config.tokenizer_encoding),
             cache=LLMCache(storages.llm_cache, enabled=config.enable_llm_cache),
         )
-        self.pipeline = Pipeline(self.ctx)
+        self.pipeline = Pipeline(self.ctx, self.coordinator)
         self.query_engine = QueryEngine(self.ctx)
-        self.graph_editor = GraphEditor(self.ctx, locks=self.pipeline.merger.locks)
+        self.graph_editor = GraphEditor(self.ctx, locks=self.coordinator)
+        self.replica_watch = ReplicaWatch(self.pipeline, self.coordinator)
 
     @property
     def storages(self) -> Storages:
@@ -103,15 +112,22 @@ class LightRAG:
         Raises whatever the backend raises when it cannot answer (drivers raise their
         own error types); the caller bounds the wait."""
         await self.ctx.storages.doc_status.status_counts()
+        await self.coordinator.check()
 
     async def initialize(self) -> None:
-        """Open every storage. Documents left pending/processing/failed by a crash are
-        resumed by the next ``process_queue`` or ``start_processing``."""
+        """Open every storage and the coordinator. Documents left pending/processing/failed
+        by a crash are resumed by the next ``process_queue`` or ``start_processing``; with
+        shared coordination every replica also watches for work (``ReplicaWatch``)."""
         await self.ctx.storages.initialize()
+        await self.coordinator.initialize()
+        if self.coordinator.shared:
+            self.replica_watch.start()
 
     async def finalize(self) -> None:
-        """Wait for no new work, persist and close storages and model clients."""
+        """Wait for no new work, persist and close storages, coordinator and model clients."""
+        await self.replica_watch.stop()
         await self.pipeline.shutdown()
+        await self.coordinator.finalize()
         await self.ctx.storages.finalize()
         await self.ctx.llm.aclose()
         await self.ctx.embedding.aclose()
@@ -160,11 +176,28 @@ class LightRAG:
 
     @property
     def pipeline_status(self) -> PipelineStatus:
+        """This process's pipeline status (``deployment_status`` covers every replica)."""
         return self.pipeline.status
 
+    async def deployment_status(self) -> PipelineStatus:
+        """The pipeline status of the deployment: this process's alone, or with shared
+        coordination every live replica's merged (this one's as of now)."""
+        if not self.coordinator.shared:
+            return self.pipeline.status
+        own = snapshot(self.pipeline.status, self.coordinator.replica_id)
+        others = [
+            s for s in await self.coordinator.statuses() if s.get("replica") != own["replica"]
+        ]
+        return merged([own, *others])
+
     async def cancel_pipeline(self) -> bool:
-        """Ask the running pipeline to stop; unfinished documents go back to ``pending``."""
-        return await self.pipeline.cancel()
+        """Ask the running pipeline (every replica's, with shared coordination) to stop;
+        unfinished documents go back to ``pending``. Returns whether any was running."""
+        if not self.coordinator.shared:
+            return await self.pipeline.cancel()
+        busy = (await self.deployment_status()).busy
+        await self.coordinator.request_cancel()
+        return await self.pipeline.cancel() or busy
 
     async def reprocess_failed(self) -> int:
         """Move failed documents back to pending and start processing; returns how many."""

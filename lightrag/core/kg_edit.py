@@ -29,8 +29,9 @@ from lightrag.core.kg_records import (
     relation_info,
     scalar_updates,
 )
-from lightrag.core.locks import KeyedLocks
+from lightrag.core.local_coordination import LocalCoordinator
 from lightrag.core.vector_records import entity_vector_record, relation_vector_record, write_vectors
+from lightrag.vocabulary.coordination import Coordinator
 from lightrag.vocabulary.ids import (
     entity_key,
     entity_vector_id,
@@ -67,12 +68,13 @@ def _other(edge: tuple[str, str], node: str) -> str:
 class GraphEditor:
     """Entity and relation CRUD and merging on top of the engine's storages."""
 
-    def __init__(self, ctx: EngineContext, *, locks: KeyedLocks | None = None) -> None:
-        """``locks`` are the insert pipeline's per-entity locks: sharing them keeps an
-        edit and a concurrent document merge or deletion off the same entities."""
+    def __init__(self, ctx: EngineContext, *, locks: Coordinator | None = None) -> None:
+        """``locks`` hold the insert pipeline's per-entity keys (across replicas when
+        coordination is shared): sharing them keeps an edit and a concurrent document
+        merge or deletion off the same entities."""
         self.ctx = ctx
         self._lock = asyncio.Lock()
-        self._entity_locks = locks if locks is not None else KeyedLocks()
+        self._entity_locks: Coordinator = locks if locks is not None else LocalCoordinator()
 
     @asynccontextmanager
     async def _guard(self, *names: str) -> AsyncIterator[None]:

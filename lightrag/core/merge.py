@@ -34,7 +34,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -47,10 +47,11 @@ from lightrag.core.graph_fields import (
     unique_texts,
 )
 from lightrag.core.llm_calls import InsertLLM
-from lightrag.core.locks import KeyedLocks
 from lightrag.core.summarize import DescriptionSummarizer, SummaryMemo, SummaryNeededError
 from lightrag.core.vector_records import entity_vector_record, relation_vector_record, write_vectors
 from lightrag.vocabulary import ids
+from lightrag.vocabulary.coordination import Coordinator
+from lightrag.vocabulary.locks import KeyedLocks
 from lightrag.vocabulary.types import (
     ExtractedEntity,
     ExtractedRelation,
@@ -101,11 +102,11 @@ def _summary_key(pair: tuple[str, str]) -> str:
 class GraphMerger:
     """Merges extractions into the graph and vector stores (see module docstring)."""
 
-    def __init__(self, ctx: EngineContext, llm: InsertLLM) -> None:
+    def __init__(self, ctx: EngineContext, llm: InsertLLM, coordinator: Coordinator) -> None:
         self.ctx = ctx
         self.summarizer = DescriptionSummarizer(ctx, llm)
-        self.locks = KeyedLocks()
-        self._summarising = KeyedLocks()  # entities and relations being summarised
+        self.locks = coordinator  # merge holds: across replicas when coordination is shared
+        self._summarising = KeyedLocks()  # entities and relations summarised in this process
         self._node_ids: dict[str, str] = {}  # entity key -> node id last seen
 
     def forget(self, names: Iterable[str]) -> None:
@@ -196,10 +197,16 @@ class GraphMerger:
             "created_at": base.get("created_at", _now()),
         }
 
-    async def merge(self, extractions: Sequence[Extraction]) -> MergeOutcome:
+    async def merge(
+        self,
+        extractions: Sequence[Extraction],
+        fence: Callable[[], Awaitable[None]] | None = None,
+    ) -> MergeOutcome:
         """Merge one document's chunk extractions; returns what it touched.
 
         Raises the LLM's ``ModelError`` (summaries) before anything is written.
+        ``fence`` runs under the merge holds right before the writes (the pipeline
+        confirms its claim on the document there: a lost claim writes nothing).
         """
         names: dict[str, str] = {}
         entities: dict[str, list[ExtractedEntity]] = {}
@@ -242,6 +249,8 @@ class GraphMerger:
                         )
                     except SummaryNeededError:
                         continue  # stored state changed since the first pass: again
+                    if fence is not None:
+                        await fence()
                     return await self._write(*computed)
         finally:
             self._summarising.release(held)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections import deque
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +31,7 @@ from lightrag.core.merge import GraphMerger, MergeOutcome
 from lightrag.core.persist import CoalescingPersister
 from lightrag.core.pipeline_status import MAX_HISTORY_MESSAGES, PipelineStatus
 from lightrag.core.vector_records import write_vectors
+from lightrag.vocabulary.coordination import Claim, ClaimLostError, Coordinator
 from lightrag.vocabulary.types import (
     ChunkRecord,
     DeletionResult,
@@ -66,8 +68,9 @@ class _Seat:
 class Pipeline:
     """Indexes documents into the graph, the vector stores and the KV stores."""
 
-    def __init__(self, ctx: EngineContext) -> None:
+    def __init__(self, ctx: EngineContext, coordinator: Coordinator) -> None:
         self.ctx = ctx
+        self.coordinator = coordinator
         self.status = PipelineStatus()
         self.llm = InsertLLM(
             ctx,
@@ -75,7 +78,7 @@ class Pipeline:
             cancelled=lambda: self.status.cancellation_requested,
         )
         self.extractor = GraphExtractor(ctx, self.llm)
-        self.merger = GraphMerger(ctx, self.llm)
+        self.merger = GraphMerger(ctx, self.llm, coordinator)
         self.deleter = DocumentDeleter(ctx, self.merger)
         self.chunking = ChunkingOptions.from_config(ctx.config)
         self.open_documents = max(ctx.config.max_parallel_insert, 2 * ctx.config.max_async)
@@ -84,7 +87,6 @@ class Pipeline:
         self._task: asyncio.Task[None] | None = None
         self._doc_tasks: dict[str, asyncio.Task[None]] = {}
         self._writing: set[str] = set()
-        self._deleting: set[str] = set()  # documents a run must not start
         self._persisting = 0  # documents waiting for the persist that covers their writes
         self._admitting = False  # the feeder still has documents to start
 
@@ -195,20 +197,26 @@ class Pipeline:
         await self.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
+    @property
+    def running(self) -> bool:
+        return self._running
+
     async def delete_document(self, doc_id: str) -> DeletionResult:
-        """Delete a document and what only it sourced; rebuild what it shared."""
-        if doc_id in self._doc_tasks:
+        """Delete a document and what only it sourced; rebuild what it shared.
+
+        The deletion claims the document like a run does, so no replica indexes it meanwhile.
+        """
+        claims = await self.coordinator.claim([doc_id], 1)
+        if not claims:
             return DeletionResult(
                 status="fail",
                 doc_id=doc_id,
                 message="the document is being processed; cancel the pipeline or wait",
             )
-        # no await between the check above and this: a run cannot start it meanwhile
-        self._deleting.add(doc_id)
         try:
             result = await self.deleter.delete(doc_id)
         finally:
-            self._deleting.discard(doc_id)
+            await self.coordinator.release(claims)
         await self._persist()
         return result
 
@@ -236,46 +244,86 @@ class Pipeline:
             self._running = False
 
     async def _process_documents(self, docs: dict[str, dict[str, Any]]) -> None:
-        order = sorted(docs, key=lambda d: (str(docs[d].get("created_at", "")), d))
+        """Claim and index ``docs`` (oldest first). A shared coordinator hands them out in
+        batches of ``open_documents``, so replicas listing the same documents share them;
+        documents another replica holds are skipped."""
+        remaining = sorted(docs, key=lambda d: (str(docs[d].get("created_at", "")), d))
+        batch_size = self.open_documents if self.coordinator.shared else len(remaining)
         status = self.status
-        status.job_name = f"indexing {len(order)} documents"
-        status.docs = status.batchs = len(order)
-        status.cur_batch = 0
-        status.log(f"processing {len(order)} documents")
         window = asyncio.Semaphore(self.open_documents)
         tasks: list[asyncio.Task[None]] = []
+        claimed: deque[Claim] = deque()
+        started = False
         self._admitting = True
-        for position, doc_id in enumerate(order):
-            self._admitting = position + 1 < len(order)
-            await window.acquire()
-            if status.cancellation_requested:
-                window.release()
-                break
-            if doc_id in self._deleting:
-                window.release()
-                continue
-            seat = _Seat(window)
-            task = asyncio.create_task(self._process_document(doc_id, docs[doc_id], seat))
-            task.add_done_callback(lambda _, seat=seat: seat.release())  # type: ignore[misc]
-            self._doc_tasks[doc_id] = task
-            tasks.append(task)
-        self._admitting = False
+        try:
+            while True:
+                await window.acquire()
+                if status.cancellation_requested:
+                    window.release()
+                    break
+                if not claimed:
+                    batch = await self.coordinator.claim(remaining, batch_size) if remaining else []
+                    if not batch:
+                        window.release()
+                        break
+                    # candidates before the last one claimed are held by another replica
+                    last = max(remaining.index(claim.doc_id) for claim in batch)
+                    remaining = remaining[last + 1 :] if len(batch) == batch_size else []
+                    claimed.extend(batch)
+                    if not started:
+                        started = True
+                        status.job_name = "indexing documents"
+                        status.docs = status.batchs = status.cur_batch = 0
+                    status.docs += len(batch)
+                    status.batchs = status.docs
+                    status.log(f"claimed {len(batch)} documents")
+                claim = claimed.popleft()
+                self._admitting = bool(claimed or remaining)
+                seat = _Seat(window)
+                task = asyncio.create_task(self._process_document(claim, docs[claim.doc_id], seat))
+                task.add_done_callback(lambda _, seat=seat: seat.release())  # type: ignore[misc]
+                self._doc_tasks[claim.doc_id] = task
+                tasks.append(task)
+        finally:
+            self._admitting = False
+            if claimed:  # cancelled before they started: free them for others
+                await self.coordinator.release(list(claimed))
         outcomes = await asyncio.gather(*tasks, return_exceptions=True)
         errors = [o for o in outcomes if isinstance(o, Exception)]
         if errors:  # _process_document records document errors; anything else is a bug
             raise errors[0]
 
-    async def _process_document(self, doc_id: str, record: dict[str, Any], seat: _Seat) -> None:
+    async def _process_document(self, claim: Claim, listed: dict[str, Any], seat: _Seat) -> None:
+        doc_id = claim.doc_id
         started = _now()
-        if await self.ctx.storages.doc_status.get(doc_id) is None:
-            return  # deleted after this run listed it
+        try:
+            record = await self.ctx.storages.doc_status.get(doc_id)
+            if record is None or record.get("status") == DocStatus.PROCESSED.value:
+                return  # deleted, or indexed by another replica, after this run listed it
+            await self._index(claim, record, seat, started)
+        except ClaimLostError as exc:  # another replica has it now: write nothing more
+            logger.warning("%s", exc)
+            self.status.log(f"gave up {doc_id}: {exc}")
+        finally:
+            self._writing.discard(doc_id)
+            self._doc_tasks.pop(doc_id, None)
+            self.status.cur_batch += 1
+            await self.coordinator.release([claim])
+
+    async def _index(self, claim: Claim, record: dict[str, Any], seat: _Seat, started: str) -> None:
+        doc_id = claim.doc_id
+
+        async def fence() -> None:
+            await self.coordinator.confirm(claim)
+
         try:
             await self._set_status(doc_id, record, DocStatus.PROCESSING, started=started)
             chunks = await self._chunks_of(doc_id, record)
             extractions = await self._extract(chunks)
             seat.release()  # extraction done: let the next document start while this one merges
             self._writing.add(doc_id)
-            outcome = await self.merger.merge(list(extractions.values()))
+            outcome = await self.merger.merge(list(extractions.values()), fence=fence)
+            await fence()
             await self._write_chunks(doc_id, chunks, extractions, outcome)
             self._persisting += 1
             try:
@@ -283,6 +331,7 @@ class Pipeline:
                 await self._persister.flush(hurry=last)
             finally:
                 self._persisting -= 1
+            await fence()
             await self._set_status(
                 doc_id, record, DocStatus.PROCESSED, started=started, chunks=list(chunks)
             )
@@ -294,15 +343,14 @@ class Pipeline:
             await self._set_status(doc_id, record, DocStatus.PENDING)
             self.status.log(f"cancelled {doc_id}; it is pending again")
             raise
+        except ClaimLostError:
+            raise
         except Exception as exc:  # one document's failure must not stop the others
             logger.warning("document %s failed", doc_id, exc_info=True)
             error = f"{type(exc).__name__}: {exc}"
+            await fence()
             await self._set_status(doc_id, record, DocStatus.FAILED, started=started, error=error)
             self.status.log(f"failed {doc_id}: {error}")
-        finally:
-            self._writing.discard(doc_id)
-            self._doc_tasks.pop(doc_id, None)
-            self.status.cur_batch += 1
 
     async def _chunks_of(self, doc_id: str, record: dict[str, Any]) -> dict[str, ChunkRecord]:
         stored = await self.ctx.storages.full_docs.get(doc_id)

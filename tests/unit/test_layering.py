@@ -174,7 +174,9 @@ def test_importing_the_storage_protocols_loads_nothing_else_of_the_package() -> 
 
 # The facade's parts: what the server must not reach through (``config`` is the plain
 # RagConfig value, and the server's own AppConfig is also called ``config``).
-ENGINE_PARTS = frozenset({"ctx", "storages", "pipeline", "query_engine", "graph_editor"})
+ENGINE_PARTS = frozenset(
+    {"ctx", "storages", "pipeline", "query_engine", "graph_editor", "coordinator", "replica_watch"}
+)
 SERVER_SOURCES = sorted((PACKAGE / "server").rglob("*.py"))
 
 

@@ -117,7 +117,8 @@ async def track_status(track_id: str, rag: RagDep) -> TrackStatusResponse:
 @router.get("/pipeline_status")
 async def pipeline_status(rag: RagDep) -> dict[str, Any]:
     """Whether indexing runs, which job, its progress and recent messages."""
-    return {**_PIPELINE_DEFAULTS, **rag.pipeline_status.model_dump(mode="json")}
+    status = await rag.deployment_status()
+    return {**_PIPELINE_DEFAULTS, **status.model_dump(mode="json")}
 
 
 @router.delete("")

@@ -86,7 +86,7 @@ async def health(request: Request, rag: RagDep, config: ConfigDep) -> dict[str, 
         "core_version": lightrag.__version__,
         "api_version": API_VERSION,
         "auth_mode": auth.auth_mode,
-        "pipeline_busy": rag.pipeline_status.busy,
+        "pipeline_busy": rag.pipeline_status.busy,  # this replica (cheap: no database)
     }
     if request_is_authenticated(request):
         # The configuration does not change while the app runs: redact it once.
@@ -114,7 +114,7 @@ async def ready(request: Request, rag: RagDep) -> JSONResponse | dict[str, str]:
         # e.g. redis or asyncpg errors that are not OSError): answer 503 with the reason.
         logger.warning("readiness check failed: %r", exc)
         return JSONResponse(
-            {"status": "unavailable", "reason": f"document status storage: {exc!r}"},
+            {"status": "unavailable", "reason": f"storage or coordination: {exc!r}"},
             status_code=503,
         )
     return {"status": "ready"}

@@ -96,6 +96,7 @@ GROUP_SAMPLES = {
     "LIGHTRAG_VECTOR_STORAGE": [("NanoVectorDBStorage", "nano")],
     "LIGHTRAG_GRAPH_STORAGE": [("NetworkXStorage", "networkx")],
     "LIGHTRAG_DOC_STATUS_STORAGE": [("JsonDocStatusStorage", "json")],
+    "LIGHTRAG_COORDINATION": [("postgres", "postgres"), ("local", "local")],
 }
 
 

@@ -14,7 +14,7 @@ from lightrag.core.kg_edit import (
     GraphEditor,
     GraphNotFoundError,
 )
-from lightrag.core.locks import KeyedLocks
+from lightrag.core.local_coordination import LocalCoordinator
 from lightrag.vocabulary.ids import entity_vector_id, relation_vector_id
 from lightrag.vocabulary.types import GRAPH_FIELD_SEP, QueryParam
 
@@ -244,7 +244,7 @@ async def test_edits_are_persisted_for_the_next_start(tmp_path: Path) -> None:
 
 
 async def test_edit_waits_for_a_merge_holding_the_entity_lock(world: World) -> None:
-    locks = KeyedLocks()
+    locks = LocalCoordinator()
     editor = GraphEditor(world.ctx, locks=locks)
     async with locks.hold(["denmark"]):
         edit = asyncio.create_task(editor.edit_entity("Denmark", {"description": "later"}))

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from lightrag.core.engine import LightRAG
-from lightrag.core.locks import KeyedLocks
 from lightrag.testing.fakes import FakeChatModel, FakeHandler
 from lightrag.vocabulary import ids
+from lightrag.vocabulary.locks import KeyedLocks
 from lightrag.vocabulary.models import ModelError
 from lightrag.vocabulary.types import (
     GRAPH_FIELD_SEP,

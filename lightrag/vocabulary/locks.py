@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
-__all__ = ["KeyedLocks"]
+__all__ = ["KeyedLocks", "acquire_within"]
 
 
 class KeyedLocks:
@@ -81,3 +81,16 @@ class KeyedLocks:
             yield
         finally:
             self._release(wanted)
+
+
+async def acquire_within(locks: KeyedLocks, keys: frozenset[str], seconds: float | None) -> None:
+    """``locks.acquire(keys)`` waiting at most ``seconds`` (``None``: no limit); raises
+    ``HoldTimeoutError`` naming (up to five of) the keys."""
+    from lightrag.vocabulary.coordination import HoldTimeoutError
+
+    try:
+        async with asyncio.timeout(seconds):
+            await locks.acquire(keys)
+    except TimeoutError:
+        shown = ", ".join(sorted(keys)[:5]) + (" ..." if len(keys) > 5 else "")
+        raise HoldTimeoutError(f"waited {seconds:g} s for locks held elsewhere: {shown}") from None
