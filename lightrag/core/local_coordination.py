@@ -7,16 +7,25 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, ClassVar
 
+from pydantic import BaseModel, ConfigDict
+
 from lightrag.vocabulary.coordination import Claim, ClaimLostError, CoordinationContext
 from lightrag.vocabulary.locks import KeyedLocks, acquire_within
 
 __all__ = ["LocalCoordinator"]
 
 
+class LocalParams(BaseModel):
+    """``local`` takes no parameters (a misspelt one is an error)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class LocalCoordinator:
     """In-process claims (a dict) and holds (``KeyedLocks``); nothing outlives the process."""
 
     shared: ClassVar[bool] = False
+    config_model: ClassVar[type[LocalParams]] = LocalParams
 
     def __init__(
         self, ctx: CoordinationContext | None = None, params: Mapping[str, Any] | None = None

@@ -133,6 +133,7 @@ def test_defaults_are_the_seeds(load: LoadFn) -> None:
         "storage/doc_status": "json",
         "llm": "ollama",
         "embedding": "ollama",
+        "coordination": "local",
     }
     assert config.server.port == 9621
     assert config.llm.params()["model"] == "mistral-nemo:latest"

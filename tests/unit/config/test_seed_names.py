@@ -22,6 +22,7 @@ VALUE_SAMPLES: dict[str, tuple[str, Any]] = {
     "INPUT_DIR": ("/data/in", Path("/data/in")),
     "NAMESPACE_PREFIX": ("team_a", "team_a"),
     "WORKSPACE": ("team_b", "team_b"),
+    "LIGHTRAG_REPLICAS": ("3", 3),
     "LOG_LEVEL": ("debug", "DEBUG"),
     "VERBOSE": ("True", True),
     "TIMEOUT": ("None", None),
