@@ -25,6 +25,7 @@ __all__ = [
     "backend_slots",
     "check_backend_classes",
     "check_backend_names",
+    "check_replicas",
     "check_slots",
 ]
 
@@ -99,3 +100,36 @@ def check_slots(slots: list[BackendSlot]) -> None:
             problems.append(describe_validation_error(exc, prefix=f"{slot.key}."))
     if problems:
         raise ConfigError("\n".join(problems))
+
+
+def check_replicas(config: AppConfig) -> None:
+    """Refuse ``server.replicas > 1`` unless every storage is a shared database and the
+    coordination is shared too (``postgres`` or ``redis``): file storages keep their data
+    in one process, and ``local`` coordination would let replicas index one document twice
+    and race on entity merges. Raises ``ConfigError`` listing every problem."""
+    replicas = config.server.replicas
+    if replicas <= 1:
+        return
+    problems: list[str] = []
+    if coordination_registry.canonical(config.coordination.type) == "local":
+        problems.append(
+            "coordination: 'local' coordinates one process only; choose coordination=postgres "
+            "or coordination=redis (LIGHTRAG_COORDINATION), on the databases the storages use"
+        )
+    for role in ROLES:
+        choice: BackendChoice = getattr(config.storage, role)
+        registry = storage_registry(role)
+        try:
+            cls = registry.load(choice.type)
+        except (MissingDependencyError, ImportError, AttributeError):
+            continue  # reported by check_backend_classes
+        if not getattr(cls, "shared", False):
+            problems.append(
+                f"storage.{role}: {registry.canonical(choice.type)!r} keeps its data in one "
+                "process; choose a database backend (e.g. the postgres recipe)"
+            )
+    if problems:
+        raise ConfigError(
+            f"server.replicas is {replicas} (LIGHTRAG_REPLICAS), but several replicas need "
+            "shared storages and shared coordination:\n  " + "\n  ".join(problems)
+        )

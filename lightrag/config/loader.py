@@ -28,7 +28,7 @@ from omegaconf.errors import OmegaConfBaseException
 from omegaconf.resolvers import oc
 from pydantic import ValidationError
 
-from lightrag.config.backends import check_backend_classes, check_backend_names
+from lightrag.config.backends import check_backend_classes, check_backend_names, check_replicas
 from lightrag.config.env_map import (
     GROUP_VARS,
     VALUE_VARS,
@@ -390,6 +390,7 @@ def load_config(request: ConfigRequest) -> LoadedConfig:
     config = apply_shared_knobs(config)
     if request.check_classes:
         check_backend_classes(config)
+    check_replicas(config)
     unused = sorted(flag.flag for flag in request.flags if flag.env_name not in layers.read)
     notes += [f"{flag} has no effect with this configuration" for flag in unused]
     return LoadedConfig(config=config, choices=choices, notes=tuple(notes))
