@@ -177,13 +177,14 @@ class Retriever:
 
     def _related_chunk_ids(self, items: Iterable[dict[str, Any]], limit: int) -> list[str]:
         """Up to ``related_chunk_number`` chunks per item, preferring chunks that many of
-        the items share; at most ``limit`` in all."""
+        the items share (ties by chunk id, so the pick does not depend on the order in
+        which documents were merged); at most ``limit`` in all."""
         per_item = [split_field(item.get("source_id")) for item in items]
         shared = Counter(chunk for chunks in per_item for chunk in set(chunks))
         picked: list[str] = []
         seen: set[str] = set()
         for chunks in per_item:
-            ranked = sorted(chunks, key=lambda chunk: -shared[chunk])
+            ranked = sorted(chunks, key=lambda chunk: (-shared[chunk], chunk))
             for chunk in ranked[: self.ctx.config.related_chunk_number]:
                 if chunk not in seen:
                     seen.add(chunk)

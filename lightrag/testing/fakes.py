@@ -143,6 +143,9 @@ class FakeChatConfig(BaseModel):
     summary_max_words: int = Field(60, gt=0)
     stream_piece_chars: int = Field(16, gt=0)
     count_tokens: bool = True
+    calls_log: str | None = Field(
+        None, description="file to append '<kind> <md5 of history and prompt>' to, per call"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +259,11 @@ class FakeChatModel:
         handler = self.classify(request)
         kind = handler.kind if handler else "generic"
         self.calls[kind] += 1
+        if self.config.calls_log:
+            exchange = "\x00".join([*(m["content"] for m in request.history), request.prompt])
+            digest = hashlib.md5(exchange.encode(), usedforsecurity=False).hexdigest()
+            with open(self.config.calls_log, "a", encoding="utf-8") as log:
+                log.write(f"{kind} {digest}\n")  # one short append: whole lines across processes
         if kind in self.config.fail_kinds:
             raise ModelError(f"{self.identity}: configured to fail on {kind!r} prompts")
         marker = self.config.fail_on_text
