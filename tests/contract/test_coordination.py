@@ -64,10 +64,18 @@ class TestRedisCoordination(CoordinationContract):
         assert await a.claim(["d1"], 1) == []
         await b.confirm(taken)
 
+    async def test_a_silent_replica_is_not_listed(self, replica: Replica) -> None:
+        a = await replica("a", replica_timeout=0.5)
+        b = await replica("b", replica_timeout=0.5)
+        await a.publish_status({"replica": "a"})
+        await asyncio.sleep(0.7)
+        await b.publish_status({"replica": "b"})
+        assert await a.statuses() == [{"replica": "b"}]
+
     async def test_unreachable_redis_is_coordination_unavailable(self, replica: Replica) -> None:
         from redis.asyncio import Redis
 
-        with pytest.raises(CoordinationUnavailableError, match="127.0.0.1:1"):
+        with pytest.raises(CoordinationUnavailableError, match=r"127\.0\.0\.1:1"):
             await replica("down", uri="redis://127.0.0.1:1/0", connect_timeout=0.5)
         a = await replica("a")
         live = a.client._redis  # type: ignore[attr-defined]

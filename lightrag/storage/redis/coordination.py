@@ -116,18 +116,26 @@ end
 return 0
 """
 
+# Redis before 5 refuses writes after TIME in a script unless it replicates effects.
+_REPLICATE = "if redis.replicate_commands then redis.replicate_commands() end\n"
+
 # KEYS: status, beats. ARGV: replica id, snapshot JSON.
-_PUBLISH = r"""
+_PUBLISH = (
+    _REPLICATE
+    + r"""
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[2], now, ARGV[1])
 return now
 """
+)
 
 # KEYS: status, beats. ARGV: replica timeout ms. Forgets stale replicas, returns the
 # snapshots of the live ones ordered by replica id.
-_STATUSES = r"""
+_STATUSES = (
+    _REPLICATE
+    + r"""
 local t = redis.call('TIME')
 local since = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[1])
 local stale = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. since)
@@ -145,6 +153,7 @@ for i, id in ipairs(live) do
 end
 return out
 """
+)
 
 _POLL_FIRST = 0.005
 _POLL_MAX = 0.1
@@ -457,9 +466,7 @@ class RedisCoordinator:
     async def publish_status(self, snapshot: dict[str, Any]) -> None:
         raw = json.dumps(snapshot, ensure_ascii=False, separators=(",", ":"))
         async with self._guard("publish_status"):
-            await self._run(
-                _PUBLISH, [self._status_key, self._beats_key], [self.replica_id, raw]
-            )
+            await self._run(_PUBLISH, [self._status_key, self._beats_key], [self.replica_id, raw])
 
     async def statuses(self) -> list[dict[str, Any]]:
         async with self._guard("statuses"):
