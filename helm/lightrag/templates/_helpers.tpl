@@ -35,12 +35,17 @@ lightrag.io/recipe: {{ .Values.recipe | quote }}
 
 {{/* The recipes shipped in the image (recipes/*.yaml); CI checks this list against them. */}}
 {{- define "lightrag.packagedRecipes" -}}
-azure-openai embedded lollms ollama-local openai openai-ollama postgres redis-milvus
+azure-openai embedded lollms ollama-local openai openai-ollama postgres postgres-ha redis-milvus
 {{- end -}}
 
 {{/* Recipes whose every storage is a shared database (values.schema.json has the same list). */}}
 {{- define "lightrag.sharedRecipes" -}}
-postgres redis-milvus
+postgres postgres-ha redis-milvus
+{{- end -}}
+
+{{/* Recipes choosing a shared coordination, postgres or redis (values.schema.json too). */}}
+{{- define "lightrag.coordinatedRecipes" -}}
+postgres postgres-ha redis-milvus
 {{- end -}}
 
 {{/* "true" when the storages are shared databases: storage.shared, else by recipe. */}}
@@ -52,6 +57,20 @@ postgres redis-milvus
 {{- end -}}
 {{- end -}}
 
+{{/* "true" when replicas coordinate through a database: coordination, else by recipe. */}}
+{{- define "lightrag.sharedCoordination" -}}
+{{- if kindIs "string" .Values.coordination -}}
+{{- ne .Values.coordination "local" -}}
+{{- else -}}
+{{- has .Values.recipe (splitList " " (include "lightrag.coordinatedRecipes" .)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* "true" when pods may run side by side: shared storages and shared coordination. */}}
+{{- define "lightrag.scaleOut" -}}
+{{- and (eq (include "lightrag.sharedStorage" .) "true") (eq (include "lightrag.sharedCoordination" .) "true") -}}
+{{- end -}}
+
 {{/* Fail early on what the schema cannot see. */}}
 {{- define "lightrag.validate" -}}
 {{- $packaged := splitList " " (include "lightrag.packagedRecipes" .) -}}
@@ -60,6 +79,22 @@ postgres redis-milvus
 {{- end -}}
 {{- if and (gt (int .Values.replicaCount) 1) (ne (include "lightrag.sharedStorage" .) "true") -}}
 {{- fail (printf "replicaCount %d needs shared storages: recipe %q keeps file storages, which belong to one process (set storage.shared=true only if every storage is a database)" (int .Values.replicaCount) .Values.recipe) -}}
+{{- end -}}
+{{- if and (gt (int .Values.replicaCount) 1) (ne (include "lightrag.sharedCoordination" .) "true") -}}
+{{- fail (printf "replicaCount %d needs a shared coordination: set coordination to postgres or redis (recipe %q coordinates one process only)" (int .Values.replicaCount) .Values.recipe) -}}
+{{- end -}}
+{{- range .Values.overrides -}}
+{{- if regexMatch "^[+~]{0,2}coordination(=|$)" . -}}
+{{- fail (printf "override %q: choose the coordination with the coordination value (the chart checks replicaCount against it), not in overrides" .) -}}
+{{- end -}}
+{{- if regexMatch "^[+~]{0,2}server\\.replicas(=|$)" . -}}
+{{- fail (printf "override %q: the chart sets server.replicas (LIGHTRAG_REPLICAS) from replicaCount" .) -}}
+{{- end -}}
+{{- end -}}
+{{- range $name := list "LIGHTRAG_REPLICAS" "LIGHTRAG_COORDINATION" -}}
+{{- if hasKey ($.Values.env | default dict) $name -}}
+{{- fail (printf "env.%s: the chart sets it (from replicaCount, coordination); set those values instead" $name) -}}
+{{- end -}}
 {{- end -}}
 {{- if and (gt (int .Values.replicaCount) 1) .Values.persistence.enabled (not (has "ReadWriteMany" .Values.persistence.accessModes)) -}}
 {{- fail "replicaCount > 1 with persistence.enabled needs persistence.accessModes [ReadWriteMany] (or persistence.enabled=false: shared storages keep no data in /data)" -}}
