@@ -86,7 +86,18 @@ def test_every_value_var_has_a_sample() -> None:
 @pytest.mark.parametrize("var", VALUE_VARS, ids=lambda var: var.name)
 def test_env_name_sets_its_key(load: LoadFn, var: Any) -> None:
     raw, expected = VALUE_SAMPLES[var.name]
-    assert _at(load(environ={var.name: raw}).config, var.key) == expected
+    environ = {**_needs(var.name), var.name: raw}
+    assert _at(load(environ=environ).config, var.key) == expected
+
+
+def _needs(name: str) -> dict[str, str]:
+    """What a setting needs besides itself: replicas need databases and coordination."""
+    if name != "LIGHTRAG_REPLICAS":
+        return {}
+    roles = ("KV", "VECTOR", "GRAPH", "DOC_STATUS")
+    return {"LIGHTRAG_COORDINATION": "postgres"} | {
+        f"LIGHTRAG_{role}_STORAGE": "postgres" for role in roles
+    }
 
 
 # env name -> [(seed value, group option)]
@@ -250,7 +261,7 @@ def test_every_seed_flag_reaches_the_composed_config(load: LoadFn, spec: Any) ->
         or _BINDING_FLAG_SAMPLES.get(name)
         or _GROUP_FLAG_SAMPLES[name]
     )
-    environ = {"AZURE_OPENAI_ENDPOINT": "https://x"}
+    environ = {"AZURE_OPENAI_ENDPOINT": "https://x", **_needs(name)}
     baseline = load(environ=environ)
     loaded = load(flags=parse_args(build_parser(), _flag_argv(spec, raw)).flags, environ=environ)
     assert loaded.notes == ()  # read by the default configuration
