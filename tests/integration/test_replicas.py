@@ -11,7 +11,8 @@ with SIGKILL. Then:
 - the graph and the vector stores equal, entity by entity and fragment by fragment,
   those one replica builds from the same documents in another workspace;
 - queries sent to the replicas during ingestion got no 5xx, and once ingestion ends
-  every replica answers every mode as the single replica does;
+  every replica answers the graph modes exactly as the single replica does (naive and
+  mix, through the approximate HNSW index, with at least 80% of the same lines);
 - every live replica reports the same, idle, pipeline status.
 """
 
@@ -43,6 +44,7 @@ pytestmark = [pytest.mark.replicas, pytest.mark.integration]
 
 HEADERS = {"X-API-Key": API_KEY}
 MODES = ["local", "global", "hybrid", "naive", "mix"]
+GRAPH_MODES = {"local", "global", "hybrid"}
 LATENCY_MS = 120
 # Each city is in 3 documents: under the summary threshold, so merge order cannot
 # change a description (an LLM summary of many fragments depends on their order).
@@ -75,6 +77,7 @@ class Replica:
         self, tmp_path: Path, name: str, workspace: str, env: dict[str, str], replicas: int
     ) -> None:
         self.name = name
+        self.killed = False
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.calls_log = tmp_path / f"calls-{name}.log"
@@ -128,6 +131,7 @@ class Replica:
         return httpx.Client(base_url=self.url, headers=HEADERS, timeout=60)
 
     def kill(self) -> None:
+        self.killed = True  # before the signal: a request in flight now may be cut off
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=30)
         self._log.close()
@@ -180,6 +184,12 @@ def _answers(client: httpx.Client) -> dict[tuple[str, str], str]:
     return out
 
 
+def _overlap(answer: str, expected: str) -> float:
+    """Share of the expected answer's lines that the answer has too."""
+    lines = set(expected.splitlines())
+    return len(lines & set(answer.splitlines())) / max(1, len(lines))
+
+
 class QueryLoad:
     """Queries round-robin over the replicas in a thread; records every status code."""
 
@@ -203,8 +213,8 @@ class QueryLoad:
         while not self._stop.is_set():
             replica = self.replicas[turn % len(self.replicas)]
             turn += 1
-            if replica.process.poll() is not None:
-                continue  # killed: a load balancer would stop sending to it
+            if replica.killed:
+                continue  # a load balancer stops sending to a dead replica
             mode = MODES[turn % len(MODES)]
             try:
                 reply = httpx.post(
@@ -215,7 +225,7 @@ class QueryLoad:
                 )
                 self.codes[reply.status_code] += 1
             except httpx.TransportError as exc:
-                if replica.process.poll() is None:
+                if not replica.killed:
                     self.errors.append(f"{replica.name}: {exc!r}")
             time.sleep(0.05)
 
@@ -336,8 +346,16 @@ def test_three_replicas_index_every_document_once_with_one_killed(
         for count in ("entity_vectors", "relation_vectors", "chunk_vectors"):
             assert built[count] == expected[count], count
 
+        # graph modes answer exactly as one replica; chunk-vector modes (naive, mix) go
+        # through pgvector's HNSW index, an approximate search whose neighbours depend on
+        # the order rows were inserted in: there the same chunks must mostly come back
         for client in live:
-            assert _answers(client) == expected_answers
+            answers = _answers(client)
+            for key, answer in expected_answers.items():
+                if key[0] in GRAPH_MODES:
+                    assert answers[key] == answer, key
+                else:
+                    assert _overlap(answers[key], answer) >= 0.8, key
         time.sleep(2.5)  # every replica publishes its idle status
         statuses = [c.get("/documents/pipeline_status").json() for c in live]
         assert not any(s["busy"] for s in statuses)
