@@ -10,14 +10,15 @@ with SIGKILL. Then:
   again (the fake model logs each call);
 - the graph and the vector stores equal, entity by entity and fragment by fragment,
   those one replica builds from the same documents in another workspace;
-- queries sent to the replicas during ingestion got no 5xx, and once ingestion ends
-  every replica answers the graph modes exactly as the single replica does (naive and
-  mix, through the approximate HNSW index, with at least 80% of the same lines);
+- queries sent to the replicas during ingestion got no 5xx; once ingestion ends the
+  replicas answer every mode alike, and as the single replica does up to what the
+  approximate HNSW index changes (at least 80% of the same answer lines);
 - every live replica reports the same, idle, pipeline status.
 """
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -44,7 +45,6 @@ pytestmark = [pytest.mark.replicas, pytest.mark.integration]
 
 HEADERS = {"X-API-Key": API_KEY}
 MODES = ["local", "global", "hybrid", "naive", "mix"]
-GRAPH_MODES = {"local", "global", "hybrid"}
 LATENCY_MS = 120
 # Each city is in 3 documents: under the summary threshold, so merge order cannot
 # change a description (an LLM summary of many fragments depends on their order).
@@ -185,9 +185,13 @@ def _answers(client: httpx.Client) -> dict[tuple[str, str], str]:
 
 
 def _overlap(answer: str, expected: str) -> float:
-    """Share of the expected answer's lines that the answer has too."""
-    lines = set(expected.splitlines())
-    return len(lines & set(answer.splitlines())) / max(1, len(lines))
+    """Share of the expected answer's lines (reference numbers aside) the answer has too."""
+
+    def lines(text: str) -> set[str]:
+        return {re.sub(r"^\[\d+\] ", "", line) for line in text.splitlines()}
+
+    wanted = lines(expected)
+    return len(wanted & lines(answer)) / max(1, len(wanted))
 
 
 class QueryLoad:
@@ -346,16 +350,13 @@ def test_three_replicas_index_every_document_once_with_one_killed(
         for count in ("entity_vectors", "relation_vectors", "chunk_vectors"):
             assert built[count] == expected[count], count
 
-        # graph modes answer exactly as one replica; chunk-vector modes (naive, mix) go
-        # through pgvector's HNSW index, an approximate search whose neighbours depend on
-        # the order rows were inserted in: there the same chunks must mostly come back
-        for client in live:
-            answers = _answers(client)
-            for key, answer in expected_answers.items():
-                if key[0] in GRAPH_MODES:
-                    assert answers[key] == answer, key
-                else:
-                    assert _overlap(answers[key], answer) >= 0.8, key
+        # the replicas answer alike; against the single replica (another workspace in the
+        # same tables) retrieval goes through pgvector's HNSW index, an approximate search
+        # whose neighbours depend on the order rows were inserted in: mostly the same lines
+        answers = [_answers(client) for client in live]
+        assert answers[0] == answers[1]
+        for key, answer in expected_answers.items():
+            assert _overlap(answers[0][key], answer) >= 0.8, key
         time.sleep(2.5)  # every replica publishes its idle status
         statuses = [c.get("/documents/pipeline_status").json() for c in live]
         assert not any(s["busy"] for s in statuses)
