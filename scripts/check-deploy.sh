@@ -2,8 +2,9 @@
 # CI checks of the deployable artifacts (issue 11), each step timed, non-zero on any failure:
 #   tools    scripts/ci-tools.sh: helm, kubeconform, compose plugin, Kubernetes schemas (cached)
 #   helm     helm lint --strict + helm template for every recipe in recipes/ (and the ci/
-#            values files, and scale-out over the shared, coordinated recipes), validated offline by
-#            kubeconform -strict; then the chart's pytest checks (bad values refused, ...)
+#            values files, and scale-out over the shared, coordinated recipes), validated
+#            offline by kubeconform -strict; then the chart's pytest checks (bad values
+#            refused, ...)
 #   image    Docker engine + debootstrap base (scripts/docker-test-env.sh), a Python base
 #            from it, docker/Dockerfile built with --network host, then run by pytest:
 #            read-only root, non-root, ingest + query on the embedded recipe, stop
