@@ -2,8 +2,9 @@
 # CI checks of the deployable artifacts (issue 11), each step timed, non-zero on any failure:
 #   tools    scripts/ci-tools.sh: helm, kubeconform, compose plugin, Kubernetes schemas (cached)
 #   helm     helm lint --strict + helm template for every recipe in recipes/ (and the ci/
-#            values files, and scale-out over the shared recipes), validated offline by
-#            kubeconform -strict; then the chart's pytest checks (bad values refused, ...)
+#            values files, and scale-out over the shared, coordinated recipes), validated
+#            offline by kubeconform -strict; then the chart's pytest checks (bad values
+#            refused, ...)
 #   image    Docker engine + debootstrap base (scripts/docker-test-env.sh), a Python base
 #            from it, docker/Dockerfile built with --network host, then run by pytest:
 #            read-only root, non-root, ingest + query on the embedded recipe, stop
@@ -58,11 +59,13 @@ check_chart() {  # check_chart LABEL [helm args...]: lint, render, validate one 
 run_tools() { scripts/ci-tools.sh; }
 
 run_helm() {
-  local recipe shared
-  shared=$(sed -n '/define "lightrag.sharedRecipes"/{n;p}' helm/lightrag/templates/_helpers.tpl)
+  local recipe shared coordinated helpers=helm/lightrag/templates/_helpers.tpl
+  # Scale out only the recipes on shared storages that also coordinate through a database.
+  shared=$(sed -n '/define "lightrag.sharedRecipes"/{n;p}' "$helpers")
+  coordinated=$(sed -n '/define "lightrag.coordinatedRecipes"/{n;p}' "$helpers")
   for recipe in $(ls recipes/*.yaml | xargs -n1 basename | sed 's/\.yaml$//'); do
     check_chart "recipe=$recipe" --set "recipe=$recipe"
-    if [[ " $shared " == *" $recipe "* ]]; then
+    if [[ " $shared " == *" $recipe "* && " $coordinated " == *" $recipe "* ]]; then
       check_chart "recipe=$recipe replicaCount=3" --set "recipe=$recipe" --set replicaCount=3 \
         --set persistence.enabled=false
     fi

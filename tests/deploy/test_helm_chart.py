@@ -69,6 +69,37 @@ REFUSED = {
         {"recipe": "postgres", "replicaCount": 2},
         "needs persistence.accessModes [ReadWriteMany]",
     ),
+    "two replicas with local coordination": (
+        {"recipe": "postgres", "replicaCount": 2, "coordination": "local"},
+        "value must be one of 'postgres', 'redis'",
+    ),
+    "two replicas, extra shared recipe without coordination": (
+        {
+            "recipe": "team",
+            "replicaCount": 2,
+            "storage": {"shared": True},
+            "persistence": {"enabled": False},
+            "extraRecipes": {"team": "# @package _global_\n"},
+        },
+        "value must be one of 'postgres', 'redis'",
+    ),
+    "unknown coordination": ({"coordination": "etcd"}, "value must be one of"),
+    "coordination in overrides": (
+        {"overrides": ["coordination=postgres"]},
+        "choose the coordination with the coordination value",
+    ),
+    "server.replicas in overrides": (
+        {"overrides": ["server.replicas=3"]},
+        "the chart sets server.replicas (LIGHTRAG_REPLICAS) from replicaCount",
+    ),
+    "LIGHTRAG_REPLICAS in env": (
+        {"env": {"LIGHTRAG_REPLICAS": "3"}},
+        "env.LIGHTRAG_REPLICAS: the chart sets it",
+    ),
+    "LIGHTRAG_COORDINATION in env": (
+        {"env": {"LIGHTRAG_COORDINATION": "postgres"}},
+        "env.LIGHTRAG_COORDINATION: the chart sets it",
+    ),
 }
 
 
@@ -90,22 +121,40 @@ ON_POSTGRES = "# @package _global_\ndefaults:\n" + "".join(
     "values",
     [
         {"recipe": "postgres", "replicaCount": 3, "persistence": {"enabled": False}},
+        {"recipe": "postgres-ha", "replicaCount": 3, "persistence": {"enabled": False}},
         {"recipe": "redis-milvus", "replicaCount": 2, "persistence": {"enabled": False}},
         {
             "recipe": "team",
             "replicaCount": 2,
             "storage": {"shared": True},
+            "coordination": "postgres",
             "persistence": {"enabled": False},
             "extraRecipes": {"team": ON_POSTGRES},
         },
     ],
-    ids=["postgres x3", "redis-milvus x2", "extra recipe declared shared x2"],
+    ids=["postgres x3", "postgres-ha x3", "redis-milvus x2", "extra recipe declared shared x2"],
 )
 def test_replicas_over_shared_storages_are_accepted(helm: str, values: dict) -> None:
     objects = documents(render(helm, values))
     deployment = objects["Deployment"]["spec"]
     assert deployment["replicas"] == values["replicaCount"]
     assert "strategy" not in deployment  # rolling updates are safe over shared databases
+    env = {item["name"]: item.get("value") for item in container(objects)["env"]}
+    assert env["LIGHTRAG_REPLICAS"] == str(values["replicaCount"])
+    if "coordination" in values:
+        assert env["LIGHTRAG_COORDINATION"] == values["coordination"]
+    else:
+        assert "LIGHTRAG_COORDINATION" not in env  # the recipe chooses it
+
+
+def test_one_replica_sets_replicas_to_one_and_local_coordination_is_recreated(helm: str) -> None:
+    values = {"recipe": "postgres", "coordination": "local"}
+    objects = documents(render(helm, values))
+    env = {item["name"]: item.get("value") for item in container(objects)["env"]}
+    assert env["LIGHTRAG_REPLICAS"] == "1"
+    assert env["LIGHTRAG_COORDINATION"] == "local"
+    # shared storages but a coordination of one process: the old and new pod never overlap
+    assert objects["Deployment"]["spec"]["strategy"] == {"type": "Recreate"}
 
 
 def test_file_storage_recipe_is_recreated_not_rolled(helm: str) -> None:
@@ -223,6 +272,13 @@ def _recipes_on_shared_storages() -> list[str]:
     return shared
 
 
+def _recipes_coordinated() -> list[str]:
+    """Recipes choosing a coordination other than local (the defaults' choice)."""
+    tree = ConfigTree.build()
+    recipes = sorted(path.stem for path in (ROOT / "recipes").glob("*.yaml"))
+    return [r for r in recipes if recipe_choices(tree, r).get("coordination", "local") != "local"]
+
+
 def test_chart_knows_every_packaged_recipe() -> None:
     packaged = sorted(path.stem for path in (ROOT / "recipes").glob("*.yaml"))
     assert sorted(_helper_list("packagedRecipes")) == packaged
@@ -235,3 +291,21 @@ def test_shared_recipe_list_matches_the_recipes_storages() -> None:
     schema = json.loads((CHART / "values.schema.json").read_text(encoding="utf-8"))
     anyof = schema["allOf"][0]["then"]["anyOf"]
     assert sorted(anyof[1]["properties"]["recipe"]["enum"]) == shared
+
+
+def test_coordinated_recipe_list_matches_the_recipes_coordination() -> None:
+    """Replicas without a coordination value are allowed exactly for recipes choosing one."""
+    coordinated = _recipes_coordinated()
+    assert "postgres-ha" in coordinated
+    assert sorted(_helper_list("coordinatedRecipes")) == coordinated
+    schema = json.loads((CHART / "values.schema.json").read_text(encoding="utf-8"))
+    rule = next(item for item in schema["allOf"] if "coordination" in item["description"])
+    anyof = rule["then"]["anyOf"]
+    assert sorted(anyof[1]["properties"]["recipe"]["enum"]) == coordinated
+
+
+def test_postgres_ha_is_shared_and_coordinated() -> None:
+    assert "postgres-ha" in _recipes_on_shared_storages()
+    assert "postgres-ha" in _helper_list("packagedRecipes")
+    tree = ConfigTree.build()
+    assert recipe_choices(tree, "postgres-ha")["coordination"] == "postgres"
