@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from lightrag.core.engine import LightRAG
 from lightrag.server.routers.health import redact
+from lightrag.vocabulary.coordination import CoordinationUnavailableError
 
 from .server_support import make_config, running_app
 
@@ -89,3 +90,18 @@ async def test_health_shows_configuration_to_logged_in_accounts(tmp_path: Path) 
     assert anonymous["auth_mode"] == "enabled" and "configuration" not in anonymous
     assert logged_in["configuration"]["full"]["server"]["token_secret"] == "**********"
     assert "pw-for-ops" not in str(logged_in)
+
+
+async def test_ready_is_503_when_coordination_is_lost(
+    served: tuple[httpx.AsyncClient, FastAPI], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, app = served
+    rag: LightRAG = app.state.rag
+
+    async def coordination_down() -> None:
+        raise CoordinationUnavailableError("postgres coordination at db:5432: connection lost")
+
+    monkeypatch.setattr(rag.coordinator, "check", coordination_down)
+    response = await client.get("/ready")
+    assert response.status_code == 503
+    assert "coordination at db:5432" in response.json()["reason"]
