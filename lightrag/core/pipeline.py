@@ -14,6 +14,7 @@ after a persist that covers its writes, and concurrent documents share persists.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections import deque
@@ -280,7 +281,7 @@ class Pipeline:
                 claim = claimed.popleft()
                 self._admitting = bool(claimed or remaining)
                 seat = _Seat(window)
-                task = asyncio.create_task(self._process_document(claim, docs[claim.doc_id], seat))
+                task = asyncio.create_task(self._process_document(claim, seat))
                 task.add_done_callback(lambda _, seat=seat: seat.release())  # type: ignore[misc]
                 self._doc_tasks[claim.doc_id] = task
                 tasks.append(task)
@@ -293,7 +294,7 @@ class Pipeline:
         if errors:  # _process_document records document errors; anything else is a bug
             raise errors[0]
 
-    async def _process_document(self, claim: Claim, listed: dict[str, Any], seat: _Seat) -> None:
+    async def _process_document(self, claim: Claim, seat: _Seat) -> None:
         doc_id = claim.doc_id
         started = _now()
         try:
@@ -312,10 +313,7 @@ class Pipeline:
 
     async def _index(self, claim: Claim, record: dict[str, Any], seat: _Seat, started: str) -> None:
         doc_id = claim.doc_id
-
-        async def fence() -> None:
-            await self.coordinator.confirm(claim)
-
+        fence = functools.partial(self.coordinator.confirm, claim)
         try:
             await self._set_status(doc_id, record, DocStatus.PROCESSING, started=started)
             chunks = await self._chunks_of(doc_id, record)

@@ -62,6 +62,15 @@ class ClaimLostError(RuntimeError):
 class HoldTimeoutError(TimeoutError):
     """Keys stayed held by someone else for longer than the hold's timeout."""
 
+    @classmethod
+    def waited(
+        cls, seconds: float | None, keys: Iterable[str], holder: str, detail: str = ""
+    ) -> HoldTimeoutError:
+        """The error naming the wait, who holds the keys and (up to five of) the keys."""
+        names = sorted(keys)
+        shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
+        return cls(f"waited {seconds:g} s for locks held by {holder}: {shown}{detail}")
+
 
 class CoordinationUnavailableError(StorageUnavailableError):
     """The coordination database cannot be reached: claim nothing, report not ready."""

@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
+from lightrag.vocabulary.coordination import HoldTimeoutError
+
 __all__ = ["KeyedLocks", "acquire_within"]
 
 
@@ -86,11 +88,8 @@ class KeyedLocks:
 async def acquire_within(locks: KeyedLocks, keys: frozenset[str], seconds: float | None) -> None:
     """``locks.acquire(keys)`` waiting at most ``seconds`` (``None``: no limit); raises
     ``HoldTimeoutError`` naming (up to five of) the keys."""
-    from lightrag.vocabulary.coordination import HoldTimeoutError
-
     try:
         async with asyncio.timeout(seconds):
             await locks.acquire(keys)
     except TimeoutError:
-        shown = ", ".join(sorted(keys)[:5]) + (" ..." if len(keys) > 5 else "")
-        raise HoldTimeoutError(f"waited {seconds:g} s for locks held elsewhere: {shown}") from None
+        raise HoldTimeoutError.waited(seconds, keys, "another task of this process") from None

@@ -338,20 +338,13 @@ class PostgresCoordinator:
                     return
                 await conn.execute("ROLLBACK")
                 waited_on = int(busy[0])
-        except asyncpg.exceptions.LockNotAvailableError:
+        except BaseException as exc:
             with contextlib.suppress(*CONNECTION_ERRORS, asyncpg.PostgresError):
                 await conn.execute("ROLLBACK")
-            shown = ", ".join(sorted(keys)[:5]) + (" ..." if len(keys) > 5 else "")
-            raise HoldTimeoutError(
-                f"waited {limit:g} s for locks held by another replica: {shown}"
-            ) from None
-        except (*CONNECTION_ERRORS, asyncpg.PostgresError) as exc:
-            with contextlib.suppress(*CONNECTION_ERRORS, asyncpg.PostgresError):
-                await conn.execute("ROLLBACK")
-            raise self._unavailable(exc) from exc
-        except BaseException:
-            with contextlib.suppress(*CONNECTION_ERRORS, asyncpg.PostgresError):
-                await conn.execute("ROLLBACK")
+            if isinstance(exc, asyncpg.exceptions.LockNotAvailableError):
+                raise HoldTimeoutError.waited(limit, keys, "another replica") from None
+            if isinstance(exc, (*CONNECTION_ERRORS, asyncpg.PostgresError)):
+                raise self._unavailable(exc) from exc
             raise
 
     # pipeline status and cancellation -----------------------------------------------

@@ -453,10 +453,8 @@ class RedisCoordinator:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 taken = names[busy - 1]
-                shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
-                raise HoldTimeoutError(
-                    f"waited {limit:g} s for locks held by another replica: {shown}"
-                    f" ({taken} is taken)"
+                raise HoldTimeoutError.waited(
+                    limit, names, "another replica", f" ({taken} is taken)"
                 )
             await asyncio.sleep(min(pause, remaining))
             pause = min(pause * 2, _POLL_MAX)
