@@ -31,6 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ingest import synthetic_documents
 from ingest_server import _free_port, _launched, _wait_ready
 
+from lightrag.vocabulary.types import GRAPH_FIELD_SEP
+
 
 def _documents(count: int, corpus: str) -> list[str]:
     if corpus == "synthetic":  # 15 popular entities shared by many documents
@@ -45,6 +47,25 @@ def _documents(count: int, corpus: str) -> list[str]:
 def _processed(client: httpx.Client) -> int:
     counts = client.get("/documents/status_counts").json()["status_counts"]
     return int(counts.get("processed", 0)) + int(counts.get("failed", 0))
+
+
+SUMMARY_THRESHOLD = 8  # rag.force_llm_summary_on_merge's default
+
+
+def _description_fragments(client: httpx.Client) -> list[int]:
+    """Per entity of the graph, how many ``<SEP>``-joined fragments its description has
+    (a summary counts one): how far merges left descriptions past the summary threshold."""
+    graph = client.get("/graphs", params={"label": "*", "max_nodes": 100000}).json()
+    return [
+        len(str(node["properties"].get("description", "")).split(GRAPH_FIELD_SEP))
+        for node in graph["nodes"]
+    ] or [0]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a live process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run(
@@ -67,12 +88,18 @@ def run(
                     "embedding=fake",
                     f"llm.latency_ms={latency_ms}",
                     "rag.max_async=4",
+                    "rag.max_graph_nodes=100000",
                     f"server.port={port}",
                     "server.host=127.0.0.1",
                     f"server.working_dir={tmp}/rag{index}",
                     f"server.input_dir={tmp}/inputs{index}",
                     f"server.workspace={workspace}",
                     f"server.replicas={replicas}",
+                    *(
+                        [f"llm.calls_log={os.environ['CALLS_LOG']}-{replicas}-{index}"]
+                        if os.environ.get("CALLS_LOG")
+                        else []
+                    ),
                 ]
                 env = {**os.environ, **env_extra, "POSTGRES_VECTOR_TABLE": "bench_vectors"}
                 with log.open("wb") as handle:
@@ -94,6 +121,8 @@ def run(
                     raise SystemExit("documents not processed within 900 s")
                 time.sleep(0.1)
             wall = time.perf_counter() - started
+            cpu = sum(_cpu_seconds(process.pid) for process in processes)
+            fragments = _description_fragments(clients[0])
         finally:
             for client in clients:
                 client.close()
@@ -101,7 +130,14 @@ def run(
                 process.terminate()
             for process in processes:
                 process.wait(timeout=60)
-    return {"replicas": replicas, "docs": len(texts), "wall_s": round(wall, 2)}
+    return {
+        "replicas": replicas,
+        "docs": len(texts),
+        "wall_s": round(wall, 2),
+        "server_cpu_s": round(cpu, 1),
+        "max_fragments": max(fragments),
+        "over_threshold": sum(1 for n in fragments if n >= SUMMARY_THRESHOLD),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -81,6 +81,17 @@ class LocalCoordinator:
         finally:
             self.locks.release(wanted)
 
+    def try_hold(self, keys: Iterable[str]) -> AbstractAsyncContextManager[frozenset[str]]:
+        return self._try_hold(frozenset(keys))
+
+    @asynccontextmanager
+    async def _try_hold(self, keys: frozenset[str]) -> AsyncIterator[frozenset[str]]:
+        held = self.locks.try_acquire_each(keys)
+        try:
+            yield held
+        finally:
+            self.locks.release(held)
+
     async def publish_status(self, snapshot: dict[str, Any]) -> None:
         self._snapshot = snapshot
 

@@ -14,19 +14,19 @@ Rules (per entity, identity ``ids.entity_key``; per relation, the sorted key pai
 - a chunk already listed in ``source_id`` contributes nothing again, so
   re-merging a document after a crash is idempotent.
 
-A merge runs in two passes. The first computes the new properties without
-the merge locks, only to make the LLM summaries they need (remembered in a
-``SummaryMemo``); it holds a summary lock on each entity and relation it
-summarises, so two documents never summarise the same one at once. The second
-holds every entity the document touches (``KeyedLocks``, taken all at once),
-computes the properties again from what is stored now, reusing the memorised
-summaries (a summary stands in for the descriptions it covers, whatever other
-documents added meanwhile), and writes them; if what is stored now needs a
-summary the memo lacks, the merge starts over holding its summary lock (after
-``_MERGE_ATTEMPTS`` passes it summarises under the merge locks). So a slow
-summary of a popular entity does not keep every other document touching it
-waiting, no update is lost, and nothing is written before everything is
-computed: a failed LLM call leaves the graph untouched.
+A merge never calls the LLM while it holds entities. It holds every entity the
+document touches (``Coordinator.hold``, all at once, across replicas when
+coordination is shared), computes the properties from what is stored now with
+descriptions joined, and writes them. Then, holding nothing, it summarises each
+list it left past the threshold: holding that list's summary hold
+(``Coordinator.try_hold``, which never waits) it asks the LLM, then writes the
+summary in place of the descriptions it covers, briefly holding the entity (or the
+relation's two endpoints) again, and looks again until the list needs no summary;
+when another writer holds the summary hold, it polls until the list needs no
+summary or the hold is free. So no two writers summarise one list at once, a slow
+summary of a popular entity keeps no merge waiting, a merge returns with its lists
+summarised, and no description is lost: fragments added during a summary stay
+beside it. A failed summary leaves the merged fragments joined.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from lightrag.core.context import EngineContext
 from lightrag.core.graph_fields import (
@@ -47,11 +47,10 @@ from lightrag.core.graph_fields import (
     unique_texts,
 )
 from lightrag.core.llm_calls import InsertLLM
-from lightrag.core.summarize import DescriptionSummarizer, SummaryMemo, SummaryNeededError
+from lightrag.core.summarize import DescriptionSummarizer, SummaryMemo
 from lightrag.core.vector_records import entity_vector_record, relation_vector_record, write_vectors
 from lightrag.vocabulary import ids
 from lightrag.vocabulary.coordination import Coordinator
-from lightrag.vocabulary.locks import KeyedLocks
 from lightrag.vocabulary.types import (
     ExtractedEntity,
     ExtractedRelation,
@@ -60,8 +59,6 @@ from lightrag.vocabulary.types import (
 
 __all__ = ["GraphMerger", "MergeOutcome"]
 
-_MERGE_ATTEMPTS = 4
-"""Passes before a merge may call the LLM while holding the merge locks."""
 T = TypeVar("T")
 
 
@@ -94,9 +91,65 @@ def _descriptions(
     return split_field((base or {}).get("description")) + [i.description for i in items]
 
 
-def _summary_key(pair: tuple[str, str]) -> str:
-    """A relation's summary-lock key (distinct from every entity key)."""
-    return f"{pair[0]}\x1f{pair[1]}\x1e"
+_POLL_FIRST = 0.02
+_POLL_MAX = 0.5
+"""Seconds between looks at a description list another writer is summarising."""
+
+
+def _items(props: Mapping[str, Any]) -> list[str]:
+    return unique_texts(split_field(props.get("description")))
+
+
+class _DescriptionList(Protocol):
+    """One node's or edge's description list, as the summary step reads and writes it."""
+
+    name: str
+    kind: str
+    summary_hold: str  # its summary hold: apart from every merge hold
+    merge_holds: list[str]  # the entity keys a write of it holds
+
+    async def read(self) -> dict[str, Any] | None: ...
+
+    async def write(self, props: dict[str, Any]) -> None: ...
+
+
+class _EntityList:
+    kind = "entity"
+
+    def __init__(self, merger: GraphMerger, node_id: str) -> None:
+        self.ctx = merger.ctx
+        self.name = node_id
+        key = ids.entity_key(node_id)
+        self.summary_hold = f"summary:{key}"
+        self.merge_holds = [key]
+
+    async def read(self) -> dict[str, Any] | None:
+        return await self.ctx.storages.graph.get_node(self.name)
+
+    async def write(self, props: dict[str, Any]) -> None:
+        await write_vectors(self.ctx, entities_vdb=dict([entity_vector_record(self.name, props)]))
+        await self.ctx.storages.graph.upsert_nodes({self.name: props})
+
+
+class _RelationList:
+    kind = "relationship"
+
+    def __init__(self, merger: GraphMerger, edge: tuple[str, str]) -> None:
+        self.ctx = merger.ctx
+        self.edge = edge
+        self.name = f"{edge[0]} - {edge[1]}"
+        pair = ids.relation_key(*edge)
+        self.summary_hold = f"summary:{pair[0]}\x1f{pair[1]}"
+        self.merge_holds = list(pair)
+
+    async def read(self) -> dict[str, Any] | None:
+        return await self.ctx.storages.graph.get_edge(*self.edge)
+
+    async def write(self, props: dict[str, Any]) -> None:
+        await write_vectors(
+            self.ctx, relationships_vdb=dict([relation_vector_record(*self.edge, props)])
+        )
+        await self.ctx.storages.graph.upsert_edges([(*self.edge, props)])
 
 
 class GraphMerger:
@@ -106,7 +159,6 @@ class GraphMerger:
         self.ctx = ctx
         self.summarizer = DescriptionSummarizer(ctx, llm)
         self.locks = coordinator  # merge holds: across replicas when coordination is shared
-        self._summarising = KeyedLocks()  # entities and relations summarised in this process
         self._node_ids: dict[str, str] = {}  # entity key -> node id last seen
 
     def forget(self, names: Iterable[str]) -> None:
@@ -150,7 +202,7 @@ class GraphMerger:
         base: dict[str, Any] | None,
         items: Sequence[ExtractedEntity],
         memo: SummaryMemo | None = None,
-        new_summaries: bool = True,
+        summarise: bool = True,
     ) -> dict[str, Any]:
         """Node properties after adding ``items`` to ``base`` (the stored node or None)."""
         base = base or {}
@@ -165,7 +217,7 @@ class GraphMerger:
             "entity_id": node_id,
             "entity_type": known[0] if known else UNKNOWN_TYPE,
             "description": await self.summarizer.combine(
-                node_id, "entity", _descriptions(base, items), memo, new_summaries
+                node_id, "entity", _descriptions(base, items), memo, summarise
             ),
             "source_id": join_field([*sources, *(i.source_id for i in items)]),
             "file_path": join_field([base.get("file_path"), *(i.file_path for i in items)]),
@@ -178,7 +230,7 @@ class GraphMerger:
         base: dict[str, Any] | None,
         items: Sequence[ExtractedRelation],
         memo: SummaryMemo | None = None,
-        new_summaries: bool = True,
+        summarise: bool = True,
     ) -> dict[str, Any]:
         """Edge properties after adding ``items`` to ``base`` (the stored edge or None)."""
         base = base or {}
@@ -188,7 +240,7 @@ class GraphMerger:
                 "relationship",
                 _descriptions(base, items),
                 memo,
-                new_summaries,
+                summarise,
             ),
             "keywords": join_keywords([base.get("keywords"), *(i.keywords for i in items)]),
             "weight": float(base.get("weight", 0.0)) + sum(i.weight for i in items),
@@ -204,7 +256,8 @@ class GraphMerger:
     ) -> MergeOutcome:
         """Merge one document's chunk extractions; returns what it touched.
 
-        Raises the LLM's ``ModelError`` (summaries) before anything is written.
+        Raises the LLM's ``ModelError`` when a summary fails; the merge is written by
+        then, its lists joined, and merging the document again summarises them.
         ``fence`` runs under the merge holds right before the writes (the pipeline
         confirms its claim on the document there: a lost claim writes nothing).
         """
@@ -223,74 +276,78 @@ class GraphMerger:
                 relations.setdefault(pair, []).append(relation)
         if not names:
             return MergeOutcome()
-        memo: SummaryMemo = {}
-        held: frozenset[str] = frozenset()  # summary locks: kept until the merge is written
-        try:
-            for attempt in range(_MERGE_ATTEMPTS):
-                last = attempt + 1 == _MERGE_ATTEMPTS
-                needed = await self._to_summarise(names, entities, relations)
-                if not needed <= held and not self._summarising.try_acquire(needed - held):
-                    if not last:
-                        # wait holding nothing (no deadlock); what is needed may change meanwhile
-                        wanted = held | needed
-                        self._summarising.release(held)
-                        held = frozenset()
-                        await self._summarising.acquire(wanted)
-                        held = wanted
-                        continue
-                else:
-                    held = held | needed
-                if held:  # make the summaries before taking the merge locks
-                    await self._compute(names, entities, relations, memo)  # fills ``memo``
-                async with self.locks.hold(names):
-                    try:
-                        computed = await self._compute(
-                            names, entities, relations, memo, new_summaries=last
-                        )
-                    except SummaryNeededError:
-                        continue  # stored state changed since the first pass: again
-                    if fence is not None:
-                        await fence()
-                    return await self._write(*computed)
-        finally:
-            self._summarising.release(held)
-        raise AssertionError("unreachable: the last attempt always merges")
+        async with self.locks.hold(names):
+            nodes, edges = await self._compute(names, entities, relations)
+            if fence is not None:
+                await fence()
+            outcome = await self._write(nodes, edges)
+        await self._summarise(nodes.values(), edges.items())
+        return outcome
 
-    async def _to_summarise(
+    async def _summarise(
         self,
-        names: dict[str, str],
-        entities: dict[str, list[ExtractedEntity]],
-        relations: dict[tuple[str, str], list[ExtractedRelation]],
-    ) -> set[str]:
-        """Summary-lock keys of the entities and relations this merge would summarise now."""
-        resolved = await self.resolve(names)
-        edges = {pair: (resolved[pair[0]][0], resolved[pair[1]][0]) for pair in relations}
-        stored_edges = await self.ctx.storages.graph.get_edges(list(edges.values()))
+        nodes: Iterable[tuple[str, dict[str, Any]]],
+        edges: Iterable[tuple[tuple[str, str], dict[str, Any]]],
+    ) -> None:
+        """Summarise every description list a merge left past the summary threshold."""
         needs = self.summarizer.needs_summary
-        keys = {
-            key
-            for key, items in entities.items()
-            if needs(unique_texts(_descriptions(resolved[key][1], items)))
-        }
-        keys.update(
-            _summary_key(pair)
-            for pair, items in relations.items()
-            if needs(unique_texts(_descriptions(stored_edges.get(edges[pair]), items)))
-        )
-        return keys
+        jobs = [
+            self._summarise_one(_EntityList(self, node_id))
+            for node_id, props in nodes
+            if needs(split_field(props.get("description")))
+        ]
+        jobs += [
+            self._summarise_one(_RelationList(self, edge))
+            for edge, props in edges
+            if needs(split_field(props.get("description")))
+        ]
+        await _all_or_first_error(jobs)
+
+    async def _summarise_one(self, target: _DescriptionList) -> None:
+        """Bring ``target``'s description list under the summary threshold (see module).
+
+        Holding its summary hold, summarise, then write the summary in place of the
+        descriptions it covers under the merge holds, until the list needs no summary.
+        When another writer holds the summary hold, poll until the list needs no
+        summary or the hold is free: every merge returns with its lists summarised or
+        being summarised by a writer that looks again after it writes."""
+        pause = _POLL_FIRST
+        while True:
+            props = await target.read()
+            if props is None or not self.summarizer.needs_summary(_items(props)):
+                return
+            async with self.locks.try_hold([target.summary_hold]) as got:
+                if got:
+                    await self._summarise_holding(target, props)
+                    return
+            await asyncio.sleep(pause)
+            pause = min(2 * pause, _POLL_MAX)
+
+    async def _summarise_holding(self, target: _DescriptionList, props: dict[str, Any]) -> None:
+        summarizer = self.summarizer
+        while summarizer.needs_summary(items := _items(props)):
+            summary = await summarizer.summarize(target.name, target.kind, items)
+            async with self.locks.hold(target.merge_holds):
+                stored = await target.read()
+                if stored is None:
+                    return  # deleted meanwhile
+                # the summary stands in for the descriptions it covers; any added since stay
+                description = await summarizer.combine(
+                    target.name, target.kind, _items(stored), {frozenset(items): summary}, False
+                )
+                props = {**stored, "description": description}
+                if description != stored.get("description"):
+                    await target.write(props)
 
     async def _compute(
         self,
         names: dict[str, str],
         extracted: dict[str, list[ExtractedEntity]],
         relations: dict[tuple[str, str], list[ExtractedRelation]],
-        memo: SummaryMemo,
-        *,
-        new_summaries: bool = True,
     ) -> tuple[dict[str, tuple[str, dict[str, Any]]], dict[tuple[str, str], dict[str, Any]]]:
         """New properties from the stored state: ``({entity key: (node id, props)},
-        {(node id, node id): edge props})``. Writes nothing. Without ``new_summaries``,
-        a summary that ``memo`` does not hold raises ``SummaryNeededError``."""
+        {(node id, node id): edge props})``, descriptions joined (no LLM call). Writes
+        nothing."""
         graph = self.ctx.storages.graph
         resolved = await self.resolve(names)
         entities = dict(extracted)
@@ -317,16 +374,13 @@ class GraphMerger:
             done = set(split_field(stored_edges.get(edge_ids[pair], {}).get("source_id")))
             return [r for r in relations[pair] if r.source_id not in done]
 
-        # every summary this merge needs runs at once (entities and relations alike)
         entity_jobs = [
-            self.entity_props(
-                resolved[k][0], resolved[k][1], fresh_entities(k), memo, new_summaries
-            )
+            self.entity_props(resolved[k][0], resolved[k][1], fresh_entities(k), summarise=False)
             for k in node_keys
         ]
         relation_jobs = [
             self.relation_props(
-                edge_ids[p], stored_edges.get(edge_ids[p]), fresh_relations(p), memo, new_summaries
+                edge_ids[p], stored_edges.get(edge_ids[p]), fresh_relations(p), summarise=False
             )
             for p in relations
         ]

@@ -12,14 +12,10 @@ from lightrag.core.llm_calls import InsertLLM
 from lightrag.vocabulary.models import ModelError, NativeRagModel
 from lightrag.vocabulary.types import GRAPH_FIELD_SEP
 
-__all__ = ["DescriptionSummarizer", "SummaryMemo", "SummaryNeededError"]
+__all__ = ["DescriptionSummarizer", "SummaryMemo"]
 
 SummaryMemo = dict[frozenset[str], str]
 """Summaries already made: the set of descriptions summarised -> the summary."""
-
-
-class SummaryNeededError(Exception):
-    """A description list needs an LLM summary that the caller did not allow."""
 
 
 class DescriptionSummarizer:
@@ -45,23 +41,21 @@ class DescriptionSummarizer:
         kind: str,
         descriptions: Sequence[str],
         memo: SummaryMemo | None = None,
-        new_summaries: bool = True,
+        summarise: bool = True,
     ) -> str:
         """One description: the joined list, or an LLM summary when ``needs_summary``.
 
         ``memo`` holds summaries made earlier (set of descriptions -> summary): one
         whose descriptions are all in ``descriptions`` stands in for them, so a merge
         re-computed after other writers added descriptions needs no new LLM call.
-        New summaries are recorded in it; without ``new_summaries`` a summary
-        that is not in ``memo`` raises ``SummaryNeededError`` instead of calling the LLM.
+        New summaries are recorded in it. Without ``summarise``, a list that needs a
+        new summary is joined instead (another writer is making its summary).
         """
         items = unique_texts(descriptions)
         if memo:
             items = _reuse_summary(items, memo)
-        if not self.needs_summary(items):
+        if not summarise or not self.needs_summary(items):
             return GRAPH_FIELD_SEP.join(items)
-        if not new_summaries:
-            raise SummaryNeededError(f"the {kind} {name!r} needs a new summary")
         summary = await self.summarize(name, kind, items)
         if memo is not None:
             memo[frozenset(items)] = summary

@@ -114,6 +114,11 @@ class Coordinator(Protocol):
         Raises ``HoldTimeoutError`` after ``timeout`` seconds (``None``: the backend's
         default) naming the keys."""
 
+    def try_hold(self, keys: Iterable[str]) -> AbstractAsyncContextManager[frozenset[str]]:
+        """Hold those of ``keys`` nobody holds now, without waiting: yields the keys held
+        (maybe none), released on exit. It never waits, so it may be taken while
+        holding anything else."""
+
     async def publish_status(self, snapshot: dict[str, Any]) -> None:
         """Store this replica's pipeline status snapshot (a JSON object) with a heartbeat."""
 

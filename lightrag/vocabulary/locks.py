@@ -47,6 +47,11 @@ class KeyedLocks:
         self._held |= wanted
         return True
 
+    def try_acquire_each(self, keys: Iterable[str]) -> frozenset[str]:
+        """Take those of ``keys`` that are free now, each on its own (never waits);
+        returns the ones taken."""
+        return frozenset(key for key in sorted(set(keys)) if self.try_acquire((key,)))
+
     async def acquire(self, keys: Iterable[str]) -> None:
         """Wait until every one of ``keys`` is free and take them all at once.
 

@@ -14,6 +14,9 @@
   while waiting for others, so holds cannot deadlock. A replica that dies (its connections
   close) releases its locks at once. Within one replica, holders queue on ``KeyedLocks``
   first, so only one of them waits on the database for a key.
+- Tried holds (``try_hold``, which never waits): rows of ``lightrag_holds`` inserted where
+  free or where their lease ended, renewed by the heartbeat, deleted on release; they
+  keep no connection, so a holder waiting for a merge hold never starves the pool.
 - Pipeline status: ``lightrag_replicas`` (a JSON snapshot and a heartbeat per replica);
   cancel requests: a counter in ``lightrag_pipeline_control``.
 - Schema: created once under the migration lock of ``PostgresClient.migrate``.
@@ -75,7 +78,24 @@ COORDINATION_MIGRATIONS: tuple[str, ...] = (
         workspace text PRIMARY KEY,
         cancel_epoch bigint NOT NULL DEFAULT 0
     )""",
+    """CREATE TABLE IF NOT EXISTS lightrag_holds (
+        workspace text NOT NULL,
+        key text COLLATE "C" NOT NULL,
+        owner text NOT NULL,
+        lease_until timestamptz NOT NULL,
+        PRIMARY KEY (workspace, key)
+    )""",
 )
+
+_TRY_HOLD = """
+INSERT INTO lightrag_holds AS h (workspace, key, owner, lease_until)
+SELECT $1, k, $3, now() + make_interval(secs => $4) FROM unnest($2::text[]) AS u(k)
+ORDER BY k
+ON CONFLICT (workspace, key) DO UPDATE
+SET owner = excluded.owner, lease_until = excluded.lease_until
+WHERE h.lease_until < now()
+RETURNING h.key
+"""
 
 _ADD_ROWS = """
 INSERT INTO lightrag_claims (workspace, doc_id)
@@ -139,6 +159,7 @@ class PostgresCoordinator:
         self._active: dict[str, int] = {}  # doc id -> token of this replica's live claims
         self._heartbeat: asyncio.Task[None] | None = None
         self._failure: BaseException | None = None
+        self._leased: set[str] = set()  # keys of this replica's try_holds (lease rows)
 
     @property
     def client(self) -> PostgresClient:
@@ -175,11 +196,13 @@ class PostgresCoordinator:
             self._heartbeat = None
         with contextlib.suppress(Exception):
             await self.release([Claim(d, t) for d, t in self._active.items()])
-            await self.client.execute(
-                "DELETE FROM lightrag_replicas WHERE workspace = $1 AND replica_id = $2",
-                self.workspace,
-                self.replica_id,
-            )
+            for table in ("lightrag_replicas", "lightrag_holds"):
+                column = "replica_id" if table == "lightrag_replicas" else "owner"
+                await self.client.execute(
+                    f"DELETE FROM {table} WHERE workspace = $1 AND {column} = $2",
+                    self.workspace,
+                    self.replica_id,
+                )
         self._client = None
         await self.ctx.clients.release(self._key)
 
@@ -204,6 +227,15 @@ class PostgresCoordinator:
                 self._failure = exc
 
     async def _renew(self) -> None:
+        if self._leased:
+            await self.client.execute(
+                "UPDATE lightrag_holds SET lease_until = now() + make_interval(secs => $4)"
+                " WHERE workspace = $1 AND owner = $2 AND key = ANY($3::text[])",
+                self.workspace,
+                self.replica_id,
+                list(self._leased),
+                self.config.lease_seconds,
+            )
         if not self._active:
             return
         await self.client.execute(
@@ -309,6 +341,41 @@ class PostgresCoordinator:
                 await self.client.pool.release(conn)
         finally:
             self._local.release(wanted)
+
+    def try_hold(self, keys: Iterable[str]) -> AbstractAsyncContextManager[frozenset[str]]:
+        return self._try_hold(frozenset(keys))
+
+    @asynccontextmanager
+    async def _try_hold(self, keys: frozenset[str]) -> AsyncIterator[frozenset[str]]:
+        held = self._local.try_acquire_each(keys)
+        try:
+            if held:
+                try:
+                    rows = await self.client.fetch(
+                        _TRY_HOLD, self.workspace, sorted(held), self.replica_id,
+                        self.config.lease_seconds,
+                    )  # fmt: skip
+                except (*CONNECTION_ERRORS, asyncpg.PostgresError) as exc:
+                    raise self._unavailable(exc) from exc
+                taken = frozenset(row["key"] for row in rows)
+                self._local.release(held - taken)
+                held = taken
+                self._leased |= held
+            try:
+                yield held
+            finally:
+                if held:
+                    self._leased -= held
+                    with contextlib.suppress(*CONNECTION_ERRORS, asyncpg.PostgresError):
+                        await self.client.execute(
+                            "DELETE FROM lightrag_holds WHERE workspace = $1"
+                            " AND key = ANY($2::text[]) AND owner = $3",
+                            self.workspace,
+                            list(held),
+                            self.replica_id,
+                        )
+        finally:
+            self._local.release(held)
 
     async def _take(
         self,

@@ -116,6 +116,16 @@ end
 return 0
 """
 
+# KEYS: hold keys. ARGV: the hold's value, lease ms. Sets every key that is free;
+# returns the (1-based) indexes of the keys it set.
+_TRY_HOLD = r"""
+local set = {}
+for i = 1, #KEYS do
+  if redis.call('SET', KEYS[i], ARGV[1], 'NX', 'PX', ARGV[2]) then set[#set + 1] = i end
+end
+return set
+"""
+
 # Redis before 5 refuses writes after TIME in a script unless it replicates effects.
 _REPLICATE = "if redis.replicate_commands then redis.replicate_commands() end\n"
 
@@ -432,6 +442,44 @@ class RedisCoordinator:
                         await self._run(_RELEASE, keys, [value] * len(keys))
         finally:
             self._local.release(wanted)
+
+    def try_hold(self, keys: Iterable[str]) -> AbstractAsyncContextManager[frozenset[str]]:
+        return self._try_hold(frozenset(keys))
+
+    @asynccontextmanager
+    async def _try_hold(self, wanted: frozenset[str]) -> AsyncIterator[frozenset[str]]:
+        held = self._local.try_acquire_each(wanted)
+        try:
+            if not held:
+                yield held
+                return
+            ordered = sorted(held)
+            value = f"{self._hold_prefix}:{next(self._hold_ids)}"
+            names = [self._hold_key(k) for k in ordered]
+            try:
+                async with self._guard("try hold"):
+                    indexes = await self._run(_TRY_HOLD, names, [value, self._lease_ms])
+            except asyncio.CancelledError:
+                with contextlib.suppress(Exception):  # the script may have run: give back
+                    async with self._guard("release hold"):
+                        await self._run(_RELEASE, names, [value] * len(names))
+                raise
+            taken = [ordered[int(i) - 1] for i in indexes]
+            self._local.release(held - set(taken))
+            held = frozenset(taken)
+            keys = [self._hold_key(k) for k in taken]
+            if keys:
+                self._holds[value] = keys
+            try:
+                yield held
+            finally:
+                if keys:
+                    self._holds.pop(value, None)
+                    with contextlib.suppress(StorageUnavailableError):
+                        async with self._guard("release hold"):
+                            await self._run(_RELEASE, keys, [value] * len(keys))
+        finally:
+            self._local.release(held)
 
     async def _take(
         self, keys: list[str], value: str, deadline: float, names: list[str], limit: float

@@ -198,24 +198,29 @@ async def test_very_long_lists_are_summarised_map_reduce(tmp_path: Path) -> None
         await rag.finalize()
 
 
-async def test_failed_summary_leaves_the_graph_untouched(tmp_path: Path) -> None:
+async def test_failed_summary_keeps_the_merge_joined_and_merging_again_summarises(
+    tmp_path: Path,
+) -> None:
     failing = FakeChatModel({"fail_kinds": ["summary"]})
     rag, _ = await open_engine(tmp_path, llm=failing, force_llm_summary_on_merge=2)
+    second = Extraction(
+        entities=[
+            entity("Acme", "organization", "Two.", "c2"),
+            entity("Zeta", "person", "New.", "c2"),
+        ]
+    )
     try:
         await merge(rag, Extraction(entities=[entity("Acme", "organization", "One.", "c1")]))
-        before = await node(rag, "Acme")
         with pytest.raises(ModelError):
-            await merge(
-                rag,
-                Extraction(
-                    entities=[
-                        entity("Acme", "organization", "Two.", "c2"),
-                        entity("Zeta", "person", "New.", "c2"),
-                    ]
-                ),
-            )
-        assert await node(rag, "Acme") == before
-        assert not await rag.storages.graph.has_node("Zeta")
+            await merge(rag, second)
+        joined = await node(rag, "Acme")  # nothing lost: the fragments wait for their summary
+        assert joined["description"] == f"One.{GRAPH_FIELD_SEP}Two."
+        assert await rag.storages.graph.has_node("Zeta")
+        failing.config.fail_kinds = []
+        await merge(rag, second)  # the document again: its chunk adds nothing, the summary runs
+        summarised = await node(rag, "Acme")
+        assert GRAPH_FIELD_SEP not in summarised["description"]
+        assert summarised["source_id"] == f"c1{GRAPH_FIELD_SEP}c2"
     finally:
         await rag.finalize()
 
@@ -310,14 +315,14 @@ async def test_a_pending_summary_does_not_hold_up_documents_sharing_other_entiti
         await asyncio.wait_for(
             merge(rag, Extraction(entities=[entity("Shared", "geo", "A port.", "s2")])), 5
         )
-        assert not summarising.done()
+        assert not summarising.done()  # merged already, summarising with no hold
         shared = await node(rag, "Shared")
-        assert shared["description"].split(GRAPH_FIELD_SEP) == ["A river.", "A port."]
+        assert shared["description"].split(GRAPH_FIELD_SEP) == ["A river.", "A bay.", "A port."]
         llm.release.set()
         await summarising
         shared = await node(rag, "Shared")
-        assert shared["description"].split(GRAPH_FIELD_SEP) == ["A river.", "A port.", "A bay."]
-        assert shared["source_id"].split(GRAPH_FIELD_SEP) == ["s0", "s2", "s1"]
+        assert shared["description"].split(GRAPH_FIELD_SEP) == ["A river.", "A bay.", "A port."]
+        assert shared["source_id"].split(GRAPH_FIELD_SEP) == ["s0", "s1", "s2"]
         assert "fact" in (await node(rag, "Acme"))["description"]
         assert llm.summaries == 1
     finally:
@@ -335,11 +340,18 @@ async def test_descriptions_added_during_a_summary_are_kept_beside_it(tmp_path: 
             merge(rag, Extraction(entities=[entity("Acme", "organization", long_text, "c1")]))
         )
         await wait_until(lambda: llm.summaries == 1)
-        await merge(
-            rag, Extraction(entities=[entity("Acme", "organization", "Founded 1901.", "c2")])
+        # written at once; it then waits, holding nothing, for the summary in progress
+        adding = asyncio.create_task(
+            merge(rag, Extraction(entities=[entity("Acme", "organization", "Founded 1901.", "c2")]))
         )
+        for _ in range(500):
+            if "Founded 1901." in (await node(rag, "Acme"))["description"]:
+                break
+            await asyncio.sleep(0.01)
+        assert "Founded 1901." in (await node(rag, "Acme"))["description"]
+        assert not adding.done()
         llm.release.set()
-        await summarising
+        await asyncio.gather(summarising, adding)
         props = await node(rag, "Acme")
         summary, *rest = props["description"].split(GRAPH_FIELD_SEP)
         assert rest == ["Founded 1901."]
@@ -358,9 +370,16 @@ async def test_concurrent_merges_summarise_one_entity_once(tmp_path: Path) -> No
         await merge(rag, many_facts("Acme", 3))
         first = asyncio.create_task(merge(rag, many_facts("Acme", 1, first_chunk=3)))
         await wait_until(lambda: llm.summaries == 1)
+        # the second is written at once, then waits (holding nothing) instead of repeating it
         second = asyncio.create_task(merge(rag, many_facts("Acme", 1, first_chunk=4)))
-        await asyncio.sleep(0.05)
-        assert llm.summaries == 1  # the second waits for the first summary instead of repeating it
+        for _ in range(500):
+            if "Acme fact 4." in (await node(rag, "Acme"))["description"]:
+                break
+            await asyncio.sleep(0.01)
+        joined = (await node(rag, "Acme"))["description"].split(GRAPH_FIELD_SEP)
+        assert joined == [f"Acme fact {i}." for i in range(5)]
+        assert not second.done()
+        assert llm.summaries == 1
         llm.release.set()
         await asyncio.gather(first, second)
         props = await node(rag, "Acme")
@@ -383,11 +402,11 @@ async def test_blank_summary_fails_the_merge_and_is_not_cached(tmp_path: Path) -
     rag, _ = await open_engine(tmp_path, llm=blank, force_llm_summary_on_merge=2)
     try:
         await merge(rag, Extraction(entities=[entity("Acme", "organization", "One.", "c1")]))
-        before = await node(rag, "Acme")
         second = Extraction(entities=[entity("Acme", "organization", "Two.", "c2")])
         with pytest.raises(ModelError, match=r"blank summary.*'Acme'"):
             await merge(rag, second)
-        assert await node(rag, "Acme") == before
+        kept = await node(rag, "Acme")  # the blank summary replaced nothing
+        assert kept["description"] == f"One.{GRAPH_FIELD_SEP}Two."
         assert await rag.storages.llm_cache.is_empty()
         with pytest.raises(ModelError):
             await merge(rag, second)  # asked again, not answered from the cache
@@ -396,7 +415,7 @@ async def test_blank_summary_fails_the_merge_and_is_not_cached(tmp_path: Path) -
         await rag.finalize()
 
 
-async def test_merge_whose_entity_grew_meanwhile_starts_over_and_summarises_once(
+async def test_a_list_that_grew_meanwhile_is_summarised_once_the_merge_is_written(
     tmp_path: Path,
 ) -> None:
     llm = GatedSummaries()
@@ -405,15 +424,16 @@ async def test_merge_whose_entity_grew_meanwhile_starts_over_and_summarises_once
     try:
         await merge(rag, many_facts("Acme", 2))
         async with rag.pipeline.merger.locks.hold(["acme"]):
-            # the merge sees two descriptions (no summary needed) and waits for the lock
+            # the merge waits for the hold; meanwhile the list grows to three
             waiting = asyncio.create_task(merge(rag, many_facts("Acme", 1, first_chunk=5)))
             await asyncio.sleep(0.05)
             stored = await node(rag, "Acme")
             grown = stored["description"] + GRAPH_FIELD_SEP + "Acme fact 3."
             await rag.storages.graph.upsert_node("Acme", {**stored, "description": grown})
+            assert llm.summaries == 0
         await waiting
         props = await node(rag, "Acme")
-        assert llm.summaries == 1
+        assert llm.summaries == 1  # of the four descriptions stored once it was written
         assert GRAPH_FIELD_SEP not in props["description"]
         assert props["description"].startswith("Acme fact 0.")
         assert props["source_id"].split(GRAPH_FIELD_SEP) == ["c0", "c1", "c5"]
