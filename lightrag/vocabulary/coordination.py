@@ -117,7 +117,9 @@ class Coordinator(Protocol):
     def try_hold(self, keys: Iterable[str]) -> AbstractAsyncContextManager[frozenset[str]]:
         """Hold those of ``keys`` nobody holds now, without waiting: yields the keys held
         (maybe none), released on exit. It never waits, so it may be taken while
-        holding anything else."""
+        holding anything else. A tried hold excludes other tried holds of its keys (in
+        every replica, until released or its lease ends), not ``hold``s of them on every
+        backend: give the two keys of their own."""
 
     async def publish_status(self, snapshot: dict[str, Any]) -> None:
         """Store this replica's pipeline status snapshot (a JSON object) with a heartbeat."""

@@ -113,6 +113,18 @@ class CoordinationContract:
         await asyncio.wait_for(asyncio.gather(*jobs), timeout=60)
         assert entered == 60
 
+    async def test_try_hold_takes_the_free_keys_and_never_waits(self, replica: Replica) -> None:
+        a = await replica()
+        async with a.try_hold(["x"]) as first:
+            assert first == {"x"}
+            async with asyncio.timeout(2):  # never waits for the taken key
+                async with a.try_hold(["x", "y"]) as second:
+                    assert second == {"y"}
+                    async with a.try_hold(["x", "y"]) as third:
+                        assert third == frozenset()
+        async with a.try_hold(["x", "y"]) as again:  # both were released on exit
+            assert again == {"x", "y"}
+
     async def test_cancel_epoch_counts_requests(self, replica: Replica) -> None:
         a = await replica()
         before = await a.cancel_epoch()
@@ -177,6 +189,29 @@ class CoordinationContract:
             await asyncio.sleep(0.2)
             assert not waiting.done()
         await asyncio.wait_for(waiting, timeout=5)
+
+    @shared_only
+    async def test_try_hold_excludes_other_replicas_until_release_or_lease_end(
+        self, replica: Replica
+    ) -> None:
+        a = await replica("a", lease_seconds=1.0)
+        b = await replica("b", lease_seconds=1.0)
+        async with a.try_hold(["s1", "s2"]) as held:
+            assert held == {"s1", "s2"}
+            async with b.try_hold(["s2", "s3"]) as other:
+                assert other == {"s3"}
+            await asyncio.sleep(2.2)  # the heartbeat renews a live replica's tried holds
+            async with b.try_hold(["s1"]) as other:
+                assert other == frozenset()
+        async with b.try_hold(["s1", "s2"]) as other:
+            assert other == {"s1", "s2"}
+        dying = await replica("c", lease_seconds=1.0)
+        async with dying.try_hold(["s4"]) as held:
+            assert held == {"s4"}
+            await _stop_heartbeat(dying)  # what a frozen or killed replica does
+            await asyncio.sleep(1.3)
+            async with b.try_hold(["s4"]) as other:
+                assert other == {"s4"}  # blocks nobody past its lease
 
     @shared_only
     async def test_status_and_cancel_are_seen_by_every_replica(self, replica: Replica) -> None:
