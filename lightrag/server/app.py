@@ -167,6 +167,7 @@ def create_app(config: AppConfig, *, rag: LightRAG | None = None) -> FastAPI:
                 raise
             app.state.rag = engine
             app.state.pool = pool
+            app.state.clients = hub  # the database clients every workspace shares
             engine.start_processing()  # resumes pending/processing/failed documents
             if config.server.auto_scan_at_startup:
                 others = (await pool.registry.names())[1:]

@@ -8,65 +8,25 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from fastapi import FastAPI
 
 from lightrag.config.models import AppConfig
-from lightrag.server.workspaces import WorkspacePool
 
-from .server_support import make_config, running_app, wait_until
-
-HEADER = "LIGHTRAG-WORKSPACE"
-
-ALPHA = [
-    "Marie Curie studied radium at the Sorbonne in Paris. Marie Curie won two Nobel prizes.",
-]
-BETA = [
-    "Tycho Brahe observed comets from Uraniborg on Hven. Tycho Brahe trained Johannes Kepler.",
-]
-ALPHA_WORDS = ("Curie", "radium", "Sorbonne")
-BETA_WORDS = ("Tycho", "Uraniborg", "Kepler")
-# words of the documents that the questions below do not contain (answers echo questions)
-ALPHA_ONLY = ("radium", "Sorbonne", "curie.txt")
-BETA_ONLY = ("Uraniborg", "Kepler", "brahe.txt")
-
-
-def ws(name: str) -> dict[str, str]:
-    return {HEADER: name}
-
-
-async def create(client: httpx.AsyncClient, name: str, **kw: Any) -> None:
-    response = await client.post("/workspaces", json={"name": name}, **kw)
-    assert response.status_code == 201, response.text
-
-
-async def ingest(client: httpx.AsyncClient, name: str, texts: list[str], source: str) -> None:
-    response = await client.post(
-        "/documents/texts",
-        json={"texts": texts, "file_sources": [source] * len(texts)},
-        headers=ws(name),
-    )
-    assert response.status_code == 200, response.text
-    await wait_idle(client, name)
-
-
-async def wait_idle(client: httpx.AsyncClient, name: str) -> dict[str, int]:
-    async def idle() -> dict[str, int] | None:
-        status = (await client.get("/documents/pipeline_status", headers=ws(name))).json()
-        counts = (await client.get("/documents/status_counts", headers=ws(name))).json()
-        counts = counts["status_counts"]
-        if status["busy"] or counts.get("pending") or counts.get("processing"):
-            return None
-        return dict(counts)
-
-    result: dict[str, int] = await wait_until(idle, what=f"workspace {name} to finish")
-    return result
-
-
-def pool_of(app: FastAPI) -> WorkspacePool:
-    pool: WorkspacePool = app.state.pool
-    return pool
+from .server_support import make_config, running_app
+from .workspace_support import (
+    ALPHA,
+    ALPHA_ONLY,
+    ALPHA_WORDS,
+    BETA,
+    BETA_ONLY,
+    BETA_WORDS,
+    assert_only,
+    create,
+    ingest,
+    pool_of,
+    wait_idle,
+    ws,
+)
 
 
 @pytest.fixture
@@ -83,12 +43,6 @@ async def two(two_config: AppConfig) -> Any:
         await ingest(client, "alpha", ALPHA, "curie.txt")
         await ingest(client, "beta", BETA, "brahe.txt")
         yield client, app
-
-
-def assert_only(text: str, present: tuple[str, ...], absent: tuple[str, ...]) -> None:
-    assert any(word in text for word in present), text[:500]
-    for word in absent:
-        assert word not in text, f"{word!r} leaked: {text[:500]}"
 
 
 async def test_two_workspaces_never_see_each_other(two: Any) -> None:
