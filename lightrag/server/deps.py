@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Header, HTTPException, Request, status
 
 from lightrag.config.models import AppConfig
 from lightrag.core.engine import LightRAG
@@ -118,7 +118,18 @@ async def _lease(request: Request, name: str) -> AsyncIterator[Workspace]:
         await pool.release(space)
 
 
-async def get_workspace(request: Request) -> AsyncIterator[Workspace]:
+_WorkspaceHeader = Annotated[
+    str | None,
+    Header(
+        alias=WORKSPACE_HEADER,
+        description="The workspace (knowledge base) of this request; none: the server's own",
+    ),
+]
+
+
+async def get_workspace(
+    request: Request, _header: _WorkspaceHeader = None
+) -> AsyncIterator[Workspace]:
     """The workspace of the ``LIGHTRAG-WORKSPACE`` header (or the default), leased."""
     pool = get_pool(request)
     name = _header_workspace(request, pool.default)
@@ -137,7 +148,9 @@ async def _body_model(request: Request) -> str:
     return model if isinstance(model, str) else ""
 
 
-async def get_chat_workspace(request: Request) -> AsyncIterator[Workspace]:
+async def get_chat_workspace(
+    request: Request, _header: _WorkspaceHeader = None
+) -> AsyncIterator[Workspace]:
     """For chat front ends: the header's workspace, else the one the model name selects
     (``lightrag:<workspace>``), else the default; 400 when the two disagree."""
     pool = get_pool(request)
