@@ -58,7 +58,12 @@ def get_jobs(request: Request) -> BackgroundJobs:
 
 
 def get_pool(request: Request) -> WorkspacePool:
-    pool: WorkspacePool = request.app.state.pool
+    """The app's workspace pool; 503 while the server is still starting."""
+    pool: WorkspacePool | None = getattr(request.app.state, "pool", None)
+    if pool is None:
+        raise HTTPException(
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE, detail="The server is starting"
+        )
     return pool
 
 

@@ -8,11 +8,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from lightrag.config.models import AppConfig
 
-from .server_support import make_config, running_app
+from .chat_support import live_server
+from .server_support import make_config, running_app, wait_until
 from .workspace_support import (
     ALPHA,
     ALPHA_ONLY,
@@ -432,3 +434,26 @@ async def test_pipeline_cancel_track_ids_and_cache_are_per_workspace(two: Any) -
     assert alpha is not None and beta is not None
     assert await beta.engine.storages.llm_cache.is_empty()
     assert not await alpha.engine.storages.llm_cache.is_empty()
+
+
+async def test_a_streamed_answer_holds_its_workspace_until_the_stream_ends(two: Any) -> None:
+    """Over real HTTP (uvicorn): the lease lasts while the body streams, then ends."""
+    _client, app = two
+    pool = pool_of(app)
+    space = pool.get_open("alpha")
+    assert space is not None
+    body = {"query": "What did Marie Curie study?", "mode": "mix"}
+    async with (
+        live_server(app) as base_url,
+        httpx.AsyncClient(base_url=base_url, timeout=30) as client,
+        client.stream("POST", "/query/stream", json=body, headers=ws("alpha")) as response,
+    ):
+        assert response.status_code == 200
+        async for _line in response.aiter_lines():
+            assert space.uses == 1  # leased while the body is sent
+            break
+    await wait_until(lambda: _true(space.uses == 0), what="the lease to end")
+
+
+async def _true(value: bool) -> bool:
+    return value
