@@ -5,15 +5,19 @@ end), the fake chat model and hashing embedder, the app driven in-process throug
 httpx's ASGI transport. Steps:
 
 1. **baseline**: a single-workspace server (its own database) with ``--docs``
-   documents; ``--queries`` distinct ``/query`` requests (mix mode: keywords, vector
-   and graph retrieval, context, answer; every query new, so no cache hit), p50.
+   documents, kept running: its ``/query`` requests (mix mode: keywords, vector and
+   graph retrieval, context, answer; every question new, so no cache hit) alternate
+   with the pooled server's in step 4, so both see the same machine load.
 2. **ingest**: a server with ``--workspaces`` workspaces (created by
    ``POST /workspaces``), ``--docs`` documents each, ``--parallel`` workspaces at a time.
 3. **memory**: a fresh server (the pool bound above the workspace count) opens every
-   workspace with one cheap request; RSS growth / workspaces = memory per idle pooled
-   workspace.
-4. **warm**: the same ``/query`` requests, each to a random open workspace, p50, and
-   the ratio to the baseline (target <= 1.2).
+   workspace with one cheap request; the Python heap they keep (``tracemalloc``) and the
+   RSS growth, each divided by the workspaces, = memory per idle pooled workspace (RSS
+   understates it when the heap reuses memory freed earlier).
+4. **warm**: the same questions, each to a random open workspace (first a pass where
+   most workspaces answer their first question, then one where each answered before),
+   and to one workspace again and again; p50s and the ratio to the baseline (target
+   <= 1.2).
 5. **cold**: a server whose pool holds ``--cold-pool`` engines; the first ``/query``
    to a workspace that is not open (engine built, storages opened) — time to answer.
 
@@ -31,6 +35,7 @@ import random
 import statistics
 import tempfile
 import time
+import tracemalloc
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -174,35 +179,29 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "queries": args.queries,
         "coordination": args.coordination,
     }
+    names = [_name(i) for i in range(args.workspaces)]
+
+    def config_of(directory: str, params: dict[str, Any], **kw: Any) -> AppConfig:
+        return _config(root / directory, params, coordination=args.coordination, **kw)
+
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        # 1. baseline: one workspace alone in its database
-        async with _database(admin) as params:
-            config = _config(
-                root / "solo",
-                params,
-                workspace="solo",
-                max_engines=1,
-                coordination=args.coordination,
-            )
-            async with _served(config) as (client, _app):
-                await _ingest(client, {}, _corpus("solo", args.docs))
-                await _query(client, "warm-up", {})
-                solo = [await _query(client, q, {}) for q in questions]
-        results["single_workspace_query"] = _ms(solo)
+        async with (
+            _database(admin) as solo_params,
+            _database(admin) as params,
+            # 1. the baseline: one workspace alone in its own database, kept running so
+            # that its queries interleave with the pooled ones (the machine's load drifts)
+            _served(config_of("solo", solo_params, workspace="solo", max_engines=1)) as (
+                solo,
+                _solo_app,
+            ),
+        ):
+            await _ingest(solo, {}, _corpus("solo", args.docs))
 
-        async with _database(admin) as params:
-            names = [_name(i) for i in range(args.workspaces)]
             # 2. ingest every workspace, a few at a time
-            config = _config(
-                root / "many",
-                params,
-                workspace="",
-                max_engines=args.parallel + 1,
-                coordination=args.coordination,
-            )
             started = time.perf_counter()
-            async with _served(config) as (client, _app):
+            many_config = config_of("many", params, workspace="", max_engines=args.parallel + 1)
+            async with _served(many_config) as (client, _app):
                 for name in names:
                     (await client.post("/workspaces", json={"name": name})).raise_for_status()
                 for first in range(0, len(names), args.parallel):
@@ -213,60 +212,71 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             results["ingest_seconds"] = round(time.perf_counter() - started, 1)
 
             # 3. memory per idle pooled workspace, then 4. warm queries
-            config = _config(
-                root / "many",
-                params,
-                workspace="",
-                max_engines=args.workspaces + 1,
-                coordination=args.coordination,
-            )
-            async with _served(config) as (client, app):
+            all_open = config_of("many", params, workspace="", max_engines=len(names) + 1)
+            async with _served(all_open) as (client, app):
                 await _query(client, "warm-up", {HEADER: names[0]})
+                await _query(solo, "warm-up", {})
                 gc.collect()
                 before = _rss_bytes()
+                tracemalloc.start()  # what the opened engines keep, at Python-object level
                 opened = time.perf_counter()
                 for name in names:
                     response = await client.get("/documents/status_counts", headers={HEADER: name})
                     response.raise_for_status()
                 open_seconds = time.perf_counter() - opened
                 gc.collect()
+                kept, _peak = tracemalloc.get_traced_memory()
+                tracemalloc.stop()
                 after = _rss_bytes()
                 pool = app.state.pool
                 results["memory"] = {
                     "rss_before_mib": round(before / 2**20, 1),
                     "rss_all_open_mib": round(after / 2**20, 1),
-                    "per_idle_workspace_kib": round((after - before) / len(names) / 1024, 1),
+                    "rss_per_idle_workspace_kib": round((after - before) / len(names) / 1024, 1),
+                    "heap_per_idle_workspace_kib": round(kept / len(names) / 1024, 1),
                     "engines_open": len(pool.open_names),
-                    "database_pools": app.state.clients.open_count(),
+                    "database_clients": app.state.clients.open_count(),
                     "open_all_seconds": round(open_seconds, 2),
                 }
                 rng = random.Random(7)
-                warm = [await _query(client, q, {HEADER: rng.choice(names)}) for q in questions]
-            results["warm_workspace_query"] = _ms(warm)
+                single: list[float] = []
+                first_answers: list[float] = []
+                for question in questions:  # interleaved: baseline, then a random workspace
+                    single.append(await _query(solo, question, {}))
+                    first_answers.append(
+                        await _query(client, question, {HEADER: rng.choice(names)})
+                    )
+                for name in names:  # every workspace answers once ...
+                    await _query(client, f"first question of {name}", {HEADER: name})
+                again: list[float] = []
+                same: list[float] = []
+                for question in questions:  # ... then again, interleaved with the baseline
+                    single.append(await _query(solo, question + " again", {}))
+                    again.append(
+                        await _query(client, question + " again", {HEADER: rng.choice(names)})
+                    )
+                    same.append(await _query(client, question + " same", {HEADER: names[0]}))
+            results["single_workspace_query"] = _ms(single)
+            results["warm_random_workspace_query"] = _ms(first_answers + again)
+            results["warm_random_answered_before_query"] = _ms(again)
+            results["warm_same_workspace_query"] = _ms(same)
             results["warm_vs_single_p50"] = round(
-                results["warm_workspace_query"]["p50_ms"]
+                results["warm_random_workspace_query"]["p50_ms"]
                 / results["single_workspace_query"]["p50_ms"],
                 2,
             )
 
             # 5. cold: first answer from a workspace whose engine is not open
-            config = _config(
-                root / "many",
-                params,
-                workspace="",
-                max_engines=args.cold_pool,
-                coordination=args.coordination,
-            )
-            async with _served(config) as (client, app):
+            cold_config = config_of("many", params, workspace="", max_engines=args.cold_pool)
+            async with _served(cold_config) as (client, app):
                 rng = random.Random(11)
                 sample = rng.sample(names, min(args.cold_samples, len(names)))
                 cold = []
                 for index, name in enumerate(sample):
                     if app.state.pool.get_open(name) is not None:
                         continue
-                    cold.append(
-                        await _query(client, questions[index % len(questions)], {HEADER: name})
-                    )
+                    question = questions[index % len(questions)]
+                    cold.append(await _query(client, question, {HEADER: name}))
                 results["cold_first_answer"] = {**_ms(cold), "samples": len(cold)}
                 results["evictions"] = app.state.pool.evictions
     return results
