@@ -23,7 +23,7 @@ from lightrag.vocabulary.coordination import CoordinationContext, Coordinator
 from lightrag.vocabulary.models import ChatModel, EmbeddingModel
 from lightrag.vocabulary.storage import StorageContext
 
-__all__ = ["build_engine", "open_coordinator", "open_storages", "replica_id"]
+__all__ = ["build_engine", "open_coordinator", "open_kv", "open_storages", "replica_id"]
 
 
 def build_engine(
@@ -32,12 +32,17 @@ def build_engine(
     llm: ChatModel | None = None,
     embedding: EmbeddingModel | None = None,
     clients: ClientHub | None = None,
+    workspace: str | None = None,
+    owns_models: bool = True,
 ) -> LightRAG:
     """Build storages and models by registry name from a validated ``AppConfig``.
 
     ``clients`` shares database pools with other engines (one hub per server);
-    by default the engine gets a hub of its own.
+    by default the engine gets a hub of its own. ``workspace`` (default
+    ``app.server.workspace``) scopes every storage and the coordinator;
+    ``owns_models=False`` leaves given models open when the engine finalizes.
     """
+    scope = app.server.workspace if workspace is None else workspace
     if embedding is None:
         embedding = embedding_registry.load(app.embedding.type)(app.embedding.params())
     if llm is None:
@@ -47,18 +52,19 @@ def build_engine(
     storages = open_storages(
         app.storage,
         working_dir=Path(app.server.working_dir),
-        workspace=app.server.workspace,
+        workspace=scope,
         embedding_dim=embedding.dim,
         cosine_threshold=app.rag.cosine_threshold,
         clients=hub,
     )
-    coordinator = open_coordinator(app.coordination, workspace=app.server.workspace, clients=hub)
+    coordinator = open_coordinator(app.coordination, workspace=scope, clients=hub)
     return LightRAG(
         config=app.rag,
         storages=storages,
         llm=llm,
         embedding=embedding,
         coordinator=coordinator,
+        owns_models=owns_models,
     )
 
 
@@ -99,6 +105,19 @@ def _open(
         **ctx_extra,
     )
     return cls(ctx, choice.params())
+
+
+def open_kv(
+    choice: BackendChoice,
+    *,
+    working_dir: Path,
+    workspace: str,
+    namespace: str,
+    clients: ClientHub | None = None,
+) -> Any:
+    """Build (not yet initialise) one KV storage of backend ``choice`` (a ``KVStorage``)."""
+    hub = clients if clients is not None else ClientHub()
+    return _open("kv", choice, working_dir, workspace, namespace, hub)
 
 
 def open_storages(

@@ -65,6 +65,19 @@ def _accounts(raw: str) -> Any:
     return accounts
 
 
+def _scoped_keys(raw: str) -> Any:
+    """``'{"key1": ["team_a"], "key2": ["team_a", "team_b"]}'`` -> ``server.api_keys``."""
+    if not raw.strip():
+        return []
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not a JSON object: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ValueError('expected a JSON object {"key": ["workspace", ...]}')
+    return [{"key": key, "workspaces": spaces} for key, spaces in value.items()]
+
+
 @dataclass(frozen=True, slots=True)
 class ValueVar:
     """An env var that sets one dotted config key, converted from text by ``convert``."""
@@ -98,6 +111,9 @@ VALUE_VARS: tuple[ValueVar, ...] = (
     ValueVar("AUTO_SCAN_AT_STARTUP", "server.auto_scan_at_startup"),
     ValueVar("LIGHTRAG_API_KEY", "server.api_key", _optional_text),
     ValueVar("AUTH_ACCOUNTS", "server.accounts", _accounts),
+    ValueVar("LIGHTRAG_WORKSPACE_API_KEYS", "server.api_keys", _scoped_keys),
+    ValueVar("LIGHTRAG_WORKSPACES_AUTO_CREATE", "server.workspaces.auto_create"),
+    ValueVar("LIGHTRAG_WORKSPACES_MAX_ENGINES", "server.workspaces.max_engines"),
     ValueVar("TOKEN_SECRET", "server.token_secret", _optional_text),
     ValueVar("TOKEN_EXPIRE_HOURS", "server.token_expire_hours"),
     ValueVar("WHITELIST_PATHS", "server.whitelist_paths", _comma_list),

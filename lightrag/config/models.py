@@ -15,12 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from lightrag.vocabulary.types import QueryMode
 
 __all__ = [
+    "WORKSPACE_NAME_PATTERN",
     "AppConfig",
     "AuthAccount",
     "BackendChoice",
     "RagConfig",
+    "ScopedApiKey",
     "ServerConfig",
     "StorageConfig",
+    "WorkspacesConfig",
 ]
 
 
@@ -87,9 +90,41 @@ class RagConfig(BaseModel):
     max_graph_nodes: int = Field(1000, ge=1)
 
 
+WORKSPACE_NAME_PATTERN = r"^[a-z0-9][a-z0-9_]{0,47}$"
+"""Names of workspaces chosen per request: they become directory, table, collection,
+label and key-prefix parts, so one rule holds for every backend."""
+
+
 class AuthAccount(BaseModel):
+    """A login account; ``workspaces`` lists the workspaces it may use (``None``: all)."""
+
     username: str
     password: SecretStr
+    workspaces: list[str] | None = None
+
+
+class ScopedApiKey(BaseModel):
+    """An API key that opens only the listed workspaces (the configured default
+    workspace is named by its own name, or ``""`` when it has none)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: SecretStr
+    workspaces: list[str] = Field(min_length=1)
+
+
+class WorkspacesConfig(BaseModel):
+    """Many workspaces in one server: chosen per request (``LIGHTRAG-WORKSPACE`` header,
+    or the chat model name ``<simulated_model_name>:<workspace>``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # create a workspace on its first request instead of answering 404 (a typo then
+    # becomes a new tenant: leave off unless every caller is trusted)
+    auto_create: bool = False
+    # engines kept open at once; idle ones beyond it are closed least-recently-used
+    # (an engine with a running request, pipeline, scan or job is never closed)
+    max_engines: int = Field(64, ge=1)
 
 
 class ServerConfig(BaseModel):
@@ -113,6 +148,8 @@ class ServerConfig(BaseModel):
     # auth
     api_key: SecretStr | None = None
     accounts: list[AuthAccount] = Field(default_factory=list)
+    # keys limited to some workspaces (``api_key`` is the admin key: every workspace)
+    api_keys: list[ScopedApiKey] = Field(default_factory=list)
     token_secret: SecretStr | None = None
     token_expire_hours: float = Field(4, gt=0)
     # Upstream opens /api/* (the Ollama API) too; here a key protects the chat APIs unless
@@ -127,6 +164,8 @@ class ServerConfig(BaseModel):
     simulated_model_name: str = "lightrag"
     simulated_model_tag: str = "latest"
     default_chat_mode: QueryMode = "hybrid"
+    # many workspaces per server
+    workspaces: WorkspacesConfig = WorkspacesConfig()
     # request limits
     max_upload_size: int = Field(100 * 1024 * 1024, gt=0)
     max_request_body: int = Field(32 * 1024 * 1024, gt=0)

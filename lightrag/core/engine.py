@@ -64,10 +64,13 @@ class LightRAG:
         llm: ChatModel,
         embedding: EmbeddingModel,
         coordinator: Coordinator | None = None,
+        owns_models: bool = True,
     ) -> None:
         """``coordinator`` shares claims, locks and status with other replicas; the
-        default (``LocalCoordinator``) is for one process alone."""
+        default (``LocalCoordinator``) is for one process alone. ``owns_models=False``
+        leaves the models open at ``finalize`` (engines of one server share them)."""
         self.config = config
+        self.owns_models = owns_models
         self.coordinator: Coordinator = coordinator or LocalCoordinator()
         self.ctx = EngineContext(
             config=config,
@@ -129,8 +132,9 @@ class LightRAG:
         await self.pipeline.shutdown()
         await self.coordinator.finalize()
         await self.ctx.storages.finalize()
-        await self.ctx.llm.aclose()
-        await self.ctx.embedding.aclose()
+        if self.owns_models:
+            await self.ctx.llm.aclose()
+            await self.ctx.embedding.aclose()
 
     async def __aenter__(self) -> LightRAG:
         await self.initialize()
@@ -173,6 +177,11 @@ class LightRAG:
         """Index the queue in the background; ``False`` when a run is already going
         (that run picks up the new documents before it ends)."""
         return self.pipeline.start()
+
+    @property
+    def processing(self) -> bool:
+        """Whether a pipeline run (started by ``start_processing``) has not ended yet."""
+        return self.pipeline.running
 
     @property
     def pipeline_status(self) -> PipelineStatus:

@@ -1,11 +1,14 @@
-"""The FastAPI application: ``create_app(config)`` wires engine, routers, auth and limits.
+"""The FastAPI application: ``create_app(config)`` wires engines, routers, auth and limits.
 
-Lifespan: build the engine from config (unless one is given), lock the working
-directory when its storages are single-process (``workdir_lock``), load its models
+Lifespan: build the default workspace's engine from config (unless one is given),
+lock the working directory when its storages are single-process (``workdir_lock``),
+load its models
 (those with a ``load()`` method, such as the embedded ones, so that a missing or
 corrupt model fails the start rather than the first request), open its
 storages, resume documents left unfinished by a previous run, optionally scan
 the input directory, and on shutdown stop background work and close storages.
+Other workspaces' engines are built on demand by the ``WorkspacePool`` (they share
+the default's database clients and models) and closed with it.
 """
 
 from __future__ import annotations
@@ -16,25 +19,29 @@ import importlib.util
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 import lightrag
-from lightrag.compose import build_engine
+from lightrag.compose import build_engine, open_kv
 from lightrag.config.models import AppConfig
 from lightrag.core.engine import LightRAG
+from lightrag.registry.models import chat_registry, embedding_registry
 from lightrag.server import auth as auth_module
 from lightrag.server.auth import Authenticator, require_auth
 from lightrag.server.docs import mount_offline_docs
 from lightrag.server.ingest import Scanner, parsing_limits
 from lightrag.server.jobs import BackgroundJobs
 from lightrag.server.limits import BodySizeLimitMiddleware
-from lightrag.server.routers import documents, documents_admin, graph, health, query
+from lightrag.server.routers import documents, documents_admin, graph, health, query, workspaces
 from lightrag.server.startup_errors import OPERATOR_ERRORS, record_startup_error
-from lightrag.server.workdir_lock import WorkingDirLock
-from lightrag.vocabulary.models import ModelError
+from lightrag.server.workspace_registry import REGISTRY_NAMESPACE, WorkspaceRegistry
+from lightrag.server.workspaces import WorkspacePool
+from lightrag.vocabulary.clients import ClientHub
+from lightrag.vocabulary.models import ChatModel, EmbeddingModel, ModelError
 
 __all__ = ["OPTIONAL_ROUTERS", "create_app"]
 
@@ -62,6 +69,61 @@ async def _model_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=502, content={"detail": f"Model call failed: {exc}"})
 
 
+class _SharedModels:
+    """The chat and embedding model every workspace's engine uses: built once, on first
+    need, from config (or taken from a given engine's owner), closed at shutdown."""
+
+    def __init__(self, config: AppConfig) -> None:
+        self._config = config
+        self.pair: tuple[ChatModel, EmbeddingModel] | None = None
+
+    def get(self) -> tuple[ChatModel, EmbeddingModel]:
+        if self.pair is None:
+            config = self._config
+            embedding = embedding_registry.load(config.embedding.type)(config.embedding.params())
+            llm = chat_registry.load(config.llm.type)(config.llm.params())
+            self.pair = (llm, embedding)
+        return self.pair
+
+    async def aclose(self) -> None:
+        if self.pair is not None:
+            llm, embedding = self.pair
+            self.pair = None
+            await llm.aclose()
+            await embedding.aclose()
+
+
+def _pool(config: AppConfig, models: _SharedModels, hub: ClientHub) -> WorkspacePool:
+    server = config.server
+
+    def engine(name: str) -> LightRAG:
+        llm, embedding = models.get()
+        return build_engine(
+            config, llm=llm, embedding=embedding, clients=hub, workspace=name, owns_models=False
+        )
+
+    def scanner(input_dir: Path) -> Scanner:
+        return Scanner(input_dir, parsing_limits(server))
+
+    kv = open_kv(
+        config.storage.kv,
+        working_dir=server.working_dir,
+        workspace="",
+        namespace=REGISTRY_NAMESPACE,
+        clients=hub,
+    )
+    return WorkspacePool(
+        default=server.workspace,
+        registry=WorkspaceRegistry(kv, default=server.workspace),
+        factory=engine,
+        scanner_factory=scanner,
+        working_dir=server.working_dir,
+        input_dir=server.input_dir,
+        max_engines=server.workspaces.max_engines,
+        auto_create=server.workspaces.auto_create,
+    )
+
+
 async def _stop_background_work(app: FastAPI) -> None:
     scanner: Scanner = app.state.scanner
     jobs: BackgroundJobs = app.state.jobs
@@ -87,34 +149,44 @@ def create_app(config: AppConfig, *, rag: LightRAG | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = rag if rag is not None else build_engine(config)
-        lock = None
-        if engine.single_process:
-            server = config.server
-            lock = WorkingDirLock(server.working_dir / server.workspace)
-            await asyncio.to_thread(lock.acquire)
+        hub = ClientHub()
+        models = _SharedModels(config)
+        pool = _pool(config, models, hub)
+        engine = rag if rag is not None else pool.default_engine()
+        default = await pool.open_default(engine, app.state.scanner)
+        started = False
         try:
             await asyncio.to_thread(config.server.input_dir.mkdir, parents=True, exist_ok=True)
             try:
                 await engine.load_models()
                 await engine.initialize()
+                await pool.start(default)
+                started = True
             except OPERATOR_ERRORS as exc:
                 record_startup_error(app, exc)
                 raise
             app.state.rag = engine
+            app.state.pool = pool
+            app.state.clients = hub  # the database clients every workspace shares
             engine.start_processing()  # resumes pending/processing/failed documents
             if config.server.auto_scan_at_startup:
-                app.state.scanner.start(engine)
+                others = (await pool.registry.names())[1:]
+                app.state.scanner.start(engine, skip_dirs=others)
                 engine.pipeline_status.autoscanned = True
             app.state.ready = True
             yield
         finally:
             app.state.ready = False
             await _stop_background_work(app)
-            if rag is None:
-                await engine.finalize()
-            if lock is not None:
-                lock.release()
+            if started:
+                await pool.close(finalize_default=rag is None)
+            else:
+                if rag is None:
+                    await engine.finalize()
+                if default.lock is not None:
+                    default.lock.release()
+            await models.aclose()
+            await hub.close()
 
     app = FastAPI(
         title="LightRAG Server",
@@ -149,7 +221,7 @@ def create_app(config: AppConfig, *, rag: LightRAG | None = None) -> FastAPI:
 
     app.include_router(auth_module.router)
     protected = [Depends(require_auth)]
-    for module in (health, query, documents, documents_admin, graph):
+    for module in (health, query, documents, documents_admin, graph, workspaces):
         app.include_router(module.router, dependencies=protected)
     for router in _optional_routers():
         app.include_router(router, dependencies=protected)  # type: ignore[arg-type]

@@ -10,6 +10,10 @@ Modes, from the server config:
   password form) returns a JWT signed with ``token_secret``; there is no default
   secret, and ``create_app`` refuses to start with accounts but no secret.
 
+- ``api_keys``: keys scoped to workspaces; a request with one reaches only the
+  workspaces it lists (403 elsewhere). ``api_key`` and accounts without a
+  ``workspaces`` list are admins: every workspace, and creating or deleting them.
+
 Whitelisted paths (``server.whitelist_paths``, ``*`` globs) are open in every
 mode; ``/login``, ``/auth-status`` and ``/ready`` always are. When no accounts
 are configured, ``/auth-status`` hands out a guest token signed with a random
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import re
 import secrets
 import time
 from collections import defaultdict, deque
@@ -33,13 +38,14 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer, OAuth2PasswordR
 from pydantic import BaseModel
 
 import lightrag
-from lightrag.config.models import ServerConfig
+from lightrag.config.models import WORKSPACE_NAME_PATTERN, ServerConfig
 from lightrag.server.passwords import StoredPassword
 
 __all__ = [
     "ALWAYS_OPEN_PATHS",
     "API_VERSION",
     "Authenticator",
+    "WorkspaceScope",
     "check_auth_config",
     "require_auth",
     "router",
@@ -57,6 +63,35 @@ _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 _bearer = OAuth2PasswordBearer(tokenUrl="login", auto_error=False)
 
 
+class WorkspaceScope:
+    """The workspaces a caller may use: ``names`` (``None``: all of them, an admin)."""
+
+    __slots__ = ("names",)
+
+    def __init__(self, names: frozenset[str] | None) -> None:
+        self.names = names
+
+    @property
+    def admin(self) -> bool:
+        return self.names is None
+
+    def allows(self, workspace: str) -> bool:
+        return self.names is None or workspace in self.names
+
+
+_ADMIN = WorkspaceScope(None)
+
+
+def _check_scope_names(names: list[str], where: str, default: str) -> None:
+    pattern = re.compile(WORKSPACE_NAME_PATTERN)
+    bad = [name for name in names if name != default and not pattern.fullmatch(name)]
+    if bad:
+        raise ValueError(
+            f"{where} names invalid workspace(s) {', '.join(map(repr, bad))}: workspace names "
+            "are 1 to 48 lower-case letters, digits and '_' (or the configured workspace)"
+        )
+
+
 def check_auth_config(config: ServerConfig) -> None:
     """Raise ``ValueError`` for an auth setup that must not start."""
     if config.accounts and (
@@ -71,6 +106,18 @@ def check_auth_config(config: ServerConfig) -> None:
     names = [account.username for account in config.accounts]
     if len(set(names)) != len(names):
         raise ValueError("server.accounts lists the same username twice")
+    keys = [scoped.key.get_secret_value() for scoped in config.api_keys]
+    if any(not key for key in keys):
+        raise ValueError("server.api_keys has an empty key: give a key or remove the entry")
+    admin = config.api_key.get_secret_value() if config.api_key else None
+    if len(set(keys)) != len(keys) or admin in keys:
+        raise ValueError("server.api_keys repeats a key (or repeats server.api_key)")
+    for index, scoped in enumerate(config.api_keys):
+        _check_scope_names(scoped.workspaces, f"server.api_keys[{index}]", config.workspace)
+    for account in config.accounts:
+        if account.workspaces is not None:
+            where = f"server.accounts[{account.username!r}]"
+            _check_scope_names(account.workspaces, where, config.workspace)
 
 
 class Authenticator:
@@ -79,6 +126,16 @@ class Authenticator:
     def __init__(self, config: ServerConfig) -> None:
         check_auth_config(config)
         self._api_key = config.api_key.get_secret_value().encode() if config.api_key else None
+        self._scoped_keys = [
+            (scoped.key.get_secret_value().encode(), WorkspaceScope(frozenset(scoped.workspaces)))
+            for scoped in config.api_keys
+        ]
+        self._account_scopes = {
+            account.username: WorkspaceScope(
+                None if account.workspaces is None else frozenset(account.workspaces)
+            )
+            for account in config.accounts
+        }
         self._accounts = {
             account.username: StoredPassword(
                 account.password.get_secret_value(), username=account.username
@@ -101,7 +158,7 @@ class Authenticator:
     @property
     def open_access(self) -> bool:
         """True when neither a key nor accounts are configured."""
-        return self._api_key is None and not self._accounts
+        return self._api_key is None and not self._accounts and not self._scoped_keys
 
     @property
     def auth_mode(self) -> Literal["enabled", "disabled"]:
@@ -131,20 +188,41 @@ class Authenticator:
         return str(username)
 
     def key_matches(self, key: str) -> bool:
-        return self._api_key is not None and hmac.compare_digest(key.encode(), self._api_key)
+        return self.key_scope(key) is not None
+
+    def key_scope(self, key: str) -> WorkspaceScope | None:
+        """The scope of API key ``key`` (admin for ``api_key``); ``None`` when no key
+        matches. Every configured key is compared, in constant time each."""
+        offered = key.encode()
+        found: WorkspaceScope | None = None
+        if self._api_key is not None and hmac.compare_digest(offered, self._api_key):
+            found = _ADMIN
+        for stored, scope in self._scoped_keys:
+            if hmac.compare_digest(offered, stored):
+                found = scope
+        return found
+
+    def scope(self, api_key: str | None, token: str | None) -> WorkspaceScope | None:
+        """The workspaces these credentials open (all in open mode); ``None`` when they
+        authenticate nobody."""
+        if self.open_access:
+            return _ADMIN
+        for key in (api_key, token):  # OpenAI-style clients send the key as a bearer token
+            if key is not None:
+                scope = self.key_scope(key)
+                if scope is not None:
+                    return scope
+        if token is not None and self._accounts:
+            user = self.token_user(token)
+            if user is not None:
+                return self._account_scopes[user]
+        return None
 
     # checks --------------------------------------------------------------------------
 
     def is_authenticated(self, api_key: str | None, token: str | None) -> bool:
         """Whether these credentials grant access (always true in open mode)."""
-        if self.open_access:
-            return True
-        if api_key is not None and self.key_matches(api_key):
-            return True
-        # OpenAI-style clients send the key as a bearer token (``api_key=`` in their SDKs).
-        if token is not None and self.key_matches(token):
-            return True
-        return token is not None and bool(self._accounts) and self.token_user(token) is not None
+        return self.scope(api_key, token) is not None
 
     def check(self, path: str, api_key: str | None, token: str | None) -> None:
         """Raise 401/403 (upstream's messages) unless the request may reach ``path``."""
@@ -156,7 +234,7 @@ class Authenticator:
                 detail="Invalid or expired token. Please login again.",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        if self._api_key is not None:
+        if self._api_key is not None or self._scoped_keys:
             offered = api_key is not None or token is not None
             detail = "Invalid API Key" if offered else "API Key required"
             raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail=detail)
@@ -209,14 +287,20 @@ async def require_auth(
     auth.check(request.url.path, api_key, token)
 
 
-def request_is_authenticated(request: Request) -> bool:
-    """Whether the request carries valid credentials (for whitelisted routes that show more
-    to authenticated callers, such as ``/health``)."""
+def request_scope(request: Request) -> WorkspaceScope | None:
+    """The workspaces the request's credentials open; ``None`` when it has none valid
+    (it reached a whitelisted route)."""
     auth: Authenticator = request.app.state.auth
     api_key = request.headers.get("X-API-Key")
     header = request.headers.get("Authorization", "")
     token = header[7:] if header.lower().startswith("bearer ") else None
-    return auth.is_authenticated(api_key, token)
+    return auth.scope(api_key, token)
+
+
+def request_is_authenticated(request: Request) -> bool:
+    """Whether the request carries valid credentials (for whitelisted routes that show more
+    to authenticated callers, such as ``/health``)."""
+    return request_scope(request) is not None
 
 
 # routes ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
@@ -137,13 +138,15 @@ class ScanProgress(BaseModel):
         return 100.0 * done / self.total_files if self.total_files else 0.0
 
 
-def _list_supported(input_dir: Path) -> list[Path]:
+def _list_supported(input_dir: Path, skip_dirs: Collection[str] = ()) -> list[Path]:
     if not input_dir.is_dir():
         return []
     found = []
     for path in input_dir.rglob("*"):
         relative = path.relative_to(input_dir)
         if any(part.startswith(".") for part in relative.parts):
+            continue
+        if len(relative.parts) > 1 and relative.parts[0] in skip_dirs:
             continue
         if path.is_file() and path.suffix.lower() in parsing.SUPPORTED_EXTENSIONS:
             found.append(path)
@@ -164,13 +167,18 @@ class Scanner:
     def busy(self) -> bool:
         return self._task is not None and not self._task.done()
 
-    def start(self, rag: LightRAG) -> str | None:
-        """Start a scan; its track id, or ``None`` when one is already running."""
+    def start(self, rag: LightRAG, *, skip_dirs: Collection[str] = ()) -> str | None:
+        """Start a scan; its track id, or ``None`` when one is already running.
+
+        Top-level directories named in ``skip_dirs`` are left out (the input
+        directories of other workspaces)."""
         if self.busy:
             return None
         track_id = new_track_id("scan")
         self.progress = ScanProgress(is_scanning=True, track_id=track_id)
-        self._task = asyncio.create_task(self._run(rag, track_id), name="input-dir-scan")
+        self._task = asyncio.create_task(
+            self._run(rag, track_id, frozenset(skip_dirs)), name="input-dir-scan"
+        )
         return track_id
 
     async def wait(self) -> None:
@@ -186,9 +194,9 @@ class Scanner:
             except asyncio.CancelledError:
                 logger.info("input directory scan cancelled at shutdown")
 
-    async def _run(self, rag: LightRAG, track_id: str) -> None:
+    async def _run(self, rag: LightRAG, track_id: str, skip_dirs: frozenset[str]) -> None:
         try:
-            files = await asyncio.to_thread(_list_supported, self.input_dir)
+            files = await asyncio.to_thread(_list_supported, self.input_dir, skip_dirs)
             self.progress.total_files = len(files)
             texts: list[str] = []
             paths: list[str] = []

@@ -14,7 +14,7 @@ from fastapi import APIRouter, File, Form, HTTPException, UploadFile, status
 
 from lightrag.config.models import AppConfig
 from lightrag.core.engine import LightRAG
-from lightrag.server.deps import ConfigDep, RagDep, ScannerDep
+from lightrag.server.deps import ConfigDep, PoolDep, RagDep, ScannerDep, WorkspaceDep
 from lightrag.server.ingest import (
     new_track_id,
     parse_file,
@@ -152,22 +152,27 @@ async def insert_batch(
 
 @router.post("/upload")
 async def upload_to_input_dir(
-    rag: RagDep,
+    space: WorkspaceDep,
     config: ConfigDep,
     file: Annotated[UploadFile, File(description="A document of a supported type")],
 ) -> InsertResponse:
-    """Save a file into the input directory, then index it (409 when the name exists)."""
+    """Save a file into the workspace's input directory, then index it (409 when the
+    name exists)."""
+    rag = space.engine
     name = safe_filename(file.filename)
     data = await file.read()
     text = await parse_file(name, data, parsing_limits(config.server))
-    await save_into_input_dir(config.server.input_dir, name, data)
+    await save_into_input_dir(space.input_dir, name, data)
     return await _enqueue(rag, [text], [name], prefix="upload")
 
 
 @router.post("/scan")
-async def scan_input_dir(rag: RagDep, scanner: ScannerDep) -> StatusMessage:
-    """Index new supported files of the input directory, in the background."""
-    track_id = scanner.start(rag)
+async def scan_input_dir(space: WorkspaceDep, pool: PoolDep) -> StatusMessage:
+    """Index new supported files of the workspace's input directory, in the background
+    (the default workspace's scan leaves out the other workspaces' directories)."""
+    scanner = space.scanner
+    others = (await pool.registry.names())[1:] if space.name == pool.default else ()
+    track_id = scanner.start(space.engine, skip_dirs=others)
     if track_id is None:
         return StatusMessage(
             status="already_scanning",

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, status
 
 from lightrag.core.engine import LightRAG
-from lightrag.server.deps import ConfigDep, JobsDep, RagDep, ScannerDep
+from lightrag.server.deps import JobsDep, PoolDep, RagDep, ScannerDep, WorkspaceDep
 from lightrag.server.schemas import (
     ClearCacheRequest,
     DeleteDocumentsRequest,
@@ -183,7 +183,7 @@ async def _delete_documents(
 
 @router.delete("/delete_document")
 async def delete_document(
-    body: DeleteDocumentsRequest, rag: RagDep, config: ConfigDep, jobs: JobsDep
+    body: DeleteDocumentsRequest, space: WorkspaceDep, pool: PoolDep, jobs: JobsDep
 ) -> StatusMessage:
     """Delete documents by id in the background; entities and relations they alone
     sourced go, shared ones are rebuilt from their remaining sources.
@@ -193,6 +193,7 @@ async def delete_document(
     404 when an id is unknown (nothing is deleted then). Each document's outcome
     (a document being indexed is refused) appears in ``/documents/pipeline_status``
     messages."""
+    rag = space.engine
     records = await rag.documents(body.doc_ids)
     unknown = [doc_id for doc_id, record in zip(body.doc_ids, records, strict=True) if not record]
     if unknown:
@@ -205,8 +206,10 @@ async def delete_document(
         for doc_id, record in zip(body.doc_ids, records, strict=True):
             if record and record.get("file_path"):
                 files[doc_id] = str(record["file_path"])
-    jobs.spawn(
-        _delete_documents(rag, body.doc_ids, files, config.server.input_dir, body.delete_llm_cache),
+    pool.spawn(
+        jobs,
+        space,
+        _delete_documents(rag, body.doc_ids, files, space.input_dir, body.delete_llm_cache),
         name="delete-documents",
     )
     return StatusMessage(

@@ -17,8 +17,9 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 import lightrag
 from lightrag.config.models import AppConfig
+from lightrag.core.engine import LightRAG
 from lightrag.server.auth import API_VERSION, Authenticator, request_is_authenticated
-from lightrag.server.deps import ConfigDep, RagDep
+from lightrag.server.deps import ConfigDep, WorkspaceDep
 
 __all__ = ["redact", "router"]
 
@@ -78,8 +79,10 @@ def _configuration(config: AppConfig) -> dict[str, Any]:
 
 
 @router.get("/health")
-async def health(request: Request, rag: RagDep, config: ConfigDep) -> dict[str, Any]:
-    """Liveness: status, versions, auth mode, pipeline busy (and details when allowed)."""
+async def health(request: Request, space: WorkspaceDep, config: ConfigDep) -> dict[str, Any]:
+    """Liveness: status, versions, auth mode, the request's workspace and whether its
+    pipeline is busy (and details when allowed)."""
+    rag = space.engine
     auth: Authenticator = request.app.state.auth
     payload: dict[str, Any] = {
         "status": "healthy",
@@ -87,6 +90,7 @@ async def health(request: Request, rag: RagDep, config: ConfigDep) -> dict[str, 
         "api_version": API_VERSION,
         "auth_mode": auth.auth_mode,
         "pipeline_busy": rag.pipeline_status.busy,  # this replica (cheap: no database)
+        "workspace": space.name,
     }
     if request_is_authenticated(request):
         # The configuration does not change while the app runs: redact it once.
@@ -95,17 +99,19 @@ async def health(request: Request, rag: RagDep, config: ConfigDep) -> dict[str, 
             state.health_configuration = _configuration(config)
         payload |= {
             "working_directory": str(config.server.working_dir),
-            "input_directory": str(config.server.input_dir),
+            "input_directory": str(space.input_dir),
             "configuration": state.health_configuration,
         }
     return payload
 
 
 @router.get("/ready", response_model=None)
-async def ready(request: Request, rag: RagDep) -> JSONResponse | dict[str, str]:
-    """Readiness: 200 once storages are open and answer; 503 (with the reason) otherwise."""
+async def ready(request: Request) -> JSONResponse | dict[str, str]:
+    """Readiness: 200 once storages are open and answer; 503 (with the reason) otherwise.
+    The default workspace's storages answer for the server (they share its databases)."""
     if not getattr(request.app.state, "ready", False):
         return JSONResponse({"status": "starting"}, status_code=503)
+    rag: LightRAG = request.app.state.rag
     try:
         async with asyncio.timeout(_READY_TIMEOUT_SECONDS):
             await rag.check_ready()

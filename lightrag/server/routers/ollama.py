@@ -36,7 +36,7 @@ from lightrag.server.chat_routing import (
     message_text,
     parse_chat_messages,
 )
-from lightrag.server.deps import ConfigDep, RagDep
+from lightrag.server.deps import ChatRagDep, ConfigDep, model_workspace, visible_workspaces
 from lightrag.server.limits import check_query_length
 from lightrag.vocabulary.models import ModelError
 
@@ -113,8 +113,24 @@ def model_name(config: AppConfig) -> str:
     return f"{config.server.simulated_model_name}:{config.server.simulated_model_tag}"
 
 
-def _model_entry(config: AppConfig, family: str, parameter_size: str) -> dict[str, Any]:
-    name = model_name(config)
+def _workspace_model(config: AppConfig, workspace: str) -> str:
+    """``lightrag:latest`` for the default workspace, ``lightrag:<workspace>`` otherwise."""
+    if workspace == config.server.workspace:
+        return model_name(config)
+    return f"{config.server.simulated_model_name}:{workspace}"
+
+
+def _answering_model(config: AppConfig, requested: str) -> str:
+    """The model name an answer carries: the requested one when it names a workspace."""
+    return (
+        requested.strip() if model_workspace(requested, config) is not None else model_name(config)
+    )
+
+
+def _model_entry(
+    config: AppConfig, family: str, parameter_size: str, name: str | None = None
+) -> dict[str, Any]:
+    name = name or model_name(config)
     return {
         "name": name,
         "model": name,
@@ -139,17 +155,22 @@ async def version() -> dict[str, str]:
 
 
 @router.get("/api/tags")
-async def tags(config: ConfigDep) -> dict[str, Any]:
-    """The one model this server offers."""
-    return {"models": [_model_entry(config, "lightrag", "13B")]}
+async def tags(request: Request, config: ConfigDep) -> dict[str, Any]:
+    """One model per workspace the caller may use: ``lightrag:latest`` (the default
+    workspace) and ``lightrag:<workspace>``."""
+    names = [_workspace_model(config, ws) for ws in await visible_workspaces(request)]
+    return {"models": [_model_entry(config, "lightrag", "13B", name) for name in names]}
 
 
 @router.get("/api/ps")
-async def running_models(config: ConfigDep) -> dict[str, Any]:
-    """The model as "loaded" (it always is)."""
-    entry = _model_entry(config, "lightrag", "13B")
-    entry.update({"expires_at": _MODEL_EXPIRES_AT, "size_vram": 0})
-    return {"models": [entry]}
+async def running_models(request: Request, config: ConfigDep) -> dict[str, Any]:
+    """The models as "loaded" (they always are)."""
+    entries = []
+    for workspace in await visible_workspaces(request):
+        entry = _model_entry(config, "lightrag", "13B", _workspace_model(config, workspace))
+        entry.update({"expires_at": _MODEL_EXPIRES_AT, "size_vram": 0})
+        entries.append(entry)
+    return {"models": entries}
 
 
 def _error(status_code: int, message: str) -> JSONResponse:
@@ -247,12 +268,13 @@ def _stream_response(body: AsyncIterator[bytes]) -> StreamingResponse:
 
 @router.post("/api/chat", response_model=None)
 async def chat(
-    request: OllamaChatRequest, rag: RagDep, config: ConfigDep
+    request: OllamaChatRequest, rag: ChatRagDep, config: ConfigDep
 ) -> JSONResponse | StreamingResponse:
     """Answer the last user message through the RAG engine (prefix routing; earlier
-    messages are the conversation history). Streams NDJSON unless ``stream`` is false."""
+    messages are the conversation history). Streams NDJSON unless ``stream`` is false.
+    The workspace is the header's, else the model name's (``lightrag:<workspace>``)."""
     watch = Stopwatch()
-    name = model_name(config)
+    name = _answering_model(config, request.model)
     try:
         turn: ChatTurn = parse_chat_messages(
             [(m.role, message_text(m.content)) for m in request.messages], system=request.system
@@ -287,11 +309,11 @@ async def chat(
 
 @router.post("/api/generate", response_model=None)
 async def generate(
-    request: OllamaGenerateRequest, rag: RagDep, config: ConfigDep
+    request: OllamaGenerateRequest, rag: ChatRagDep, config: ConfigDep
 ) -> JSONResponse | StreamingResponse:
     """Send ``prompt`` (with the request's ``system`` prompt) straight to the LLM, no RAG."""
     watch = Stopwatch()
-    name = model_name(config)
+    name = _answering_model(config, request.model)
     if not request.prompt.strip():
         return _error(400, "prompt must not be empty")
     try:

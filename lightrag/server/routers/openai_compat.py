@@ -18,7 +18,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,7 +31,7 @@ from lightrag.server.chat_answers import (
     stream_chat,
 )
 from lightrag.server.chat_routing import message_text, parse_chat_messages
-from lightrag.server.deps import ConfigDep, RagDep
+from lightrag.server.deps import ChatRagDep, ConfigDep, model_workspace, visible_workspaces
 from lightrag.vocabulary.models import ModelError
 
 __all__ = ["router"]
@@ -74,13 +74,26 @@ def model_id(config: AppConfig) -> str:
     return f"{config.server.simulated_model_name}:{config.server.simulated_model_tag}"
 
 
+def _workspace_model_id(config: AppConfig, workspace: str) -> str:
+    if workspace == config.server.workspace:
+        return model_id(config)
+    return f"{config.server.simulated_model_name}:{workspace}"
+
+
 @router.get("/v1/models")
-async def list_models(config: ConfigDep) -> dict[str, Any]:
-    """The one model this server offers, as an OpenAI model list."""
+async def list_models(request: Request, config: ConfigDep) -> dict[str, Any]:
+    """One model per workspace the caller may use (``lightrag:latest`` the default,
+    ``lightrag:<workspace>`` the others), as an OpenAI model list."""
     return {
         "object": "list",
         "data": [
-            {"id": model_id(config), "object": "model", "created": _CREATED, "owned_by": "lightrag"}
+            {
+                "id": _workspace_model_id(config, workspace),
+                "object": "model",
+                "created": _CREATED,
+                "owned_by": "lightrag",
+            }
+            for workspace in await visible_workspaces(request)
         ],
     }
 
@@ -149,11 +162,13 @@ async def _sse(
 
 @router.post("/v1/chat/completions", response_model=None)
 async def chat_completions(
-    request: ChatCompletionRequest, rag: RagDep, config: ConfigDep
+    request: ChatCompletionRequest, rag: ChatRagDep, config: ConfigDep
 ) -> JSONResponse | StreamingResponse:
-    """Answer the last user message through the RAG engine, whole or streamed (SSE)."""
+    """Answer the last user message through the RAG engine, whole or streamed (SSE).
+    The workspace is the header's, else the model's (``lightrag:<workspace>``)."""
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
-    model = model_id(config)
+    selected = model_workspace(request.model, config) is not None
+    model = request.model.strip() if selected else model_id(config)
     try:
         turn = parse_chat_messages([(m.role, message_text(m.content)) for m in request.messages])
         prompt_tokens = count_prompt_tokens(rag, turn)

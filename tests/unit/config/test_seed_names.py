@@ -65,6 +65,9 @@ VALUE_SAMPLES: dict[str, tuple[str, Any]] = {
     "MAX_TOTAL_TOKENS": ("20000", 20000),
     "HISTORY_TURNS": ("5", 5),
     "MAX_GRAPH_NODES": ("500", 500),
+    "LIGHTRAG_WORKSPACE_API_KEYS": ('{"k1": ["team_a"], "k2": ["team_a", "team_b"]}', ["k1", "k2"]),
+    "LIGHTRAG_WORKSPACES_AUTO_CREATE": ("true", True),
+    "LIGHTRAG_WORKSPACES_MAX_ENGINES": ("8", 8),
 }
 
 
@@ -76,6 +79,8 @@ def _at(config: Any, key: str) -> Any:
         return value.get_secret_value()
     if isinstance(value, list) and value and hasattr(value[0], "username"):
         return [account.username for account in value]
+    if isinstance(value, list) and value and hasattr(value[0], "key"):
+        return [scoped.key.get_secret_value() for scoped in value]
     return value
 
 
