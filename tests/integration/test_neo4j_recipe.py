@@ -32,3 +32,19 @@ def test_neo4j_recipe_ingests_queries_deletes_and_survives_a_restart(
 ) -> None:
     env = {**_postgres_env(postgres_server), **_neo4j_env(neo4j_server)}
     _exercise(tmp_path, ["+recipe=neo4j"], env)
+    # the graph the server answered from is Neo4j's: the entities are nodes there
+    names = _entities_in_neo4j(neo4j_server)
+    assert "Alice Smith" in names and "Carol White" not in names, names
+
+
+def _entities_in_neo4j(server: Neo4jTestServer) -> set[str]:
+    from neo4j import GraphDatabase
+
+    params = server.params
+    with GraphDatabase.driver(
+        params["uri"], auth=(params["username"], params["password"])
+    ) as driver:
+        records, _, _ = driver.execute_query(
+            "MATCH (n:LightRAGEntity) WHERE n._workspace STARTS WITH 'e2e_' RETURN n._id AS id"
+        )
+    return {record["id"] for record in records}
