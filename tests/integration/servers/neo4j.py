@@ -64,8 +64,8 @@ def _run(command: list[str], what: str, cwd: Path | None = None, timeout: float 
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise LaunchError(f"{what} failed: {exc}") from exc
     if result.returncode != 0:
-        raise LaunchError(f"{what} failed (exit {result.returncode}): {result.stdout[-2000:]}"
-                          f"{result.stderr[-2000:]}")  # fmt: skip
+        tail = (result.stdout + result.stderr)[-3000:]
+        raise LaunchError(f"{what} failed (exit {result.returncode}): {tail}")
 
 
 def _wait_for_apt(timeout: float = 600.0) -> None:
@@ -95,6 +95,8 @@ class Neo4jLauncher(ServerLauncher):
             return
         if not (shutil.which("java") and shutil.which("javac") and shutil.which("mvn")):
             _wait_for_apt()
+            if not any(Path("/var/lib/apt/lists").glob("*Packages*")):  # a fresh machine
+                _run(["apt-get", "update", "-qq"], "apt-get update")
             _run(["apt-get", "install", "-y", "-qq", *APT_PACKAGES], "apt-get install JDK + Maven")
         root = _cache_root()
         root.mkdir(parents=True, exist_ok=True)
