@@ -331,17 +331,27 @@ class Neo4jGraphStorage:
         size = self.config.batch_size
 
         async def work(tx: Any) -> None:
+            written = 0
+            for start in range(0, len(rows), size):
+                chunk = rows[start : start + size]
+                record = await (
+                    await tx.run(cypher.UPSERT_EDGES, {"rows": chunk, **scope})
+                ).single()
+                written += 0 if record is None else int(record["written"])
+            if written == len(rows):
+                return
             found: set[str] = set()
             for start in range(0, len(endpoints), size):
                 ids = endpoints[start : start + size]
-                result = await tx.run(cypher.LOCK_NODES, {"ids": ids, **scope})
-                found.update([r["id"] async for r in result if r["found"]])
-            missing = [node for node in endpoints if node not in found]
-            if missing:
-                raise KeyError(f"cannot add edges: no node {', '.join(map(repr, missing))}")
-            for start in range(0, len(rows), size):
-                chunk = rows[start : start + size]
-                await (await tx.run(cypher.UPSERT_EDGES, {"rows": chunk, **scope})).consume()
+                found.update(
+                    [r["id"] async for r in await tx.run(cypher.EXISTING, {"ids": ids, **scope})]
+                )
+            missing = [node for node in endpoints if node not in found] or ["?"]
+            # raising rolls the transaction back: no edge of the batch is written
+            raise KeyError(
+                f"cannot add edges: no node {', '.join(map(repr, missing))} "
+                f"({len(rows) - written} of {len(rows)} edges have a missing endpoint)"
+            )
 
         await self._db.write(work, "upsert edges")
 

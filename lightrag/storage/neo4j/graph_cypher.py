@@ -20,10 +20,10 @@ __all__ = [
     "DELETE_NODES",
     "DROP_BATCH",
     "EDGES_AMONG",
+    "EXISTING",
     "GET_EDGES",
     "GET_NODES",
     "LABEL",
-    "LOCK_NODES",
     "NODE_COUNT",
     "NODE_DEGREES",
     "NODE_EDGES",
@@ -65,15 +65,12 @@ SET n = row.props
 """
 """``row.props`` holds every property, the storage's own included (``SET n =`` replaces)."""
 
-LOCK_NODES = f"""
+EXISTING = f"""
 UNWIND $ids AS id
-OPTIONAL MATCH {_NODE % "id"}
-SET n._id = id
-RETURN id, n IS NOT NULL AS found
+MATCH {_NODE % "id"}
+RETURN id
 """
-"""Write-lock the existing nodes among ``$ids`` (sorted: concurrent writers lock in one
-order) until the transaction ends, and say which exist: an edge cannot land on a node
-that a concurrent transaction deletes."""
+"""The ids among ``$ids`` that are nodes of this workspace and namespace."""
 
 UPSERT_EDGES = """
 UNWIND $rows AS row
@@ -81,7 +78,10 @@ MATCH (s:LightRAGEntity {_workspace: $ws, _namespace: $ns, _id: row.source})
 MATCH (t:LightRAGEntity {_workspace: $ws, _namespace: $ns, _id: row.target})
 MERGE (s)-[r:DIRECTED]-(t)
 SET r = row.props
+RETURN count(*) AS written
 """
+"""Rows whose endpoints both exist are written; the index seeks lock the endpoints (a
+concurrent deletion waits for the commit) and ``written`` tells whether any row was not."""
 
 DELETE_NODES = f"""
 UNWIND $ids AS id
