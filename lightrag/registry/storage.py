@@ -85,6 +85,12 @@ _REGISTRIES: dict[str, Registry] = {
                 extra="qdrant",
                 description="Qdrant collection per namespace (server at QDRANT_URL, else local)",
             ),
+            Entry(
+                "neo4j",
+                "lightrag.storage.neo4j.vector:Neo4jVectorStorage",
+                extra="neo4j",
+                description="Neo4j 5.13+ vector index (HNSW, cosine), one label per namespace",
+            ),
         ],
     ),
     "graph": Registry(
@@ -102,6 +108,13 @@ _REGISTRIES: dict[str, Registry] = {
                 aliases=("PGGraphStorage",),
                 extra="postgres",
                 description="plain PostgreSQL tables (no Apache AGE needed)",
+            ),
+            Entry(
+                "neo4j",
+                "lightrag.storage.neo4j.graph:Neo4jGraphStorage",
+                aliases=("Neo4JStorage",),
+                extra="neo4j",
+                description="Neo4j 5 (Community or Enterprise), workspace as a node property",
             ),
         ],
     ),

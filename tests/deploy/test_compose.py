@@ -28,6 +28,7 @@ SECRETS = {
     "MINIO_ACCESS_KEY": "a",
     "MINIO_SECRET_KEY": "s",
     "QDRANT_API_KEY": "q",
+    "NEO4J_PASSWORD": "n",
 }
 
 

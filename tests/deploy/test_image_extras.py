@@ -26,7 +26,7 @@ def test_default_extras_cover_every_packaged_recipe_and_nothing_of_the_tests() -
     dockerfile = (ROOT / "docker" / "Dockerfile").read_text(encoding="utf-8")
     default = dockerfile.split("ARG EXTRAS=", 1)[1].split()[0]
     lines = requirements(default).stdout.splitlines()
-    for needed in ("onnxruntime", "spacy", "asyncpg", "redis", "pymilvus", "pypdf"):
+    for needed in ("onnxruntime", "spacy", "asyncpg", "redis", "pymilvus", "neo4j", "pypdf"):
         assert any(line.startswith(needed) for line in lines), needed
     assert not any(line.startswith(("pytest", "ruff", "mypy")) for line in lines)
 
