@@ -17,12 +17,16 @@ from integration.servers.base import RunningServer
 from integration.servers.mongo import SecantusLauncher
 
 from lightrag.storage.mongo.doc_status import MongoDocStatusStorage
+from lightrag.storage.mongo.graph import MongoGraphStorage
 from lightrag.storage.mongo.kv import MongoKVStorage
+from lightrag.storage.mongo.vector import MongoVectorStorage
 
 from . import support
 from .doc_status import DocStatusStorageContract
+from .graph import GraphStorageContract
 from .kv import KVStorageContract
 from .support import Backend
+from .vector import VectorStorageContract
 
 pytestmark = pytest.mark.mongo
 
@@ -51,3 +55,26 @@ class TestMongoDocStatusStorage(DocStatusStorageContract):
     @pytest.fixture
     def backend(self, mongo_server: RunningServer | str) -> Backend:
         return mongo_backend(MongoDocStatusStorage, mongo_server)
+
+
+class TestMongoGraphStorage(GraphStorageContract):
+    @pytest.fixture
+    def backend(self, mongo_server: RunningServer | str) -> Backend:
+        return mongo_backend(MongoGraphStorage, mongo_server)
+
+
+class TestMongoExactVectorStorage(VectorStorageContract):
+    """``vector_search: exact``: cosine computed in an aggregation, on any server."""
+
+    @pytest.fixture
+    def backend(self, mongo_server: RunningServer | str) -> Backend:
+        return mongo_backend(MongoVectorStorage, mongo_server, vector_search="exact")
+
+
+class TestMongoAtlasVectorStorage(VectorStorageContract):
+    """``vector_search: atlas`` (``$vectorSearch``): only against a server with vector
+    search (``LIGHTRAG_TEST_MONGO_VECTOR_URI``); skipped here, saying why."""
+
+    @pytest.fixture
+    def backend(self, mongo_vector_uri: str) -> Backend:
+        return mongo_backend(MongoVectorStorage, mongo_vector_uri, vector_search="atlas")

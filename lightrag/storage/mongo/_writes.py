@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["bulk_write", "prefix_filter", "prefix_upper_bound"]
+__all__ = ["bulk_write", "delete_each", "prefix_filter", "prefix_upper_bound"]
 
 _DUPLICATE_KEY = 11000
 _UPSERT_RACE_RETRIES = 5
@@ -60,3 +60,21 @@ async def bulk_write(storage: Any, what: str, requests: list[Any]) -> None:
             requests = [requests[e["index"]] for e in errors]
         except (InvalidDocument, OverflowError) as exc:
             raise ValueError(f"{storage.backend_name}: a record cannot be stored: {exc}") from exc
+
+
+async def delete_each(
+    storage: Any, what: str, field: str, values: list[Any], *, many: bool
+) -> None:
+    """Delete the documents whose ``field`` equals one of ``values``: one unordered
+    ``bulkWrite`` of equality deletes (``DeleteOne`` by key, ``DeleteMany`` otherwise).
+
+    One round trip, like ``delete_many({field: {"$in": values}})``, but each delete is
+    an index lookup on every server (secantusdb evaluates ``$in`` by a scan per value).
+    """
+    if not values:
+        return
+    from pymongo import DeleteMany, DeleteOne
+
+    kind = DeleteMany if many else DeleteOne
+    requests = [kind({field: value}) for value in values]
+    await storage._run(what, lambda: storage.collection.bulk_write(requests, ordered=False))

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from lightrag.storage.mongo._base import MongoStorageBase
-from lightrag.storage.mongo._writes import bulk_write, prefix_filter
+from lightrag.storage.mongo._writes import bulk_write, delete_each, prefix_filter
 
 __all__ = ["MongoKVStorage"]
 
@@ -78,8 +78,7 @@ class MongoKVStorage(MongoStorageBase):
     async def delete(self, keys: Sequence[str]) -> None:
         if not keys:
             return
-        unique = list(set(keys))
-        await self._run("delete", lambda: self.collection.delete_many({"_id": {"$in": unique}}))
+        await delete_each(self, "delete", "_id", list(set(keys)), many=False)
 
     async def delete_prefix(self, prefix: str) -> int:
         query = prefix_filter("_id", prefix)
