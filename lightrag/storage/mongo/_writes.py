@@ -48,9 +48,12 @@ async def bulk_write(storage: Any, what: str, requests: list[Any]) -> None:
     from bson.errors import InvalidDocument
     from pymongo.errors import BulkWriteError
 
+    def write(batch: list[Any]) -> Any:
+        return lambda: storage.collection.bulk_write(batch, ordered=False)
+
     for attempt in range(_UPSERT_RACE_RETRIES):
         try:
-            await storage._run(what, lambda: storage.collection.bulk_write(requests, ordered=False))
+            await storage._run(what, write(requests))
             return
         except BulkWriteError as exc:
             errors = exc.details.get("writeErrors", [])

@@ -23,11 +23,19 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pymongo import AsyncMongoClient
+from pymongo.errors import (
+    ConfigurationError,
+    ConnectionFailure,
+    OperationFailure,
+    ServerSelectionTimeoutError,
+)
 
 from lightrag.vocabulary.errors import StorageError, StorageUnavailableError
 from lightrag.vocabulary.storage import StorageContext
 
 __all__ = [
+    "CONNECTION_ERRORS",
     "MongoClient",
     "MongoConfig",
     "acquire_client",
@@ -106,10 +114,12 @@ def collection_base(workspace: str, namespace: str) -> str:
     return f"{workspace}.{namespace}" if workspace else namespace
 
 
-def _connection_errors() -> tuple[type[BaseException], ...]:
-    from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
-
-    return (ConnectionFailure, ServerSelectionTimeoutError, OSError)
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectionFailure,
+    ServerSelectionTimeoutError,
+    OSError,
+)
+"""Errors that mean the connection (not the operation) failed: worth retrying."""
 
 
 class MongoClient:
@@ -139,9 +149,6 @@ class MongoClient:
     async def open(self) -> None:
         if self._client is not None:
             return
-        from pymongo import AsyncMongoClient
-        from pymongo.errors import ConfigurationError, OperationFailure
-
         cfg = self.config
         timeout_ms = int(cfg.server_selection_timeout * 1000)
         try:
@@ -166,7 +173,7 @@ class MongoClient:
                 f"mongo at {cfg.endpoint()} refused the connection (credentials?): "
                 f"{_redact(str(exc), cfg.uri.get_secret_value())}"
             ) from exc
-        except _connection_errors() as exc:
+        except CONNECTION_ERRORS as exc:
             await client.close()
             raise self.unavailable(exc, "connect") from exc
         except BaseException:
@@ -193,11 +200,10 @@ class MongoClient:
         Operations must be idempotent (replace, upsert or delete by key)."""
         deadline = time.monotonic() + self.config.reconnect_seconds
         delay = _RETRY_FIRST_DELAY
-        errors = _connection_errors()
         while True:
             try:
                 return await operation()
-            except errors as exc:
+            except CONNECTION_ERRORS as exc:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise self.unavailable(exc, what) from exc
@@ -211,8 +217,6 @@ class MongoClient:
         replicas starting together create each index once; an index of the same name
         with other keys or options is an error naming it.
         """
-        from pymongo.errors import OperationFailure
-
         names = ",".join(sorted(model.document["name"] for model in indexes))
         async with self._index_lock:
             if (collection, names) in self._indexed:
