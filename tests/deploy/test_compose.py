@@ -28,6 +28,7 @@ SECRETS = {
     "MINIO_ACCESS_KEY": "a",
     "MINIO_SECRET_KEY": "s",
     "QDRANT_API_KEY": "q",
+    "MONGO_PASSWORD": "m",
 }
 
 
