@@ -179,3 +179,39 @@ async def test_invalid_names_and_params_are_refused_before_connecting(tmp_path: 
         build(database="has space")
     with pytest.raises(ValueError, match="unknown parameter 'url'"):
         build(url="mongodb://x")
+
+
+async def test_graph_lookup_walk_agrees_with_networkx_on_a_random_graph(opener: Opener) -> None:
+    """The ``$graphLookup`` walk (edges by depth -> nodes by hops) against a plain BFS."""
+    import random
+
+    import networkx as nx
+
+    rng = random.Random(13)
+    names = [f"n{i:03d}" for i in range(120)]
+    pairs = {tuple(sorted(rng.sample(names, 2))) for _ in range(200)} | {("n007", "n007")}
+    reference = nx.Graph()
+    reference.add_nodes_from(names)
+    reference.add_edges_from(pairs)
+    graph = await opener.open(MongoGraphStorage, "chunk_entity_relation")
+    await graph.upsert_nodes({name: {"entity_id": name} for name in names})
+    await graph.upsert_edges([(b, a, {"w": 1}) for a, b in pairs])  # stored either way round
+
+    degrees = {name: len(reference.adj[name]) for name in names}
+    assert await graph.node_degrees(names) == degrees
+    by_degree = sorted(names, key=lambda name: (-degrees[name], name))
+    assert await graph.popular_labels(len(names)) == by_degree
+    for label in ("n000", "n007", "n042"):
+        hops = nx.single_source_shortest_path_length(reference, label, cutoff=3)
+        for depth in (1, 2, 3):
+            expected = {node for node, hop in hops.items() if hop <= depth}
+            kg = await graph.subgraph(label, max_depth=depth, max_nodes=1000)
+            assert {node.id for node in kg.nodes} == expected, (label, depth)
+            assert len(kg.edges) == reference.subgraph(expected).number_of_edges()
+            assert not kg.is_truncated
+        limited = await graph.subgraph(label, max_depth=3, max_nodes=10)
+        chosen = [node.id for node in limited.nodes]
+        assert len(chosen) == min(10, len(hops)) and limited.is_truncated == (len(hops) > 10)
+        assert [hops[node] for node in chosen] == sorted(hops[node] for node in chosen)
+        cutoff = max(hops[node] for node in chosen)  # every nearer node made it in
+        assert {node for node, hop in hops.items() if hop < cutoff} <= set(chosen)
