@@ -117,7 +117,7 @@ run_compose() {
   local file
   for file in docker/compose*.yaml; do
     LIGHTRAG_API_KEY=k POSTGRES_PASSWORD=p REDIS_PASSWORD=r MINIO_ACCESS_KEY=a \
-      MINIO_SECRET_KEY=s QDRANT_API_KEY=q NEO4J_PASSWORD=n docker compose -f "$file" config --quiet
+      MINIO_SECRET_KEY=s QDRANT_API_KEY=q NEO4J_PASSWORD=n MONGO_PASSWORD=m docker compose -f "$file" config --quiet
     printf '  %-34s docker compose config ok\n' "$file"
   done
   deploy_pytest -s tests/deploy/test_compose.py

@@ -39,6 +39,13 @@ _REGISTRIES: dict[str, Registry] = {
                 extra="postgres",
                 description="PostgreSQL table lightrag_kv (JSONB values), shared pool",
             ),
+            Entry(
+                "mongo",
+                "lightrag.storage.mongo.kv:MongoKVStorage",
+                aliases=("MongoKVStorage",),
+                extra="mongo",
+                description="MongoDB collection per namespace (MONGO_URI, MONGO_DATABASE)",
+            ),
         ],
     ),
     "vector": Registry(
@@ -91,6 +98,13 @@ _REGISTRIES: dict[str, Registry] = {
                 extra="neo4j",
                 description="Neo4j 5.13+ vector index (HNSW, cosine), one label per namespace",
             ),
+            Entry(
+                "mongo",
+                "lightrag.storage.mongo.vector:MongoVectorStorage",
+                aliases=("MongoVectorDBStorage",),
+                extra="mongo",
+                description="MongoDB collection per namespace; $vectorSearch (Atlas/mongot) or exact",
+            ),
         ],
     ),
     "graph": Registry(
@@ -116,6 +130,13 @@ _REGISTRIES: dict[str, Registry] = {
                 extra="neo4j",
                 description="Neo4j 5 (Community or Enterprise), workspace as a node property",
             ),
+            Entry(
+                "mongo",
+                "lightrag.storage.mongo.graph:MongoGraphStorage",
+                aliases=("MongoGraphStorage",),
+                extra="mongo",
+                description="MongoDB nodes and edges collections, $graphLookup subgraphs",
+            ),
         ],
     ),
     "doc_status": Registry(
@@ -140,6 +161,13 @@ _REGISTRIES: dict[str, Registry] = {
                 aliases=("PGDocStatusStorage",),
                 extra="postgres",
                 description="PostgreSQL table lightrag_doc_status, shared pool",
+            ),
+            Entry(
+                "mongo",
+                "lightrag.storage.mongo.doc_status:MongoDocStatusStorage",
+                aliases=("MongoDocStatusStorage",),
+                extra="mongo",
+                description="MongoDB collection with status, track and time indexes",
             ),
         ],
     ),

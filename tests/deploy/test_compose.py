@@ -29,6 +29,7 @@ SECRETS = {
     "MINIO_SECRET_KEY": "s",
     "QDRANT_API_KEY": "q",
     "NEO4J_PASSWORD": "n",
+    "MONGO_PASSWORD": "m",
 }
 
 

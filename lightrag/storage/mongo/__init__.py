@@ -1,0 +1,1 @@
+"""MongoDB storages (KV, doc status, graph, vectors) sharing one client per database."""
