@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +28,6 @@ import pytest
 
 from .base import LaunchError, RunningServer, ServerLauncher, spawn, tcp_open
 from .fixtures import server_or_skip
-from .redis import _wait_for_apt
 
 __all__ = ["GremlinLauncher", "gremlin_params", "gremlin_server"]
 
@@ -87,6 +87,16 @@ def _run(command: list[str], what: str, timeout: float = 900) -> None:
         raise LaunchError(
             f"{what} failed (exit {done.returncode}): {(done.stdout + done.stderr)[-2000:]}"
         )
+
+
+def _wait_for_apt(timeout: float = 600.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = subprocess.run(["pgrep", "-x", "apt-get"], capture_output=True, check=False)
+        if busy.returncode != 0:
+            return
+        time.sleep(2.0)
+    raise LaunchError("another apt-get is still running after 10 minutes")
 
 
 class GremlinLauncher(ServerLauncher):
