@@ -62,7 +62,7 @@ def test_unknown_type_in_a_group_file_names_the_key(load: LoadFn, operator_dir: 
     with pytest.raises(ConfigError) as caught:
         load(["storage/graph=bogus"], config_dirs=[operator_dir])
     assert str(caught.value).startswith("storage.graph.type: unknown graph storage 'bogus'")
-    assert "choose one of: networkx" in str(caught.value)
+    assert "networkx" in str(caught.value).partition("choose one of: ")[2].split(", ")
 
 
 def test_unknown_recipe_lists_the_recipes(load: LoadFn) -> None:
