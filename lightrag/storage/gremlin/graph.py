@@ -124,7 +124,7 @@ class GremlinGraphStorage:
 
     def _vertices(self, g: Any, ids: Sequence[str]) -> Any:
         """The vertices of this scope among ``ids`` (index look-up on ``lightrag_id``)."""
-        return g.V().has(ID_KEY, P.within(list(ids))).has_label(self.label)
+        return g.V().has(ID_KEY, P.within(set(ids))).has_label(self.label)
 
     async def _each_chunk(
         self, items: Sequence[Any], build: Build, *, write: bool = False
@@ -171,7 +171,7 @@ class GremlinGraphStorage:
                 .out_e(EDGE_LABEL)
                 .as_("e")
                 .in_v()
-                .has(ID_KEY, P.within(sorted({t for _, t in chunk})))
+                .has(ID_KEY, P.within({t for _, t in chunk}))
                 .select("e")
                 .project("s", "t", "props", "eid")
                 .by(__.out_v().values(ID_KEY))
@@ -366,7 +366,7 @@ class GremlinGraphStorage:
             (
                 g.with_side_effect("batch", {n: batch[n] for n in existing})
                 .V()
-                .has(ID_KEY, P.within(sorted(existing)))
+                .has(ID_KEY, P.within(existing))
                 .has_label(self.label)
                 .as_("v")
                 .property(PROPS_KEY, __.select("batch").select(__.select("v").values(ID_KEY)))

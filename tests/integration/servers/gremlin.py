@@ -138,7 +138,7 @@ class GremlinLauncher(ServerLauncher):
         properties.write_text(_GRAPH_PROPERTIES.format(location=data_dir / "graph.json"))
         init.write_text(_INIT_SCRIPT)
         config.write_text(_SERVER_YAML.format(port=port, properties=properties, init=init))
-        env = dict(os.environ, JAVA_OPTIONS="-Xms128m -Xmx1g -XX:TieredStopAtLevel=1")
+        env = dict(os.environ, JAVA_OPTIONS="-Xms128m -Xmx1g")
         pid = spawn(
             [str(HOME / "bin" / "gremlin-server.sh"), str(config)],
             data_dir / "server.log",
