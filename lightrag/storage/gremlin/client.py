@@ -147,7 +147,7 @@ class GremlinClient:
             transport_factory=_transport_factory(cfg),
         )
         self._remote = remote
-        self._source = traversal().with_remote(remote)
+        self._source = traversal().with_(remote)
         self._generation += 1
 
     def _reconnect(self, seen: int) -> None:
@@ -169,7 +169,11 @@ class GremlinClient:
         )
         try:
             await self._in_thread(self._connect)
-            await self.run(lambda g: g.inject(1).to_list())
+            source = self._source
+            await self._in_thread(lambda: source.inject(1).to_list())
+        except _connection_errors() as exc:  # down at start: say so now, no retries
+            await self.close()
+            raise self.unavailable(exc) from exc
         except BaseException:
             await self.close()
             raise
@@ -192,6 +196,8 @@ class GremlinClient:
         """``traversal(g)`` in a worker thread (it builds and runs one traversal);
         retried on a new connection while the connection fails, for up to
         ``reconnect_seconds``. Traversals must be idempotent or fail whole."""
+        if self._executor is None:
+            raise RuntimeError(f"gremlin client for {self.config.url()} is not open")
         errors = _connection_errors()
         deadline = time.monotonic() + self.config.reconnect_seconds
         delay = _RETRY_FIRST_DELAY
