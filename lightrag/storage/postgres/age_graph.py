@@ -219,10 +219,10 @@ class AgeGraphStorage:
         return (await self.node_degrees([node_id]))[node_id]
 
     async def node_degrees(self, node_ids: Sequence[str]) -> dict[str, int]:
-        """Degree per asked id (0 for unknown ids)."""
-        rows = await self._read_chunks("degrees", "ids", list(dict.fromkeys(node_ids)), 2)
-        found = {node_id: int(degree) for node_id, degree in rows}
-        return {node_id: found.get(node_id, 0) for node_id in node_ids}
+        """Degree per asked id (0 for unknown ids): one edge per pair, so the number of
+        distinct neighbours (a self-loop counts once)."""
+        found = await self._neighbours(node_ids)
+        return {node_id: len(found.get(node_id, ())) for node_id in node_ids}
 
     async def edge_degree(self, source: str, target: str) -> int:
         degrees = await self.node_degrees([source, target])
@@ -233,10 +233,11 @@ class AgeGraphStorage:
         return (await self.get_nodes_edges([node_id]))[node_id]
 
     async def _neighbours(self, node_ids: Sequence[str]) -> dict[str, list[str]]:
-        rows = await self._read_chunks("neighbours", "ids", list(dict.fromkeys(node_ids)), 2)
+        ids = list(dict.fromkeys(node_ids))
         found: dict[str, set[str]] = {}
-        for node_id, other in rows:
-            found.setdefault(node_id, set()).add(other)
+        for name in ("out_neighbours", "in_neighbours"):
+            for node_id, other in await self._read_chunks(name, "ids", ids, 2):
+                found.setdefault(node_id, set()).add(other)
         return {node_id: sorted(others) for node_id, others in found.items()}
 
     async def get_nodes_edges(self, node_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
@@ -253,7 +254,13 @@ class AgeGraphStorage:
         return sorted(node_id for (node_id,) in await self._read("ids", {}))
 
     async def _all_degrees(self) -> dict[str, int]:
-        return {n: int(d) for n, d in await self._read("all_degrees", {}, 2)}
+        neighbours: dict[str, set[str]] = {
+            node_id: set() for (node_id,) in await self._read("ids", {})
+        }
+        for source, target in await self._read("all_pairs", {}, 2):  # (a later read: a
+            neighbours.setdefault(source, set()).add(target)  # node added meanwhile is kept)
+            neighbours.setdefault(target, set()).add(source)
+        return {node_id: len(others) for node_id, others in neighbours.items()}
 
     async def popular_labels(self, limit: int) -> list[str]:
         """Node ids by degree, highest first (ties by id)."""

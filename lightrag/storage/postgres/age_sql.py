@@ -89,6 +89,8 @@ def schema_steps(graph: str, labels: LabelNames) -> tuple[str, ...]:
         CREATE INDEX IF NOT EXISTS "{e}__start" ON "{graph}"."{e}" (start_id);
         CREATE INDEX IF NOT EXISTS "{e}__end" ON "{graph}"."{e}" (end_id);
         """,
+        # edge -> endpoint vertex joins look vertices up by graphid
+        f'CREATE INDEX IF NOT EXISTS "{v}__gid" ON "{graph}"."{v}" (id)',
     )
 
 
@@ -114,16 +116,15 @@ CYPHER: dict[str, str] = {
         "UNWIND $pairs AS p MATCH (a:`{v}`)-[e:`{e}`]->(b:`{v}`)"
         " WHERE a.id = p[0] AND b.id = p[1] RETURN a.id, b.id, e.props"
     ),
-    "degrees": (
-        "UNWIND $ids AS i MATCH (n:`{v}`) WHERE n.id = i"
-        " OPTIONAL MATCH (n)-[e:`{e}`]-() RETURN n.id, count(DISTINCT e)"
+    # AGE plans an undirected pattern (n)-[]-(m) as a join of n with every vertex m:
+    # each direction is asked on its own instead (index scans over the edge endpoints)
+    "out_neighbours": (
+        "UNWIND $ids AS i MATCH (n:`{v}`)-[:`{e}`]->(m:`{v}`) WHERE n.id = i RETURN n.id, m.id"
     ),
-    "all_degrees": (
-        "MATCH (n:`{v}`) OPTIONAL MATCH (n)-[e:`{e}`]-() RETURN n.id, count(DISTINCT e)"
+    "in_neighbours": (
+        "UNWIND $ids AS i MATCH (m:`{v}`)-[:`{e}`]->(n:`{v}`) WHERE n.id = i RETURN n.id, m.id"
     ),
-    "neighbours": (
-        "UNWIND $ids AS i MATCH (n:`{v}`)-[:`{e}`]-(m:`{v}`) WHERE n.id = i RETURN n.id, m.id"
-    ),
+    "all_pairs": "MATCH (a:`{v}`)-[:`{e}`]->(b:`{v}`) RETURN a.id, b.id",
     "out_edges": (
         "UNWIND $ids AS i MATCH (a:`{v}`)-[e:`{e}`]->(b:`{v}`) WHERE a.id = i"
         " RETURN a.id, b.id, e.props"
