@@ -3,7 +3,7 @@
 #
 #   scripts/test-backends.sh NAME... | all
 #
-# NAME is one of: files postgres redis milvus chroma faiss qdrant neo4j mongo replicas ("all" = every one).
+# NAME is one of: files postgres redis milvus chroma faiss qdrant neo4j mongo age gremlin replicas ("all" = every one).
 # "files" runs tests/contract/test_file_backends.py; any other NAME runs
 # `pytest -m NAME tests/`. Servers are started and stopped by the session fixtures;
 # LIGHTRAG_TEST_REQUIRE_SERVERS=1 makes a server that cannot start fail the run
@@ -13,7 +13,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-ALL=(files postgres redis milvus chroma faiss qdrant neo4j mongo replicas)
+ALL=(files postgres redis milvus chroma faiss qdrant neo4j mongo age gremlin replicas)
 if [ $# -eq 0 ]; then
   echo "usage: $0 NAME... | all   (NAME: ${ALL[*]})" >&2
   exit 2

@@ -119,7 +119,7 @@ _REGISTRIES: dict[str, Registry] = {
             Entry(
                 "postgres",
                 "lightrag.storage.postgres.graph:PostgresGraphStorage",
-                aliases=("PGGraphStorage",),
+                aliases=("PGTableGraphStorage",),
                 extra="postgres",
                 description="plain PostgreSQL tables (no Apache AGE needed)",
             ),
@@ -136,6 +136,21 @@ _REGISTRIES: dict[str, Registry] = {
                 aliases=("MongoGraphStorage",),
                 extra="mongo",
                 description="MongoDB nodes and edges collections, $graphLookup subgraphs",
+            ),
+            Entry(
+                "age",
+                "lightrag.storage.postgres.age_graph:AgeGraphStorage",
+                # upstream's PGGraphStorage is the AGE graph (PGTableGraphStorage the tables)
+                aliases=("PGGraphStorage", "AGEStorage"),
+                extra="age",
+                description="Apache AGE (openCypher) on PostgreSQL, one AGE graph per workspace",
+            ),
+            Entry(
+                "gremlin",
+                "lightrag.storage.gremlin.graph:GremlinGraphStorage",
+                aliases=("GremlinStorage",),
+                extra="gremlin",
+                description="Gremlin Server (Apache TinkerPop) over gremlinpython bytecode",
             ),
         ],
     ),

@@ -122,12 +122,16 @@ class ServerLauncher(ABC):
         """Stop and start again on the same port and data (for reconnect tests)."""
         self.stop(server, remove_data=False)
         restarted = self.start(server.data_dir, server.port)
-        wait_until(
-            lambda: self.ready(restarted),
-            timeout=self.start_timeout,
-            what=f"{self.name} restart on 127.0.0.1:{server.port}",
-            log=server.data_dir / "server.log",
-        )
+        try:
+            wait_until(
+                lambda: self.ready(restarted),
+                timeout=self.start_timeout,
+                what=f"{self.name} restart on 127.0.0.1:{server.port}",
+                log=server.data_dir / "server.log",
+            )
+        except BaseException:  # the caller only knows the old process: stop the new one
+            self.stop(restarted, remove_data=False)
+            raise
         return restarted
 
 

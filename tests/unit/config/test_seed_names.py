@@ -111,7 +111,13 @@ GROUP_SAMPLES = {
     "EMBEDDING_BINDING": [("openai", "openai"), ("azure-openai", "azure_openai")],
     "LIGHTRAG_KV_STORAGE": [("JsonKVStorage", "json"), ("json", "json")],
     "LIGHTRAG_VECTOR_STORAGE": [("NanoVectorDBStorage", "nano")],
-    "LIGHTRAG_GRAPH_STORAGE": [("NetworkXStorage", "networkx")],
+    "LIGHTRAG_GRAPH_STORAGE": [
+        ("NetworkXStorage", "networkx"),
+        ("PGGraphStorage", "age"),  # upstream's PGGraphStorage is the Apache AGE graph
+        ("AGEStorage", "age"),
+        ("PGTableGraphStorage", "postgres"),
+        ("GremlinStorage", "gremlin"),
+    ],
     "LIGHTRAG_DOC_STATUS_STORAGE": [("JsonDocStatusStorage", "json")],
     "LIGHTRAG_COORDINATION": [("postgres", "postgres"), ("local", "local")],
 }

@@ -1,0 +1,1 @@
+"""Graph storage on a Gremlin Server (Apache TinkerPop), over gremlinpython."""
