@@ -37,7 +37,9 @@ from lightrag.compose import build_engine
 from lightrag.config.models import AppConfig, BackendChoice, ServerConfig, StorageConfig
 from lightrag.testing.fakes import FakeChatModel, HashingEmbeddingModel
 
+from .servers.base import wait_until
 from .servers.postgres import PostgresTestServer
+from .servers.redis import RedisLauncher
 from .test_database_restart_mid_ingest import _snapshot
 from .test_server_process import API_KEY, _clean_env, _free_port
 
@@ -365,3 +367,54 @@ def test_three_replicas_index_every_document_once_with_one_killed(
         for replica in replicas:
             if replica.process.poll() is None:
                 replica.stop()
+
+
+def test_replicas_stop_claiming_while_their_coordination_database_is_away(
+    tmp_path: Path, postgres_server: PostgresTestServer
+) -> None:
+    """Redis coordination goes away under two running replicas: both answer 503 on
+    /ready and keep running, claim nothing meanwhile, and index every document exactly
+    once after it is back (its data survives: append-only file)."""
+    launcher = RedisLauncher()
+    (tmp_path / "redis").mkdir()
+    redis = launcher.start(tmp_path / "redis", _free_port())
+    wait_until(lambda: launcher.ready(redis), timeout=30, what="private redis")
+    env = {
+        **_storage_env(postgres_server),
+        "LIGHTRAG_COORDINATION": "redis",
+        "REDIS_URI": redis.dsn,
+    }
+    workspace = f"away{uuid.uuid4().hex[:8]}"
+    replicas = [Replica(tmp_path, f"r{i}", workspace, env, replicas=2) for i in range(2)]
+    documents = DOCUMENTS[:20]
+    try:
+        for replica in replicas:
+            replica.wait_ready()
+        clients = [replica.client() for replica in replicas]
+        launcher.stop(redis, remove_data=False)
+        for client in clients:
+            wait_until(
+                lambda client=client: client.get("/ready").status_code == 503,
+                timeout=30,
+                what="/ready 503 without coordination",
+            )
+        reply = clients[0].post("/documents/texts", json={"texts": documents})
+        assert reply.status_code == 200, reply.text
+        time.sleep(3)  # long enough to claim and process them, were it claiming
+        assert all(replica.process.poll() is None for replica in replicas)
+        assert _counts(clients[1]).get("processed", 0) == 0
+        redis = launcher.start(redis.data_dir, redis.port)
+        for client in clients:
+            wait_until(
+                lambda client=client: client.get("/ready").status_code == 200,
+                timeout=60,
+                what="/ready 200 once coordination is back",
+            )
+        _wait_all_processed(clients, len(documents), seconds=120)
+        extracts = Counter(d for r in replicas for kind, d in r.calls() if kind == "extract")
+        assert len(extracts) == len(documents)  # one chunk each
+        assert set(extracts.values()) == {1}  # no document extracted twice
+    finally:
+        for replica in replicas:
+            replica.stop()
+        launcher.stop(redis)
