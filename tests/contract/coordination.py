@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from lightrag.storage._heartbeat import LeaseHeartbeat
 from lightrag.vocabulary.clients import ClientHub
 from lightrag.vocabulary.coordination import (
     ClaimLostError,
@@ -239,7 +240,6 @@ async def _enter(coordinator: Coordinator, keys: list[str]) -> None:
 
 async def _stop_heartbeat(coordinator: Coordinator) -> None:
     """What a frozen or killed replica does: stop renewing its leases."""
-    task = getattr(coordinator, "_heartbeat", None)
-    assert isinstance(task, asyncio.Task), "a shared coordinator renews leases in _heartbeat"
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    heartbeat = getattr(coordinator, "_heartbeat", None)
+    assert isinstance(heartbeat, LeaseHeartbeat), "a shared coordinator renews in _heartbeat"
+    await heartbeat.stop()

@@ -36,6 +36,7 @@ from typing import Any, ClassVar
 import asyncpg
 from pydantic import Field
 
+from lightrag.storage._heartbeat import LeaseHeartbeat
 from lightrag.storage._params import parse_params
 from lightrag.storage.postgres.client import (
     CONNECTION_ERRORS,
@@ -157,8 +158,9 @@ class PostgresCoordinator:
         self._client: PostgresClient | None = None
         self._local = KeyedLocks()
         self._active: dict[str, int] = {}  # doc id -> token of this replica's live claims
-        self._heartbeat: asyncio.Task[None] | None = None
-        self._failure: BaseException | None = None
+        self._heartbeat = LeaseHeartbeat(
+            "postgres coordination", self._renew, self.config.lease_seconds
+        )
         self._leased: set[str] = set()  # keys of this replica's try_holds (lease rows)
 
     @property
@@ -185,15 +187,12 @@ class PostgresCoordinator:
             await self.ctx.clients.release(self._key)
             raise
         self._client = client
-        self._heartbeat = asyncio.create_task(self._renew_forever(), name="lightrag-leases")
+        self._heartbeat.start()
 
     async def finalize(self) -> None:
         if self._client is None:
             return
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            await asyncio.gather(self._heartbeat, return_exceptions=True)
-            self._heartbeat = None
+        await self._heartbeat.stop()
         with contextlib.suppress(Exception):
             await self.release([Claim(d, t) for d, t in self._active.items()])
             for table in ("lightrag_replicas", "lightrag_holds"):
@@ -207,24 +206,12 @@ class PostgresCoordinator:
         await self.ctx.clients.release(self._key)
 
     async def check(self) -> None:
-        if self._failure is not None:
-            raise self._unavailable(self._failure)
+        if self._heartbeat.failure is not None:
+            raise self._unavailable(self._heartbeat.failure)
         try:
             await self.client.fetchval("SELECT 1")
         except Exception as exc:
             raise self._unavailable(exc) from exc
-
-    async def _renew_forever(self) -> None:
-        period = self.config.lease_seconds / 3
-        while True:
-            await asyncio.sleep(period)
-            try:
-                await self._renew()
-                self._failure = None
-            except Exception as exc:  # reported by check(); the next beat tries again
-                if self._failure is None:
-                    logger.warning("postgres coordination: cannot renew leases: %r", exc)
-                self._failure = exc
 
     async def _renew(self) -> None:
         if self._leased:

@@ -44,6 +44,7 @@ from urllib.parse import quote
 
 from pydantic import Field
 
+from lightrag.storage._heartbeat import LeaseHeartbeat
 from lightrag.storage._params import parse_params
 from lightrag.storage.redis.client import RedisClient, RedisConfig
 from lightrag.vocabulary.coordination import (
@@ -216,8 +217,9 @@ class RedisCoordinator:
         self._holds: dict[str, list[str]] = {}  # hold value -> its redis keys, while held
         self._hold_ids = itertools.count(1)
         self._hold_prefix = f"{self.replica_id}:{uuid.uuid4().hex[:8]}"
-        self._heartbeat: asyncio.Task[None] | None = None
-        self._failure: BaseException | None = None
+        self._heartbeat = LeaseHeartbeat(
+            "redis coordination", self._renew, self.config.lease_seconds
+        )
 
     @property
     def client(self) -> RedisClient:
@@ -278,7 +280,7 @@ class RedisCoordinator:
             await self.ctx.clients.release(self._key)
             raise
         self._client = client
-        self._heartbeat = asyncio.create_task(self._renew_forever(), name="lightrag-leases")
+        self._heartbeat.start()
 
     async def _check_eviction(self, client: RedisClient) -> None:
         from redis.exceptions import ResponseError
@@ -304,10 +306,7 @@ class RedisCoordinator:
     async def finalize(self) -> None:
         if self._client is None:
             return
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            await asyncio.gather(self._heartbeat, return_exceptions=True)
-            self._heartbeat = None
+        await self._heartbeat.stop()
         with contextlib.suppress(Exception):
             await self.release([Claim(d, t) for d, t in self._active.items()])
         with contextlib.suppress(Exception):
@@ -325,8 +324,8 @@ class RedisCoordinator:
         await self.ctx.clients.release(self._key)
 
     async def check(self) -> None:
-        if self._failure is not None:
-            raise self._unavailable(self._failure)
+        if self._heartbeat.failure is not None:
+            raise self._unavailable(self._heartbeat.failure)
         try:
             async with self._guard("check"):
                 await self.client.redis.ping()
@@ -334,18 +333,6 @@ class RedisCoordinator:
             raise
         except Exception as exc:
             raise self._unavailable(exc) from exc
-
-    async def _renew_forever(self) -> None:
-        period = self.config.lease_seconds / 3
-        while True:
-            await asyncio.sleep(period)
-            try:
-                await self._renew()
-                self._failure = None
-            except Exception as exc:  # reported by check(); the next beat tries again
-                if self._failure is None:
-                    logger.warning("redis coordination: cannot renew leases: %r", exc)
-                self._failure = exc
 
     async def _renew(self) -> None:
         """Renew this replica's live claims and holds; forget claims lost meanwhile."""
