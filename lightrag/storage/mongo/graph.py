@@ -21,10 +21,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 import numpy as np
 
+from lightrag.storage._graph_args import check_node_id as _check_node_id
+from lightrag.storage._graph_args import check_positive as _check_positive
+from lightrag.storage._graph_args import stored_pair as _pair
 from lightrag.storage._graph_views import EDGE_TYPE
 from lightrag.storage.mongo._base import MongoStorageBase
 from lightrag.storage.mongo._writes import bulk_write, delete_each, prefix_upper_bound
@@ -33,8 +36,6 @@ from lightrag.vocabulary.storage import StorageContext
 from lightrag.vocabulary.types import KnowledgeGraph, KnowledgeGraphEdge, KnowledgeGraphNode
 
 __all__ = ["MongoGraphStorage"]
-
-T = TypeVar("T")
 
 
 class MongoGraphStorage(MongoStorageBase):
@@ -446,23 +447,8 @@ class _EdgeWrites:
         self._run = graph._run
 
 
-def _pair(source: str, target: str) -> tuple[str, str]:
-    """The stored form of an undirected edge: endpoints in string order."""
-    return (source, target) if source <= target else (target, source)
-
-
 def _pair_id(source: str, target: str) -> str:
     return json.dumps([source, target], ensure_ascii=False)
-
-
-def _check_positive(value: int, name: str) -> None:
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-
-
-def _check_node_id(node_id: str) -> None:
-    if not isinstance(node_id, str) or not node_id:
-        raise ValueError(f"node id must be a non-empty string, got {node_id!r}")
 
 
 def _value(value: Any) -> Any:

@@ -12,8 +12,12 @@ Record properties are stored as Neo4j properties where Neo4j can hold them
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
+from lightrag.storage._graph_args import check_node_id as _check_node_id
+from lightrag.storage._graph_args import check_positive as _check_positive
+from lightrag.storage._graph_args import stored_pair as _pair
+from lightrag.storage._graph_args import unique as _unique
 from lightrag.storage._graph_views import EDGE_TYPE
 from lightrag.storage._params import parse_params
 from lightrag.storage.neo4j import graph_cypher as cypher
@@ -30,7 +34,6 @@ from lightrag.vocabulary.types import KnowledgeGraph, KnowledgeGraphEdge, Knowle
 
 __all__ = ["Neo4jGraphStorage"]
 
-T = TypeVar("T")
 
 _DROP_BATCH = 5000
 _NO_RESERVED: frozenset[str] = frozenset()
@@ -370,22 +373,3 @@ class Neo4jGraphStorage:
         wanted = [list(pair) for pair in sorted({_pair(s, t) for s, t in pairs})]
         if wanted:
             await self._write_rows(cypher.DELETE_EDGES, wanted, "delete edges", "pairs")
-
-
-def _pair(source: str, target: str) -> tuple[str, str]:
-    """The stored form of an undirected edge: endpoints in string order."""
-    return (source, target) if source <= target else (target, source)
-
-
-def _unique(items: Sequence[T]) -> list[T]:
-    return list(dict.fromkeys(items))
-
-
-def _check_positive(value: int, name: str) -> None:
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-
-
-def _check_node_id(node_id: str) -> None:
-    if not isinstance(node_id, str) or not node_id:
-        raise ValueError(f"node id must be a non-empty string, got {node_id!r}")

@@ -17,6 +17,9 @@ from typing import Any, ClassVar, TypeVar
 import asyncpg
 import numpy as np
 
+from lightrag.storage._graph_args import check_positive as _check_positive
+from lightrag.storage._graph_args import stored_pair as _pair
+from lightrag.storage._graph_args import unique as _unique
 from lightrag.storage._graph_views import EDGE_TYPE
 from lightrag.storage._params import parse_params
 from lightrag.storage.postgres import graph_sql as sql
@@ -367,20 +370,6 @@ class PostgresGraphStorage:
             except asyncpg.exceptions.DeadlockDetectedError:
                 continue
         return await self._db.run(op)
-
-
-def _pair(source: str, target: str) -> tuple[str, str]:
-    """The stored form of an undirected edge: endpoints in string order."""
-    return (source, target) if source <= target else (target, source)
-
-
-def _unique(items: Sequence[T]) -> list[T]:
-    return list(dict.fromkeys(items))
-
-
-def _check_positive(value: int, name: str) -> None:
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
 
 
 def _check_node_id(node_id: str) -> str:
