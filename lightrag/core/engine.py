@@ -10,6 +10,7 @@ holds it to that.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -27,6 +28,7 @@ from lightrag.core.pipeline import Pipeline, PipelineStatus
 from lightrag.core.pipeline_status import merged, snapshot
 from lightrag.core.query import QueryEngine
 from lightrag.core.replica_watch import ReplicaWatch
+from lightrag.core.shutdown import finish_reporting
 from lightrag.core.storages import Storages
 from lightrag.core.tokenizer import get_tokenizer
 from lightrag.vocabulary.coordination import Coordinator
@@ -43,7 +45,13 @@ from lightrag.vocabulary.types import (
     StreamingAnswer,
 )
 
-__all__ = ["GraphConflictError", "GraphEditError", "GraphNotFoundError", "LightRAG"]
+__all__ = [
+    "GraphConflictError",
+    "GraphEditError",
+    "GraphNotFoundError",
+    "LightRAG",
+    "finish_reporting",
+]
 
 _ALL_STATUSES = tuple(member.value for member in DocStatus)
 
@@ -127,14 +135,23 @@ class LightRAG:
             self.replica_watch.start()
 
     async def finalize(self) -> None:
-        """Wait for no new work, persist and close storages, coordinator and model clients."""
-        await self.replica_watch.stop()
-        await self.pipeline.shutdown()
-        await self.coordinator.finalize()
-        await self.ctx.storages.finalize()
+        """Wait for no new work, persist and close storages, coordinator and model clients.
+
+        Each step is waited for to its end (a storage persisting must not be cut short);
+        a step still running after ``shutdown.SLOW_STEP_SECONDS`` is logged by name."""
+        await finish_reporting("replica watch", self.replica_watch.stop())
+        await finish_reporting("pipeline", self.pipeline.shutdown())
+        await finish_reporting("coordinator", self.coordinator.finalize())
+        storages = self.ctx.storages
+        await asyncio.gather(
+            *(
+                finish_reporting(f"storage {name} ({type(storage).__name__})", storage.finalize())
+                for name, storage in storages.named()
+            )
+        )
         if self.owns_models:
-            await self.ctx.llm.aclose()
-            await self.ctx.embedding.aclose()
+            await finish_reporting("chat model client", self.ctx.llm.aclose())
+            await finish_reporting("embedding model client", self.ctx.embedding.aclose())
 
     async def __aenter__(self) -> LightRAG:
         await self.initialize()

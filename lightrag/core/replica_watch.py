@@ -17,6 +17,7 @@ import time
 from lightrag.core.pipeline import Pipeline
 from lightrag.core.pipeline_status import snapshot
 from lightrag.vocabulary.coordination import Coordinator
+from lightrag.vocabulary.tasks import cancel_and_wait, cancel_requested
 from lightrag.vocabulary.types import DocStatus
 
 __all__ = ["ReplicaWatch"]
@@ -49,8 +50,7 @@ class ReplicaWatch:
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await cancel_and_wait(task, label="the replica watch")
 
     async def _run(self) -> None:
         while True:
@@ -60,6 +60,8 @@ class ReplicaWatch:
                     logger.info("coordination answers again")
                 self._failing = False
             except Exception as exc:
+                if cancel_requested():  # a cancellation a driver turned into its own error
+                    raise asyncio.CancelledError from exc
                 if not self._failing:
                     logger.warning("replica watch: coordination failed: %r", exc)
                 self._failing = True

@@ -36,6 +36,9 @@ class Storages:
     def all(self) -> list[Any]:
         return [getattr(self, f.name) for f in fields(self)]
 
+    def named(self) -> list[tuple[str, Any]]:
+        return [(f.name, getattr(self, f.name)) for f in fields(self)]
+
     async def _each(self, action: Callable[[Any], Awaitable[None]]) -> None:
         await asyncio.gather(*(action(storage) for storage in self.all()))
 

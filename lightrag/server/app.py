@@ -28,7 +28,7 @@ from fastapi.responses import JSONResponse
 import lightrag
 from lightrag.compose import build_engine, open_kv
 from lightrag.config.models import AppConfig
-from lightrag.core.engine import LightRAG
+from lightrag.core.engine import LightRAG, finish_reporting
 from lightrag.registry.models import chat_registry, embedding_registry
 from lightrag.server import auth as auth_module
 from lightrag.server.auth import Authenticator, require_auth
@@ -127,7 +127,7 @@ def _pool(config: AppConfig, models: _SharedModels, hub: ClientHub) -> Workspace
 async def _stop_background_work(app: FastAPI) -> None:
     scanner: Scanner = app.state.scanner
     jobs: BackgroundJobs = app.state.jobs
-    await scanner.aclose()
+    await finish_reporting("input directory scanner", scanner.aclose())
     try:
         async with asyncio.timeout(_SHUTDOWN_GRACE_SECONDS):
             await jobs.wait()
@@ -179,14 +179,16 @@ def create_app(config: AppConfig, *, rag: LightRAG | None = None) -> FastAPI:
             app.state.ready = False
             await _stop_background_work(app)
             if started:
-                await pool.close(finalize_default=rag is None)
+                await finish_reporting(
+                    "workspace engines", pool.close(finalize_default=rag is None)
+                )
             else:
                 if rag is None:
                     await engine.finalize()
                 if default.lock is not None:
                     default.lock.release()
-            await models.aclose()
-            await hub.close()
+            await finish_reporting("shared model clients", models.aclose())
+            await finish_reporting("shared database clients", hub.close())
 
     app = FastAPI(
         title="LightRAG Server",

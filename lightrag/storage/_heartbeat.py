@@ -6,6 +6,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from lightrag.vocabulary.tasks import cancel_and_wait, cancel_requested
+
 __all__ = ["LeaseHeartbeat"]
 
 logger = logging.getLogger(__name__)
@@ -33,8 +35,7 @@ class LeaseHeartbeat:
         """Stop renewing (what ``finalize`` does, and what a frozen replica looks like)."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await cancel_and_wait(task, label=f"{self.label} lease heartbeat")
 
     async def _beat(self) -> None:
         while True:
@@ -43,6 +44,8 @@ class LeaseHeartbeat:
                 await self._renew()
                 self.failure = None
             except Exception as exc:  # reported by check(); the next beat tries again
+                if cancel_requested():  # a cancellation a driver turned into its own error
+                    raise asyncio.CancelledError from exc
                 if self.failure is None:
                     logger.warning("%s: cannot renew leases: %r", self.label, exc)
                 self.failure = exc

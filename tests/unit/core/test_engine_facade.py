@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from lightrag.compose import build_engine
 from lightrag.config.models import AppConfig, BackendChoice, ServerConfig
+from lightrag.core import shutdown
 from lightrag.core.engine import LightRAG
 from lightrag.testing.fakes import FakeChatModel, HashingEmbeddingModel
 from lightrag.vocabulary.types import DocStatus
@@ -70,3 +72,30 @@ async def test_count_tokens_counts_in_the_engine_tokenizer(rag: LightRAG) -> Non
 async def test_file_storages_make_the_engine_single_process(rag: LightRAG) -> None:
     assert rag.single_process is True
     await rag.check_ready()  # open file storages answer
+
+
+async def test_a_slow_storage_close_is_waited_for_and_named_in_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(shutdown, "SLOW_STEP_SECONDS", 0.02)
+    config = AppConfig(
+        server=ServerConfig(working_dir=tmp_path / "rag_storage", input_dir=tmp_path / "in"),
+        llm=BackendChoice(type="fake"),
+        embedding=BackendChoice(type="fake"),
+    )
+    engine = build_engine(config, llm=FakeChatModel(), embedding=HashingEmbeddingModel())
+    await engine.initialize()
+    graph = engine.ctx.storages.graph
+    closed = []
+    real_finalize = graph.finalize
+
+    async def slow_finalize() -> None:
+        await asyncio.sleep(0.1)
+        await real_finalize()
+        closed.append(True)
+
+    monkeypatch.setattr(graph, "finalize", slow_finalize)
+    with caplog.at_level("WARNING", logger="lightrag.core.shutdown"):
+        await engine.finalize()
+    assert closed == [True]
+    assert "still closing the storage graph" in caplog.text
