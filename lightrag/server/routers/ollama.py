@@ -38,6 +38,7 @@ from lightrag.server.chat_routing import (
 )
 from lightrag.server.deps import ChatRagDep, ConfigDep, model_workspace, visible_workspaces
 from lightrag.server.limits import check_query_length
+from lightrag.server.model_errors import model_error_headers, model_error_status
 from lightrag.vocabulary.models import ModelError
 
 __all__ = ["OLLAMA_API_VERSION", "router"]
@@ -173,9 +174,9 @@ async def running_models(request: Request, config: ConfigDep) -> dict[str, Any]:
     return {"models": entries}
 
 
-def _error(status_code: int, message: str) -> JSONResponse:
+def _error(status_code: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     """Ollama's error shape: ``{"error": message}``."""
-    return JSONResponse({"error": message}, status_code=status_code)
+    return JSONResponse({"error": message}, status_code=status_code, headers=headers)
 
 
 def _line(payload: dict[str, Any]) -> bytes:
@@ -299,7 +300,7 @@ async def chat(
         return _error(400, str(exc))
     except ModelError as exc:
         logger.warning("LLM call for /api/chat failed: %s", exc)
-        return _error(502, str(exc))
+        return _error(model_error_status(exc), str(exc), model_error_headers(exc))
     watch.mark_first_piece()
     final = _final_fields(watch, prompt_tokens, count_tokens(rag, reply))
     return JSONResponse(
@@ -342,7 +343,7 @@ async def generate(
         return _error(400, str(exc))
     except ModelError as exc:
         logger.warning("LLM call for /api/generate failed: %s", exc)
-        return _error(502, str(exc))
+        return _error(model_error_status(exc), str(exc), model_error_headers(exc))
     watch.mark_first_piece()
     final = _final_fields(watch, prompt_tokens, count_tokens(rag, reply))
     return JSONResponse({"model": name, "created_at": iso_now(), "response": reply, **final})

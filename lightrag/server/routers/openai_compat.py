@@ -32,6 +32,7 @@ from lightrag.server.chat_answers import (
 )
 from lightrag.server.chat_routing import message_text, parse_chat_messages
 from lightrag.server.deps import ChatRagDep, ConfigDep, model_workspace, visible_workspaces
+from lightrag.server.model_errors import model_error_headers, model_error_status
 from lightrag.vocabulary.models import ModelError
 
 __all__ = ["router"]
@@ -98,10 +99,12 @@ async def list_models(request: Request, config: ConfigDep) -> dict[str, Any]:
     }
 
 
-def _error(status_code: int, message: str, kind: str) -> JSONResponse:
+def _error(
+    status_code: int, message: str, kind: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
     """OpenAI's error shape (the SDK turns it into ``BadRequestError`` and friends)."""
     body = {"error": {"message": message, "type": kind, "param": None, "code": None}}
-    return JSONResponse(body, status_code=status_code)
+    return JSONResponse(body, status_code=status_code, headers=headers)
 
 
 def _usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
@@ -191,7 +194,7 @@ async def chat_completions(
         return _error(400, str(exc), "invalid_request_error")
     except ModelError as exc:
         logger.warning("LLM call for /v1/chat/completions failed: %s", exc)
-        return _error(502, str(exc), "upstream_error")
+        return _error(model_error_status(exc), str(exc), "upstream_error", model_error_headers(exc))
     return JSONResponse(
         {
             "id": completion_id,
