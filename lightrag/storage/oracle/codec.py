@@ -73,12 +73,15 @@ def _json_default(value: Any) -> Any:
         return value.item()
     if isinstance(value, np.ndarray):
         return value.tolist()
+    if isinstance(value, datetime | date):
+        return value.isoformat()  # the form the records carry their times in
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def json_text(value: Mapping[str, Any], owner: str = "record") -> str:
     """``value`` as ASCII JSON text; ``ValueError`` naming ``owner`` when it is not a JSON
-    object (NaN and infinities are refused: JSON has no such numbers)."""
+    object (NaN and infinities are refused: JSON has no such numbers). NumPy values
+    become numbers and lists; a ``datetime``/``date`` becomes its ISO 8601 text."""
     if not isinstance(value, Mapping):
         raise ValueError(f"oracle: {owner} must be a JSON object, got {type(value).__name__}")
     try:
