@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from lightrag.storage.oracle import codec
-from lightrag.storage.oracle.graph import edge_rows, node_rows
 from lightrag.storage.oracle.doc_status import doc_status_row
+from lightrag.storage.oracle.graph import edge_rows, node_rows
 from lightrag.storage.oracle.sql import ID_CHARS
 
 

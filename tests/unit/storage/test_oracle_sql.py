@@ -65,9 +65,9 @@ def test_in_size_rounds_up_to_a_power_of_two_and_stops_at_the_oracle_limit() -> 
         1000,
         1000,
     ]
-    with pytest.raises(ValueError, match="1..1000"):
+    with pytest.raises(ValueError, match=r"1\.\.1000"):
         sql.in_size(0)
-    with pytest.raises(ValueError, match="1..1000"):
+    with pytest.raises(ValueError, match=r"1\.\.1000"):
         sql.in_size(1001)
 
 
@@ -203,7 +203,7 @@ def test_vector_statements_refuse_a_table_name_that_is_not_a_plain_identifier(
 
 @pytest.mark.parametrize("dim", [0, -1, 65536])
 def test_vector_schema_refuses_a_dimension_oracle_cannot_declare(dim: int) -> None:
-    with pytest.raises(ValueError, match="1..65535"):
+    with pytest.raises(ValueError, match=r"1\.\.65535"):
         sql.vector_schema("lightrag_vectors", dim)
 
 
