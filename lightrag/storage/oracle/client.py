@@ -235,6 +235,12 @@ class OracleClient:
         start-up with ``StorageUnavailableError``)."""
         if self._pool is not None:
             return
+        if not self.config.user:
+            # without a user the driver would read "host:port/service" as "user/password"
+            raise StorageUnavailableError(
+                f"oracle: no user for {self.config.where()}: set ORACLE_USER and "
+                "ORACLE_PASSWORD (thin mode has no external authentication)"
+            )
         try:
             pool = oracledb.create_pool_async(**self.config.pool_params())
         except oracledb.Error as exc:

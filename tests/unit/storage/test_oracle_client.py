@@ -202,3 +202,10 @@ async def test_an_unreachable_database_fails_at_open_naming_the_dsn() -> None:
         await client.open()
     with pytest.raises(RuntimeError, match="not open"):
         _ = client.pool
+
+
+async def test_a_missing_user_is_refused_before_the_driver_misreads_the_dsn() -> None:
+    # with no user, the driver would parse "host:port/service" as "user/password"
+    client = OracleClient(OracleConfig(dsn="127.0.0.1:9/nothing", password="pw"))
+    with pytest.raises(StorageUnavailableError, match="set ORACLE_USER"):
+        await client.open()
