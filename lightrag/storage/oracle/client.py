@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import weakref
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from enum import Enum
 from typing import Any, TypeVar
@@ -215,7 +214,7 @@ class OracleClient:
         self._pool: Any = None
         self._migrated: dict[str, int] = {}
         self._migrate_lock = asyncio.Lock()
-        self._prepared: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._prepared: set[tuple[Any, Any]] = set()
 
     @property
     def pool(self) -> Any:
@@ -263,12 +262,17 @@ class OracleClient:
             await _close_quietly(pool)
 
     async def _prepare(self, conn: Any) -> None:
-        """Per-session settings, once per pooled session."""
-        if conn in self._prepared:
+        """Per-session settings, once per database session (the pool hands out new
+        connection objects for one session, so sessions are known by id and serial)."""
+        session = (getattr(conn, "session_id", None), getattr(conn, "serial_num", None))
+        if session[0] is not None and session in self._prepared:
             return
         with conn.cursor() as cursor:
             await cursor.execute(sql.SESSION_SETUP)
-        self._prepared.add(conn)
+        if session[0] is not None:
+            if len(self._prepared) > 10 * self.config.max_connections:
+                self._prepared.clear()  # sessions that left the pool: forget them
+            self._prepared.add(session)
 
     async def run(self, operation: Callable[[Any], Awaitable[T]], *, write: bool = False) -> T:
         """``await operation(conn)`` on a pooled connection; a write is committed after it.
