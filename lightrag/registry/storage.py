@@ -46,6 +46,13 @@ _REGISTRIES: dict[str, Registry] = {
                 extra="mongo",
                 description="MongoDB collection per namespace (MONGO_URI, MONGO_DATABASE)",
             ),
+            Entry(
+                "oracle",
+                "lightrag.storage.oracle.kv:OracleKVStorage",
+                aliases=("OracleKVStorage",),
+                extra="oracle",
+                description="Oracle table lightrag_kv (JSON in CLOB), oracledb thin pool",
+            ),
         ],
     ),
     "vector": Registry(
@@ -105,6 +112,13 @@ _REGISTRIES: dict[str, Registry] = {
                 extra="mongo",
                 description="MongoDB collection per namespace; $vectorSearch (Atlas/mongot) or exact",
             ),
+            Entry(
+                "oracle",
+                "lightrag.storage.oracle.vector:OracleVectorStorage",
+                aliases=("OracleVectorDBStorage",),
+                extra="oracle",
+                description="Oracle 23ai VECTOR column, exact cosine (VECTOR_DISTANCE)",
+            ),
         ],
     ),
     "graph": Registry(
@@ -152,6 +166,13 @@ _REGISTRIES: dict[str, Registry] = {
                 extra="gremlin",
                 description="Gremlin Server (Apache TinkerPop) over gremlinpython bytecode",
             ),
+            Entry(
+                "oracle",
+                "lightrag.storage.oracle.graph:OracleGraphStorage",
+                aliases=("OracleGraphStorage",),
+                extra="oracle",
+                description="plain Oracle tables lightrag_graph_nodes / lightrag_graph_edges",
+            ),
         ],
     ),
     "doc_status": Registry(
@@ -183,6 +204,13 @@ _REGISTRIES: dict[str, Registry] = {
                 aliases=("MongoDocStatusStorage",),
                 extra="mongo",
                 description="MongoDB collection with status, track and time indexes",
+            ),
+            Entry(
+                "oracle",
+                "lightrag.storage.oracle.doc_status:OracleDocStatusStorage",
+                aliases=("OracleDocStatusStorage",),
+                extra="oracle",
+                description="Oracle table lightrag_doc_status, oracledb thin pool",
             ),
         ],
     ),
