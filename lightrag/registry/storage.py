@@ -40,6 +40,13 @@ _REGISTRIES: dict[str, Registry] = {
                 description="PostgreSQL table lightrag_kv (JSONB values), shared pool",
             ),
             Entry(
+                "tidb",
+                "lightrag.storage.tidb.kv:TiDBKVStorage",
+                aliases=("TiDBKVStorage",),
+                extra="tidb",
+                description="TiDB (or MySQL/MariaDB) table lightrag_kv, shared pool",
+            ),
+            Entry(
                 "mongo",
                 "lightrag.storage.mongo.kv:MongoKVStorage",
                 aliases=("MongoKVStorage",),
@@ -99,6 +106,13 @@ _REGISTRIES: dict[str, Registry] = {
                 description="Neo4j 5.13+ vector index (HNSW, cosine), one label per namespace",
             ),
             Entry(
+                "tidb",
+                "lightrag.storage.tidb.vector:TiDBVectorStorage",
+                aliases=("TiDBVectorDBStorage",),
+                extra="tidb",
+                description="TiDB VECTOR column, exact cosine search (no TiFlash index)",
+            ),
+            Entry(
                 "mongo",
                 "lightrag.storage.mongo.vector:MongoVectorStorage",
                 aliases=("MongoVectorDBStorage",),
@@ -136,6 +150,13 @@ _REGISTRIES: dict[str, Registry] = {
                 aliases=("MongoGraphStorage",),
                 extra="mongo",
                 description="MongoDB nodes and edges collections, $graphLookup subgraphs",
+            ),
+            Entry(
+                "tidb",
+                "lightrag.storage.tidb.graph:TiDBGraphStorage",
+                aliases=("TiDBGraphStorage",),
+                extra="tidb",
+                description="TiDB (or MySQL/MariaDB) node and edge tables",
             ),
             Entry(
                 "age",
@@ -176,6 +197,13 @@ _REGISTRIES: dict[str, Registry] = {
                 aliases=("PGDocStatusStorage",),
                 extra="postgres",
                 description="PostgreSQL table lightrag_doc_status, shared pool",
+            ),
+            Entry(
+                "tidb",
+                "lightrag.storage.tidb.doc_status:TiDBDocStatusStorage",
+                aliases=("TiDBDocStatusStorage",),
+                extra="tidb",
+                description="TiDB (or MySQL/MariaDB) table lightrag_doc_status, shared pool",
             ),
             Entry(
                 "mongo",

@@ -61,6 +61,7 @@ class TiDBLauncher(ServerLauncher):
             f"-status={status_port}",
             f"-log-file={data_dir / 'tidb.log'}",
             "-socket=",
+            f"-log-slow-query={data_dir / 'tidb-slow.log'}",
         ]
         pid = spawn(command, data_dir / "server.log")
         return RunningServer(
