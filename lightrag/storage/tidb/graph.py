@@ -37,8 +37,9 @@ def _pairs(statement: str, count: int) -> str:
     return statement.format(pairs=sql.pairs_list(count))
 
 
-def _flat(pairs: Iterable[Pair]) -> list[str]:
-    return [end for pair in pairs for end in pair]
+def _keys(scope: tuple[str, str], pairs: Iterable[Pair]) -> list[str]:
+    """The parameters of ``pairs_list``: every pair's whole edge key."""
+    return [part for source, target in pairs for part in (*scope, source, target)]
 
 
 def _degree_changes(pairs: Iterable[Pair]) -> Counter[str]:
@@ -100,7 +101,7 @@ class TiDBGraphStorage(TiDBStorageBase):
         found: dict[Pair, str] = {}
         for part in chunks(wanted):
             rows = await self.client.fetch(
-                _pairs(sql.EDGES_GET, len(part)), [*self._scope, *_flat(part)]
+                _pairs(sql.EDGES_GET, len(part)), _keys(self._scope, part)
             )
             found.update({(text(s), text(t)): props for s, t, props in rows})
         result: dict[Pair, dict[str, Any]] = {}
@@ -295,7 +296,7 @@ class TiDBGraphStorage(TiDBStorageBase):
                 pairs = [pair for pair, _ in rows]
                 for part in chunks(pairs):
                     found = await fetch(
-                        conn, _pairs(sql.EDGES_LOCK, len(part)), [*self._scope, *_flat(part)]
+                        conn, _pairs(sql.EDGES_LOCK, len(part)), _keys(self._scope, part)
                     )
                     known.update((text(s), text(t)) for s, t in found)
                 async with conn.cursor() as cursor:
@@ -364,7 +365,7 @@ class TiDBGraphStorage(TiDBStorageBase):
                 gone: set[Pair] = set()
                 for part in chunks(wanted):
                     found = await fetch(
-                        conn, _pairs(sql.EDGES_LOCK, len(part)), [*self._scope, *_flat(part)]
+                        conn, _pairs(sql.EDGES_LOCK, len(part)), _keys(self._scope, part)
                     )
                     gone.update((text(s), text(t)) for s, t in found)
                 if not gone:
@@ -372,7 +373,7 @@ class TiDBGraphStorage(TiDBStorageBase):
                 ordered = sorted(gone)
                 for part in chunks(ordered):
                     await execute(
-                        conn, _pairs(sql.EDGES_DELETE, len(part)), [*self._scope, *_flat(part)]
+                        conn, _pairs(sql.EDGES_DELETE, len(part)), _keys(self._scope, part)
                     )
                 await self._add_degrees(
                     conn, Counter({n: -c for n, c in _degree_changes(ordered).items()})

@@ -16,7 +16,8 @@ on all three; only the vector table needs TiDB's ``VECTOR`` type):
 - ``LIKE`` patterns use ``!`` as the escape character (``like_prefix``), so the
   server's backslash setting cannot change their meaning.
 
-Every statement takes the workspace and the namespace as its first two parameters.
+Every statement takes the workspace and the namespace as its first two parameters (the
+edge statements over ``pairs_list`` repeat them in every key).
 """
 
 from __future__ import annotations
@@ -52,10 +53,16 @@ def in_list(count: int) -> str:
 
 
 def pairs_list(count: int) -> str:
-    """``((%s, %s), ...)``: ``count`` row constructors for ``(a, b) IN ...``."""
+    """``((%s, %s, %s, %s), ...)``: ``count`` whole primary keys of edges (workspace,
+    namespace, source, target), for ``(workspace, namespace, source, target) IN ...``.
+
+    Whole keys, because TiDB plans them as one batch point get in microseconds, while
+    ``workspace = %s AND namespace = %s AND (source, target) IN ...`` costs ~0.3 s per
+    2000 pairs to plan (measured on TiDB 8.4 unistore).
+    """
     if count < 1:
         raise ValueError("an IN list needs at least one pair")
-    return "(" + ", ".join(["(%s, %s)"] * count) + ")"
+    return "(" + ", ".join(["(%s, %s, %s, %s)"] * count) + ")"
 
 
 def like_prefix(prefix: str) -> str:
@@ -229,8 +236,9 @@ NODES_DELETE = (
 )
 NODES_DROP = "DELETE FROM lightrag_graph_nodes WHERE workspace = %s AND namespace = %s"
 
-EDGES_GET = f"SELECT source, target, props {_EDGES} AND (source, target) IN {{pairs}}"
-EDGES_LOCK = f"SELECT source, target {_EDGES} AND (source, target) IN {{pairs}} FOR UPDATE"
+_EDGE_KEYS = "FROM lightrag_graph_edges WHERE (workspace, namespace, source, target) IN {pairs}"
+EDGES_GET = f"SELECT source, target, props {_EDGE_KEYS}"
+EDGES_LOCK = f"SELECT source, target {_EDGE_KEYS} FOR UPDATE"
 """The existing pairs among a batch, locked (a current read inside a transaction)."""
 EDGES_AT = (
     f"SELECT source, target {_EDGES} AND source IN {{ids}}"
@@ -249,10 +257,7 @@ EDGES_UPSERT = (
     "INSERT INTO lightrag_graph_edges (workspace, namespace, source, target, props)"
     " VALUES (%s, %s, %s, %s, %s) ON DUPLICATE KEY UPDATE props = VALUES(props)"
 )
-EDGES_DELETE = (
-    "DELETE FROM lightrag_graph_edges WHERE workspace = %s AND namespace = %s"
-    " AND (source, target) IN {pairs}"
-)
+EDGES_DELETE = f"DELETE {_EDGE_KEYS}"
 EDGES_DELETE_AT = (
     "DELETE FROM lightrag_graph_edges WHERE workspace = %s AND namespace = %s"
     " AND (source IN {ids} OR target IN {ids})"

@@ -23,10 +23,17 @@ from pathlib import Path
 
 import pytest
 
-from ._mysql import MySQLTestServer, account_dsn, answers, create_test_account, mysql_server
+from ._mysql import (
+    MySQLTestServer,
+    account_dsn,
+    answers,
+    create_test_account,
+    mysql_server,
+    params_from_dsn,
+)
 from .base import LaunchError, RunningServer, ServerLauncher, free_port, spawn
 
-__all__ = ["TiDBLauncher", "tidb_binary", "tidb_server"]
+__all__ = ["TiDBLauncher", "params_from_dsn", "tidb_binary", "tidb_server"]
 
 BUILD_SCRIPT = "scripts/build-tidb.sh"
 
