@@ -15,6 +15,7 @@ type: this storage needs TiDB.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Collection, Mapping, Sequence
@@ -37,7 +38,16 @@ _VECTOR_TYPE = re.compile(r"vector\((\d+)\)", re.IGNORECASE)
 
 
 def _vector_text(row: np.ndarray) -> str:
-    return "[" + ",".join(repr(float(x)) for x in row) + "]"
+    return "[" + ",".join(map(repr, row.tolist())) + "]"
+
+
+def _vectors_text(array: np.ndarray) -> list[str]:
+    return [_vector_text(row) for row in array]
+
+
+_TEXT_IN_THREAD = 64
+"""Batches of more vectors than this are turned into text in a worker thread: ~2 ms per
+1024-dim vector, which would hold the event loop for seconds at ingest batch sizes."""
 
 
 def _json_path(field: str) -> str:
@@ -96,13 +106,17 @@ class TiDBVectorStorage(TiDBStorageBase):
             return
         array = checked_matrix(vectors, len(records), self.dim, self.namespace)
         metas = kept_meta(records, self._meta_fields, self.backend_name)
+        if len(array) > _TEXT_IN_THREAD:
+            texts = await asyncio.to_thread(_vectors_text, array)
+        else:
+            texts = _vectors_text(array)
         rows = sorted(
             (
                 check_id(record_id, "vector id"),
-                _vector_text(vector),
+                vector_text,
                 dumps(meta, f"{self.backend_name} metadata of {record_id!r}"),
             )
-            for record_id, vector, meta in zip(records, array, metas, strict=True)
+            for record_id, vector_text, meta in zip(records, texts, metas, strict=True)
         )
         await self.client.executemany(
             self._sql(sql.VECTOR_UPSERT), [(*self._scope, *row) for row in rows]
