@@ -98,10 +98,15 @@ class MySQLTestServer:
         return self.launcher is not None and self.running is not None
 
     def restart(self) -> None:
-        """Stop and start the server on the same port and data (launched servers only)."""
+        """Stop and start the server on the same port and data (launched servers only).
+
+        ``running`` is updated in place, so the session fixture that started the server
+        stops the new process, not the old one."""
         if self.launcher is None or self.running is None:
             pytest.skip("cannot restart a server given by a DSN")
-        self.running = self.launcher.restart(self.running)
+        restarted = self.launcher.restart(self.running)
+        self.running.pid = restarted.pid
+        self.running.stop_command = restarted.stop_command
 
 
 def server_version(params: dict[str, Any]) -> str:
