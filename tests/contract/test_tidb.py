@@ -145,3 +145,29 @@ async def test_an_id_longer_than_the_index_allows_is_a_clear_error(
         await graph.drop()
         await graph.finalize()
         await hub.close()
+
+
+async def test_servers_starting_together_create_a_new_table_without_error_recorded_once(
+    tidb_server: Any, tmp_path: Any
+) -> None:
+    params = {**tidb_server.params, "vector_table": "lightrag_vectors_race"}
+    hubs = [ClientHub() for _ in range(4)]  # four pools: as four servers would have
+    storages = [
+        TiDBVectorStorage(_context(tmp_path, "entities", hub, dim=8), params) for hub in hubs
+    ]
+    try:
+        await asyncio.gather(*(storage.initialize() for storage in storages))
+        rows = await storages[0].client.fetch(
+            "SELECT version FROM lightrag_schema_migrations WHERE component = %s",
+            ["vector:lightrag_vectors_race"],
+        )
+        assert [int(row[0]) for row in rows] == [1]
+    finally:
+        await storages[0].client.execute("DROP TABLE IF EXISTS lightrag_vectors_race")
+        await storages[0].client.execute(
+            "DELETE FROM lightrag_schema_migrations WHERE component = %s",
+            ["vector:lightrag_vectors_race"],
+        )
+        for storage, hub in zip(storages, hubs, strict=True):
+            await storage.finalize()
+            await hub.close()
