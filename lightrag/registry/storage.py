@@ -40,6 +40,13 @@ _REGISTRIES: dict[str, Registry] = {
                 description="PostgreSQL table lightrag_kv (JSONB values), shared pool",
             ),
             Entry(
+                "tidb",
+                "lightrag.storage.tidb.kv:TiDBKVStorage",
+                aliases=("TiDBKVStorage",),
+                extra="tidb",
+                description="TiDB (or MySQL/MariaDB) table lightrag_kv, shared pool",
+            ),
+            Entry(
                 "mongo",
                 "lightrag.storage.mongo.kv:MongoKVStorage",
                 aliases=("MongoKVStorage",),
@@ -106,6 +113,13 @@ _REGISTRIES: dict[str, Registry] = {
                 description="Neo4j 5.13+ vector index (HNSW, cosine), one label per namespace",
             ),
             Entry(
+                "tidb",
+                "lightrag.storage.tidb.vector:TiDBVectorStorage",
+                aliases=("TiDBVectorDBStorage",),
+                extra="tidb",
+                description="TiDB VECTOR column, exact cosine search (no TiFlash index)",
+            ),
+            Entry(
                 "mongo",
                 "lightrag.storage.mongo.vector:MongoVectorStorage",
                 aliases=("MongoVectorDBStorage",),
@@ -150,6 +164,13 @@ _REGISTRIES: dict[str, Registry] = {
                 aliases=("MongoGraphStorage",),
                 extra="mongo",
                 description="MongoDB nodes and edges collections, $graphLookup subgraphs",
+            ),
+            Entry(
+                "tidb",
+                "lightrag.storage.tidb.graph:TiDBGraphStorage",
+                aliases=("TiDBGraphStorage",),
+                extra="tidb",
+                description="TiDB (or MySQL/MariaDB) node and edge tables",
             ),
             Entry(
                 "age",
@@ -197,6 +218,13 @@ _REGISTRIES: dict[str, Registry] = {
                 aliases=("PGDocStatusStorage",),
                 extra="postgres",
                 description="PostgreSQL table lightrag_doc_status, shared pool",
+            ),
+            Entry(
+                "tidb",
+                "lightrag.storage.tidb.doc_status:TiDBDocStatusStorage",
+                aliases=("TiDBDocStatusStorage",),
+                extra="tidb",
+                description="TiDB (or MySQL/MariaDB) table lightrag_doc_status, shared pool",
             ),
             Entry(
                 "mongo",
