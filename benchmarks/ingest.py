@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lightrag.compose import open_storages
+from lightrag.compose import cosine_threshold, open_storages
 from lightrag.config.models import RagConfig, StorageConfig
 from lightrag.core.engine import LightRAG
 from lightrag.testing.fakes import FakeChatModel, HashingEmbeddingModel
@@ -83,7 +83,7 @@ async def run_once(docs: list[str], *, latency_ms: float, max_async: int) -> dic
             working_dir=Path(workdir),
             workspace="",
             embedding_dim=embedding.dim,
-            cosine_threshold=config.cosine_threshold,
+            cosine_threshold=cosine_threshold(config.cosine_threshold, embedding),
         )
         rag = LightRAG(config=config, storages=storages, llm=llm, embedding=embedding)
         await rag.initialize()

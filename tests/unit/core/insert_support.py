@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from lightrag.compose import open_storages
+from lightrag.compose import cosine_threshold, open_storages
 from lightrag.config.models import RagConfig, StorageConfig
 from lightrag.core.engine import LightRAG
 from lightrag.testing.fakes import FakeChatModel, HashingEmbeddingModel
@@ -28,7 +28,7 @@ def make_engine(
         working_dir=workdir,
         workspace="",
         embedding_dim=DIM,
-        cosine_threshold=config.cosine_threshold,
+        cosine_threshold=cosine_threshold(config.cosine_threshold, embedding),
     )
     engine = LightRAG(config=config, storages=storages, llm=model, embedding=embedding)
     return engine, model

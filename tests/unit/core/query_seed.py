@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lightrag.compose import open_storages
+from lightrag.compose import cosine_threshold, open_storages
 from lightrag.config.models import RagConfig, StorageConfig
 from lightrag.core.cache import LLMCache
 from lightrag.core.context import EngineContext
@@ -138,7 +138,7 @@ async def open_world(
             working_dir=tmp_path,
             workspace="",
             embedding_dim=DIM,
-            cosine_threshold=rag_config.cosine_threshold,
+            cosine_threshold=cosine_threshold(rag_config.cosine_threshold, embedding),
         )
     await storages.initialize()
     chat = llm if llm is not None else FakeChatModel()
