@@ -7,6 +7,7 @@ background (``rag.start_processing()``). Follow it with
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -19,6 +20,7 @@ from lightrag.server.ingest import (
     new_track_id,
     parse_file,
     parsing_limits,
+    remove_from_input_dir,
     safe_filename,
     save_into_input_dir,
     supported_extensions,
@@ -30,6 +32,7 @@ from lightrag.server.schemas import (
     InsertTextsRequest,
     StatusMessage,
 )
+from lightrag.vocabulary import ids
 from lightrag.vocabulary.types import EnqueueResult
 
 __all__ = ["router"]
@@ -150,20 +153,56 @@ async def insert_batch(
     return await _insert_files(rag, config, files)
 
 
+def _duplicated(message: str, doc_id: str | None = None) -> InsertResponse:
+    """Upstream's answer to an upload it already has: 200, ``duplicated``, no track id."""
+    return InsertResponse(
+        status="duplicated",
+        message=message,
+        track_id="",
+        duplicates=[doc_id] if doc_id else [],
+    )
+
+
 @router.post("/upload")
 async def upload_to_input_dir(
     space: WorkspaceDep,
     config: ConfigDep,
     file: Annotated[UploadFile, File(description="A document of a supported type")],
 ) -> InsertResponse:
-    """Save a file into the workspace's input directory, then index it (409 when the
-    name exists)."""
+    """Save a file into the workspace's input directory, then index it.
+
+    A file the server already has is answered ``duplicated`` (200, as upstream does, so a
+    client may retry an upload) and nothing is written: a file of that name in the input
+    directory, or the same content already indexed under another name."""
     rag = space.engine
     name = safe_filename(file.filename)
     data = await file.read()
     text = await parse_file(name, data, parsing_limits(config.server))
-    await save_into_input_dir(space.input_dir, name, data)
-    return await _enqueue(rag, [text], [name], prefix="upload")
+    if await asyncio.to_thread((space.input_dir / name).exists):
+        return _duplicated(f"File {name!r} already exists in the input directory")
+    doc_id = ids.doc_id(text.strip())
+    (known,) = await rag.documents([doc_id])
+    if known:
+        return _duplicated(_same_content(name, doc_id, known), doc_id)
+    saved = await save_into_input_dir(space.input_dir, name, data)
+    if saved is None:  # another request saved the name meanwhile
+        return _duplicated(f"File {name!r} already exists in the input directory")
+    track_id = new_track_id("upload")
+    result = await rag.enqueue([text], file_paths=[name], track_id=track_id)
+    if not result.doc_ids:  # the same content arrived meanwhile under another name
+        await remove_from_input_dir(saved)
+        return _duplicated(f"File {name!r} has the same content as a document being indexed")
+    rag.start_processing()
+    return _describe(result, ())
+
+
+def _same_content(name: str, doc_id: str, record: dict[str, Any]) -> str:
+    source = record.get("file_path") or "unknown_source"
+    state = record.get("status", "unknown")
+    return (
+        f"File {name!r} has the same content as document {doc_id} "
+        f"({source}, status {state}); nothing was saved"
+    )
 
 
 @router.post("/scan")
