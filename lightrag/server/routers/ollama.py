@@ -162,6 +162,88 @@ async def tags(request: Request, config: ConfigDep) -> dict[str, Any]:
     return {"models": [_model_entry(config, "lightrag", "13B", name) for name in names]}
 
 
+class OllamaShowRequest(BaseModel):
+    """``POST /api/show`` body: ``model`` (``name`` in clients before Ollama 0.3)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str | None = Field(default=None, min_length=1)
+    name: str | None = Field(default=None, min_length=1, description="older clients' `model`")
+    verbose: bool = False
+
+
+class OllamaModelDetails(BaseModel):
+    parent_model: str
+    format: str
+    family: str
+    families: list[str]
+    parameter_size: str
+    quantization_level: str
+
+
+class OllamaShowResponse(BaseModel):
+    """Ollama's model details, as ``ollama show`` and the client's ``show()`` read them."""
+
+    modelfile: str
+    parameters: str
+    template: str
+    license: str
+    details: OllamaModelDetails
+    model_info: dict[str, Any]
+    capabilities: list[str]
+    modified_at: str
+
+
+class OllamaError(BaseModel):
+    """Ollama's error body."""
+
+    error: str
+
+
+def _show_entry(config: AppConfig, name: str) -> dict[str, Any]:
+    details = _model_entry(config, "lightrag", "13B", name)["details"]
+    server = config.server
+    return {
+        "modelfile": f"# LightRAG knowledge base served as an Ollama model\nFROM {name}\n",
+        "parameters": "",
+        "template": "{{ .Prompt }}",
+        "license": "",
+        "details": details,
+        "model_info": {
+            "general.architecture": "lightrag",
+            "general.basename": server.simulated_model_name,
+            "general.parameter_count": 13_000_000_000,
+            "lightrag.llm_binding": config.llm.type,
+            "lightrag.embedding_binding": config.embedding.type,
+        },
+        "capabilities": ["completion"],
+        "modified_at": _MODEL_MODIFIED_AT,
+    }
+
+
+@router.post(
+    "/api/show",
+    response_model=OllamaShowResponse,
+    responses={
+        400: {"model": OllamaError, "description": "Neither `model` nor `name` given"},
+        404: {"model": OllamaError, "description": "No model of that name"},
+    },
+)
+async def show(
+    body: OllamaShowRequest, request: Request, config: ConfigDep
+) -> OllamaShowResponse | JSONResponse:
+    """Details of one listed model (``/api/tags``); a name without a tag means ``:latest``,
+    as in Ollama. 404 for a model this server does not list."""
+    requested = (body.model or body.name or "").strip()
+    if not requested:
+        return _error(400, "model is required")
+    name = requested if ":" in requested else f"{requested}:latest"
+    listed = [_workspace_model(config, ws) for ws in await visible_workspaces(request)]
+    if name not in listed:
+        return _error(404, f"model {requested!r} not found")
+    return OllamaShowResponse.model_validate(_show_entry(config, name))
+
+
 @router.get("/api/ps")
 async def running_models(request: Request, config: ConfigDep) -> dict[str, Any]:
     """The models as "loaded" (they always are)."""

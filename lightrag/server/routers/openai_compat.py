@@ -16,9 +16,9 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -96,6 +96,52 @@ async def list_models(request: Request, config: ConfigDep) -> dict[str, Any]:
             for workspace in await visible_workspaces(request)
         ],
     }
+
+
+class OpenAIModel(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str
+
+
+class OpenAIErrorBody(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class OpenAIError(BaseModel):
+    """OpenAI's error body."""
+
+    error: OpenAIErrorBody
+
+
+@router.get(
+    "/v1/models/{model:path}",
+    response_model=OpenAIModel,
+    responses={404: {"model": OpenAIError, "description": "No model of that id"}},
+)
+async def retrieve_model(
+    model: Annotated[str, Path(description="A model id of `GET /v1/models`")],
+    request: Request,
+    config: ConfigDep,
+) -> OpenAIModel | JSONResponse:
+    """One model of ``GET /v1/models`` (``models.retrieve`` in the SDK); 404 in OpenAI's
+    error shape for any other id."""
+    listed = [_workspace_model_id(config, ws) for ws in await visible_workspaces(request)]
+    if model not in listed:
+        body = {
+            "error": {
+                "message": f"The model {model!r} does not exist",
+                "type": "invalid_request_error",
+                "param": "model",
+                "code": "model_not_found",
+            }
+        }
+        return JSONResponse(body, status_code=404)
+    return OpenAIModel(id=model, created=_CREATED, owned_by="lightrag")
 
 
 def _error(status_code: int, message: str, kind: str) -> JSONResponse:
