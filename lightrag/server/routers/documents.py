@@ -30,7 +30,9 @@ from lightrag.server.schemas import (
     InsertResponse,
     InsertTextRequest,
     InsertTextsRequest,
+    Responses,
     StatusMessage,
+    error_response,
 )
 from lightrag.vocabulary import ids
 from lightrag.vocabulary.types import EnqueueResult
@@ -38,6 +40,11 @@ from lightrag.vocabulary.types import EnqueueResult
 __all__ = ["router"]
 
 router = APIRouter(prefix="/documents", tags=["documents"])
+
+_UNSUPPORTED: Responses = {400: error_response("No usable file name, or a file type not supported")}
+_NONE_READABLE: Responses = {
+    400: error_response("None of the files could be read (each one named)")
+}
 
 
 async def _enqueue(
@@ -95,7 +102,7 @@ async def insert_texts(body: InsertTextsRequest, rag: RagDep, config: ConfigDep)
     return await _enqueue(rag, body.texts, body.file_sources, prefix="insert")
 
 
-@router.post("/file")
+@router.post("/file", responses=_UNSUPPORTED)
 async def insert_file(
     rag: RagDep,
     config: ConfigDep,
@@ -131,7 +138,7 @@ async def _insert_files(
     return await _enqueue(rag, texts, names, prefix="upload", failures=failures)
 
 
-@router.post("/file_batch")
+@router.post("/file_batch", responses=_NONE_READABLE)
 async def insert_file_batch(
     rag: RagDep,
     config: ConfigDep,
@@ -142,7 +149,7 @@ async def insert_file_batch(
     return await _insert_files(rag, config, files)
 
 
-@router.post("/batch")
+@router.post("/batch", responses=_NONE_READABLE)
 async def insert_batch(
     rag: RagDep,
     config: ConfigDep,
@@ -163,7 +170,7 @@ def _duplicated(message: str, doc_id: str | None = None) -> InsertResponse:
     )
 
 
-@router.post("/upload")
+@router.post("/upload", responses=_UNSUPPORTED)
 async def upload_to_input_dir(
     space: WorkspaceDep,
     config: ConfigDep,
@@ -232,7 +239,10 @@ async def scan_progress(scanner: ScannerDep) -> dict[str, Any]:
     return {**progress.model_dump(), "progress": progress.progress}
 
 
-@router.get("/scan/status/{track_id}")
+@router.get(
+    "/scan/status/{track_id}",
+    responses={404: error_response("Not the latest scan's track id")},
+)
 async def scan_status(track_id: str, scanner: ScannerDep) -> dict[str, Any]:
     """State of the scan started under ``track_id`` (the latest scan only; 404 otherwise)."""
     progress = scanner.progress

@@ -20,6 +20,7 @@ from lightrag.config.models import AppConfig
 from lightrag.core.engine import LightRAG
 from lightrag.server.auth import API_VERSION, Authenticator, request_is_authenticated
 from lightrag.server.deps import ConfigDep, WorkspaceDep
+from lightrag.server.schemas import ReadinessResponse
 
 __all__ = ["redact", "router"]
 
@@ -105,7 +106,14 @@ async def health(request: Request, space: WorkspaceDep, config: ConfigDep) -> di
     return payload
 
 
-@router.get("/ready", response_model=None)
+@router.get(
+    "/ready",
+    response_model=None,
+    responses={
+        200: {"model": ReadinessResponse},
+        503: {"model": ReadinessResponse, "description": "Starting, or a storage fails"},
+    },
+)
 async def ready(request: Request) -> JSONResponse | dict[str, str]:
     """Readiness: 200 once storages are open and answer; 503 (with the reason) otherwise.
     The default workspace's storages answer for the server (they share its databases)."""

@@ -38,6 +38,7 @@ from lightrag.server.chat_routing import (
 )
 from lightrag.server.deps import ChatRagDep, ConfigDep, model_workspace, visible_workspaces
 from lightrag.server.limits import check_query_length
+from lightrag.server.schemas import NDJSONResponse, Responses, error_response
 from lightrag.vocabulary.models import ModelError
 
 __all__ = ["OLLAMA_API_VERSION", "router"]
@@ -75,6 +76,8 @@ class _AnyContentTypeIsJson(APIRoute):
 
 router = APIRouter(tags=["ollama"], route_class=_AnyContentTypeIsJson)
 
+_STARTING: Responses = {503: error_response("The server is starting")}
+
 
 class OllamaMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
@@ -89,11 +92,40 @@ class OllamaChatRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
+    # Non-empty, as the schema says; the route answers 400 (upstream's status for an
+    # unusable request) rather than 422 when they are missing or empty.
     model: str = ""
-    messages: list[OllamaMessage] = Field(default_factory=list)
+    messages: list[OllamaMessage] = Field(default_factory=list, json_schema_extra={"minItems": 1})
     stream: bool = True
     system: str | None = None
     options: dict[str, Any] | None = None
+
+
+class OllamaChatChunk(BaseModel):
+    """A ``/api/chat`` answer: the whole reply (``stream: false``), or one NDJSON line
+    (``done: false`` lines carry pieces; the ``done: true`` line the counts and timings)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str
+    created_at: str
+    message: dict[str, Any]
+    done: bool
+    done_reason: str | None = None
+    error: str | None = None
+
+
+class OllamaGenerateChunk(BaseModel):
+    """A ``/api/generate`` answer or NDJSON line: as ``OllamaChatChunk`` with ``response``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str
+    created_at: str
+    response: str
+    done: bool
+    done_reason: str | None = None
+    error: str | None = None
 
 
 class OllamaGenerateRequest(BaseModel):
@@ -154,7 +186,7 @@ async def version() -> dict[str, str]:
     return {"version": OLLAMA_API_VERSION}
 
 
-@router.get("/api/tags")
+@router.get("/api/tags", responses=_STARTING)
 async def tags(request: Request, config: ConfigDep) -> dict[str, Any]:
     """One model per workspace the caller may use: ``lightrag:latest`` (the default
     workspace) and ``lightrag:<workspace>``."""
@@ -227,6 +259,7 @@ def _show_entry(config: AppConfig, name: str) -> dict[str, Any]:
     responses={
         400: {"model": OllamaError, "description": "Neither `model` nor `name` given"},
         404: {"model": OllamaError, "description": "No model of that name"},
+        **_STARTING,
     },
 )
 async def show(
@@ -244,7 +277,7 @@ async def show(
     return OllamaShowResponse.model_validate(_show_entry(config, name))
 
 
-@router.get("/api/ps")
+@router.get("/api/ps", responses=_STARTING)
 async def running_models(request: Request, config: ConfigDep) -> dict[str, Any]:
     """The models as "loaded" (they always are)."""
     entries = []
@@ -253,6 +286,35 @@ async def running_models(request: Request, config: ConfigDep) -> dict[str, Any]:
         entry.update({"expires_at": _MODEL_EXPIRES_AT, "size_vram": 0})
         entries.append(entry)
     return {"models": entries}
+
+
+def _chat_answers(answer: type[BaseModel]) -> Responses:
+    """The answers of ``/api/chat`` and ``/api/generate``: NDJSON lines when streaming
+    (the default), one JSON object otherwise; errors in Ollama's shape."""
+    validation = {"$ref": "#/components/schemas/HTTPValidationError"}
+    return {
+        200: {
+            "model": answer,
+            "description": "NDJSON lines (`stream`, the default), or one object",
+            "content": {"application/json": {"schema": {"$ref": _ref(answer)}}},
+        },
+        400: {"model": OllamaError, "description": "Unusable messages or prompt"},
+        422: {
+            "description": "Malformed body, or a question over `server.max_query_length`",
+            "content": {
+                "application/json": {"schema": {"anyOf": [validation, _ref_to(OllamaError)]}}
+            },
+        },
+        502: {"model": OllamaError, "description": "The LLM call failed"},
+    }
+
+
+def _ref(model: type[BaseModel]) -> str:
+    return f"#/components/schemas/{model.__name__}"
+
+
+def _ref_to(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": _ref(model)}
 
 
 def _error(status_code: int, message: str) -> JSONResponse:
@@ -348,7 +410,12 @@ def _stream_response(body: AsyncIterator[bytes]) -> StreamingResponse:
     return StreamingResponse(body, media_type=_NDJSON, headers=_STREAM_HEADERS)
 
 
-@router.post("/api/chat", response_model=None)
+@router.post(
+    "/api/chat",
+    response_model=None,
+    response_class=NDJSONResponse,
+    responses=_chat_answers(OllamaChatChunk),
+)
 async def chat(
     request: OllamaChatRequest, rag: ChatRagDep, config: ConfigDep
 ) -> JSONResponse | StreamingResponse:
@@ -389,7 +456,12 @@ async def chat(
     )
 
 
-@router.post("/api/generate", response_model=None)
+@router.post(
+    "/api/generate",
+    response_model=None,
+    response_class=NDJSONResponse,
+    responses=_chat_answers(OllamaGenerateChunk),
+)
 async def generate(
     request: OllamaGenerateRequest, rag: ChatRagDep, config: ConfigDep
 ) -> JSONResponse | StreamingResponse:

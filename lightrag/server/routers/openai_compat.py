@@ -32,6 +32,7 @@ from lightrag.server.chat_answers import (
 )
 from lightrag.server.chat_routing import message_text, parse_chat_messages
 from lightrag.server.deps import ChatRagDep, ConfigDep, model_workspace, visible_workspaces
+from lightrag.server.schemas import Responses, error_response
 from lightrag.vocabulary.models import ModelError
 
 __all__ = ["router"]
@@ -39,6 +40,8 @@ __all__ = ["router"]
 logger = logging.getLogger(__name__)
 
 router = APIRouter(tags=["openai"])
+
+_STARTING: Responses = {503: error_response("The server is starting")}
 
 _CREATED = 1705276800  # 2024-01-15T00:00:00Z, the emulated model's release date
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -64,9 +67,25 @@ class ChatCompletionRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     model: str = ""
-    messages: list[ChatCompletionMessage] = Field(default_factory=list)
+    # Non-empty, as the schema says; the route answers 400 when missing or empty.
+    messages: list[ChatCompletionMessage] = Field(
+        default_factory=list, json_schema_extra={"minItems": 1}
+    )
     stream: bool = False
     stream_options: StreamOptions | None = None
+
+
+class ChatCompletion(BaseModel):
+    """A whole ``chat.completion`` (``stream: false``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    object: Literal["chat.completion"]
+    created: int
+    model: str
+    choices: list[dict[str, Any]]
+    usage: dict[str, int]
 
 
 def model_id(config: AppConfig) -> str:
@@ -80,7 +99,7 @@ def _workspace_model_id(config: AppConfig, workspace: str) -> str:
     return f"{config.server.simulated_model_name}:{workspace}"
 
 
-@router.get("/v1/models")
+@router.get("/v1/models", responses=_STARTING)
 async def list_models(request: Request, config: ConfigDep) -> dict[str, Any]:
     """One model per workspace the caller may use (``lightrag:latest`` the default,
     ``lightrag:<workspace>`` the others), as an OpenAI model list."""
@@ -121,7 +140,7 @@ class OpenAIError(BaseModel):
 @router.get(
     "/v1/models/{model:path}",
     response_model=OpenAIModel,
-    responses={404: {"model": OpenAIError, "description": "No model of that id"}},
+    responses={404: {"model": OpenAIError, "description": "No model of that id"}, **_STARTING},
 )
 async def retrieve_model(
     model: Annotated[str, Path(description="A model id of `GET /v1/models`")],
@@ -206,7 +225,33 @@ async def _sse(
             await close()
 
 
-@router.post("/v1/chat/completions", response_model=None)
+@router.post(
+    "/v1/chat/completions",
+    response_model=None,
+    responses={
+        200: {
+            "model": ChatCompletion,
+            "description": "A `chat.completion`, or server-sent `chat.completion.chunk` events "
+            "ending with `data: [DONE]` (`stream: true`)",
+            "content": {"text/event-stream": {}},
+        },
+        400: {"model": OpenAIError, "description": "Unusable messages"},
+        422: {
+            "description": "Malformed body, or a question over `server.max_query_length`",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "anyOf": [
+                            {"$ref": "#/components/schemas/HTTPValidationError"},
+                            {"$ref": "#/components/schemas/OpenAIError"},
+                        ]
+                    }
+                }
+            },
+        },
+        502: {"model": OpenAIError, "description": "The LLM call failed"},
+    },
+)
 async def chat_completions(
     request: ChatCompletionRequest, rag: ChatRagDep, config: ConfigDep
 ) -> JSONResponse | StreamingResponse:
