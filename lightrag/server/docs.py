@@ -8,7 +8,8 @@ Each route declares its own error statuses (``responses=`` on the decorator);
 ``complete_openapi`` adds the ones that come from shared machinery, read off each
 operation so the document cannot drift: 401/403 where a security requirement is
 declared (authentication), 400/401/403/404/503 where the ``LIGHTRAG-WORKSPACE`` header
-is (the workspace lease), 413 where there is a request body (the size limit), and a
+is (the workspace lease), 400/413 where there is a request body (an unparsable body,
+the size limit), 404 where there is a path parameter (routing), and a
 422 that is either FastAPI's validation error list or a limit's ``{"detail": ...}``.
 """
 
@@ -85,17 +86,24 @@ _WORKSPACE_ANSWERS = {
     "404": "Unknown workspace (see `GET /workspaces`)",
     "503": "The server is starting",
 }
-_BODY_ANSWERS = {"413": "Request body over `server.max_request_body` (`max_upload_size` for files)"}
+_BODY_ANSWERS = {
+    "400": "The body could not be parsed as its content type",
+    "413": "Request body over `server.max_request_body` (`max_upload_size` for files)",
+}
+_PATH_ANSWERS = {"404": "No route matches the path (a parameter with a line break)"}
 
 
 def _shared_answers(operation: dict[str, Any]) -> dict[str, str]:
     """The error statuses an operation gets from shared machinery, read off the operation:
-    a request body (the size limit), the workspace header (the workspace lease), a
-    security requirement (authentication)."""
+    a request body (parsing, the size limit), a path parameter (routing), the workspace
+    header (the workspace lease), a security requirement (authentication)."""
     answers: dict[str, str] = {}
     if "requestBody" in operation:
         answers.update(_BODY_ANSWERS)
-    headers = {p.get("name", "").lower() for p in operation.get("parameters", [])}
+    parameters = operation.get("parameters", [])
+    if any(p.get("in") == "path" for p in parameters):
+        answers.update(_PATH_ANSWERS)
+    headers = {p.get("name", "").lower() for p in parameters if p.get("in") == "header"}
     if WORKSPACE_HEADER.lower() in headers:
         answers.update(_WORKSPACE_ANSWERS)
     if operation.get("security"):

@@ -205,7 +205,8 @@ async def test_upload_of_known_content_under_another_name_is_duplicated_and_not_
     assert body["status"] == "duplicated" and body["track_id"] == ""
     assert body["duplicates"] == first["doc_ids"]
     assert "a.txt" in body["message"] and "copy.md" in body["message"]
-    assert sorted(p.name for p in config_input_dir.iterdir()) == ["a.txt"]
+    assert not (config_input_dir / "copy.md").exists()
+    assert (config_input_dir / "a.txt").read_text() == TEXT
     counts = await wait_for_pipeline(client)
     assert counts["processed"] == 1 and counts["all"] == 1
 
