@@ -116,10 +116,11 @@ async def graphs(
     return await rag.get_knowledge_graph(label, max_depth=max_depth, max_nodes=limit)
 
 
-@router.get("/graph/entity/exists")
+@router.get("/graph/entity/exists", responses=_INVALID)
 async def entity_exists(rag: RagDep, name: Annotated[str, Query(min_length=1)]) -> dict[str, bool]:
-    """Whether an entity of this name (case-insensitive) exists."""
-    return {"exists": await rag.entity_exists(name)}
+    """Whether an entity of this name (case-insensitive) exists; 400 for a name that is
+    empty once normalised (only punctuation or spaces)."""
+    return {"exists": await _edit(rag.entity_exists(name))}
 
 
 # editing -------------------------------------------------------------------------------
