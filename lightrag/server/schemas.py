@@ -9,6 +9,7 @@ fields are ignored, as upstream does) but validates every field it knows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi.responses import StreamingResponse
@@ -57,6 +58,7 @@ __all__ = [
     "TrackStatusResponse",
     "default_query_param",
     "error_response",
+    "require_in_schema",
 ]
 
 
@@ -67,7 +69,24 @@ def _not_blank(value: str, what: str) -> str:
 
 
 _NOT_BLANK_SCHEMA: JsonDict = {"pattern": r"\S"}
+_CHAT_TURN_SCHEMA: JsonDict = {
+    "required": ["role", "content"],
+    "properties": {"role": {"enum": ["user", "assistant", "system"]}},
+}
+"""What ``QueryRequest``'s history validator checks of each turn."""
 """What ``_not_blank`` checks, said in the OpenAPI document: at least one non-space."""
+
+
+def require_in_schema(*names: str) -> Callable[[JsonDict], None]:
+    """A ``json_schema_extra`` that lists ``names`` as required in the OpenAPI document,
+    for fields a route checks itself (to answer 400 with its own message, not 422)."""
+
+    def mark(schema: JsonDict) -> None:
+        required = schema.setdefault("required", [])
+        assert isinstance(required, list)
+        required.extend(name for name in names if name not in required)
+
+    return mark
 
 
 def _reject_blank(value: str) -> str:
@@ -144,7 +163,9 @@ class QueryRequest(BaseModel):
     max_token_for_local_context: int | None = Field(default=None, ge=0)
     hl_keywords: list[str] | None = Field(default=None, max_length=64)
     ll_keywords: list[str] | None = Field(default=None, max_length=64)
-    conversation_history: list[dict[str, str]] | None = None
+    conversation_history: (
+        list[Annotated[dict[str, str], Field(json_schema_extra=_CHAT_TURN_SCHEMA)]] | None
+    ) = None
     history_turns: int | None = Field(default=None, ge=0)
     user_prompt: str | None = None
     include_references: bool = True

@@ -42,6 +42,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/documents", tags=["documents"])
 
 _UNSUPPORTED: Responses = {400: error_response("No usable file name, or a file type not supported")}
+_FILES = File(description="Documents of supported types", json_schema_extra={"minItems": 1})
 _NONE_READABLE: Responses = {
     400: error_response("None of the files could be read (each one named)")
 }
@@ -142,7 +143,7 @@ async def _insert_files(
 async def insert_file_batch(
     rag: RagDep,
     config: ConfigDep,
-    files: Annotated[list[UploadFile], File(description="Documents of supported types")],
+    files: Annotated[list[UploadFile], _FILES],
 ) -> InsertResponse:
     """Parse several uploaded files and index them; unreadable ones are listed in
     ``message`` (400 when none could be read)."""
@@ -153,7 +154,7 @@ async def insert_file_batch(
 async def insert_batch(
     rag: RagDep,
     config: ConfigDep,
-    files: Annotated[list[UploadFile], File(description="Documents of supported types")],
+    files: Annotated[list[UploadFile], _FILES],
     description: Annotated[str | None, Form(description="seed 1.1.4; not stored")] = None,
 ) -> InsertResponse:
     """The seed's name of ``/documents/file_batch``."""

@@ -38,7 +38,12 @@ from lightrag.server.chat_routing import (
 )
 from lightrag.server.deps import ChatRagDep, ConfigDep, model_workspace, visible_workspaces
 from lightrag.server.limits import check_query_length
-from lightrag.server.schemas import NDJSONResponse, Responses, error_response
+from lightrag.server.schemas import (
+    NDJSONResponse,
+    Responses,
+    error_response,
+    require_in_schema,
+)
 from lightrag.vocabulary.models import ModelError
 
 __all__ = ["OLLAMA_API_VERSION", "router"]
@@ -90,10 +95,10 @@ class OllamaMessage(BaseModel):
 class OllamaChatRequest(BaseModel):
     """``POST /api/chat`` body (Ollama's fields; unknown ones are accepted and ignored)."""
 
-    model_config = ConfigDict(extra="allow")
+    # ``messages`` required and non-empty, as the schema says; the route answers 400
+    # (upstream's status for an unusable request) rather than 422 when they are not.
+    model_config = ConfigDict(extra="allow", json_schema_extra=require_in_schema("messages"))
 
-    # Non-empty, as the schema says; the route answers 400 (upstream's status for an
-    # unusable request) rather than 422 when they are missing or empty.
     model: str = ""
     messages: list[OllamaMessage] = Field(default_factory=list, json_schema_extra={"minItems": 1})
     stream: bool = True
@@ -134,7 +139,8 @@ class OllamaGenerateRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     model: str = ""
-    prompt: str
+    # Not blank, as the schema says; the route answers 400 for a blank one, as upstream.
+    prompt: str = Field(json_schema_extra={"minLength": 1, "pattern": r"\S"})
     system: str | None = None
     stream: bool = True
     options: dict[str, Any] | None = None
@@ -197,7 +203,10 @@ async def tags(request: Request, config: ConfigDep) -> dict[str, Any]:
 class OllamaShowRequest(BaseModel):
     """``POST /api/show`` body: ``model`` (``name`` in clients before Ollama 0.3)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={"anyOf": [{"required": ["model"]}, {"required": ["name"]}]},
+    )
 
     model: str | None = Field(default=None, min_length=1)
     name: str | None = Field(default=None, min_length=1, description="older clients' `model`")

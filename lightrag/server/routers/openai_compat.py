@@ -32,7 +32,7 @@ from lightrag.server.chat_answers import (
 )
 from lightrag.server.chat_routing import message_text, parse_chat_messages
 from lightrag.server.deps import ChatRagDep, ConfigDep, model_workspace, visible_workspaces
-from lightrag.server.schemas import Responses, error_response
+from lightrag.server.schemas import Responses, error_response, require_in_schema
 from lightrag.vocabulary.models import ModelError
 
 __all__ = ["router"]
@@ -64,10 +64,11 @@ class ChatCompletionRequest(BaseModel):
     """``POST /v1/chat/completions`` body. Sampling fields are accepted and ignored:
     the configured LLM's settings apply."""
 
-    model_config = ConfigDict(extra="allow")
+    # ``messages`` required and non-empty, as the schema says; the route answers 400
+    # (OpenAI's status for an unusable request) rather than 422 when they are not.
+    model_config = ConfigDict(extra="allow", json_schema_extra=require_in_schema("messages"))
 
     model: str = ""
-    # Non-empty, as the schema says; the route answers 400 when missing or empty.
     messages: list[ChatCompletionMessage] = Field(
         default_factory=list, json_schema_extra={"minItems": 1}
     )
