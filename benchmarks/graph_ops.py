@@ -51,6 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SERVERS: dict[str, tuple[str, str, str]] = {
     "neo4j": ("neo4j", "Neo4jLauncher", "params_from_uri"),
     "postgres": ("postgres", "PostgresLauncher", "params_from_dsn"),
+    "tidb": ("tidb", "TiDBLauncher", "params_from_dsn"),
 }
 
 

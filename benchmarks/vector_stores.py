@@ -64,6 +64,11 @@ BACKENDS: dict[str, BenchBackend] = {
         "postgres:PostgresLauncher",
         dsn_params="postgres:params_from_dsn",
     ),
+    "tidb": BenchBackend(
+        {"host": "127.0.0.1", "vector_table": "bench_vectors"},
+        "tidb:TiDBLauncher",
+        dsn_params="tidb:params_from_dsn",
+    ),
     "faiss": BenchBackend(),
     "qdrant": BenchBackend(),  # local mode in the working dir; --params '{"url": ...}' for a server
 }

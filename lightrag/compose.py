@@ -23,7 +23,18 @@ from lightrag.vocabulary.coordination import CoordinationContext, Coordinator
 from lightrag.vocabulary.models import ChatModel, EmbeddingModel
 from lightrag.vocabulary.storage import StorageContext
 
-__all__ = ["build_engine", "open_coordinator", "open_kv", "open_storages", "replica_id"]
+__all__ = [
+    "DEFAULT_COSINE_THRESHOLD",
+    "build_engine",
+    "cosine_threshold",
+    "open_coordinator",
+    "open_kv",
+    "open_storages",
+    "replica_id",
+]
+
+DEFAULT_COSINE_THRESHOLD = 0.2
+"""The public project's default, for embedding models that declare no calibrated value."""
 
 
 def build_engine(
@@ -54,7 +65,7 @@ def build_engine(
         working_dir=Path(app.server.working_dir),
         workspace=scope,
         embedding_dim=embedding.dim,
-        cosine_threshold=app.rag.cosine_threshold,
+        cosine_threshold=cosine_threshold(app.rag.cosine_threshold, embedding),
         clients=hub,
     )
     coordinator = open_coordinator(app.coordination, workspace=scope, clients=hub)
@@ -66,6 +77,19 @@ def build_engine(
         coordinator=coordinator,
         owns_models=owns_models,
     )
+
+
+def cosine_threshold(configured: float | None, embedding: object) -> float:
+    """The least similarity a vector match needs: ``configured`` when set, else the
+    embedding model's calibrated ``relevance_threshold`` (an attribute a model may
+    declare, measured by ``benchmarks/abstention.py``), else ``DEFAULT_COSINE_THRESHOLD``.
+
+    Below it a question shares nothing with the indexed text, so retrieval finds
+    nothing and the answer says the knowledge base has no information."""
+    if configured is not None:
+        return configured
+    calibrated = getattr(embedding, "relevance_threshold", None)
+    return float(calibrated) if calibrated is not None else DEFAULT_COSINE_THRESHOLD
 
 
 def replica_id() -> str:

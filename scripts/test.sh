@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 ruff check lightrag tests scripts benchmarks
 ruff format --check lightrag tests scripts benchmarks
 mypy
-BACKENDS="postgres or redis or milvus or chroma or faiss or qdrant or neo4j or mongo or age or gremlin or replicas or docker or deploy"
+BACKENDS="postgres or redis or milvus or chroma or faiss or qdrant or neo4j or mongo or age or gremlin or oracle or mariadb or tidb or replicas or docker or deploy"
 python -m pytest -m "not ($BACKENDS)" "$@"
 ./scripts/test-backends.sh all
 if [ "${LIGHTRAG_TEST_DOCKER:-}" = "1" ]; then

@@ -79,7 +79,13 @@ class RagConfig(BaseModel):
     enable_llm_cache: bool = True
     enable_llm_cache_for_extract: bool = True
     # retrieval and query defaults
-    cosine_threshold: float = Field(0.2, ge=-1.0, le=1.0)
+    cosine_threshold: float | None = Field(
+        None,
+        ge=-1.0,
+        le=1.0,
+        description="least cosine similarity a vector match needs (COSINE_THRESHOLD); null = "
+        "the embedding model's calibrated relevance_threshold, 0.2 for models without one",
+    )
     top_k: int = Field(40, ge=1)
     chunk_top_k: int = Field(20, ge=1)
     related_chunk_number: int = Field(5, ge=1)

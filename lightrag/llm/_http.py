@@ -28,9 +28,15 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from lightrag.vocabulary.models import ModelError
+from lightrag.vocabulary.models import ModelError, ModelUnavailableError
 
-__all__ = ["HttpClient", "HttpModelConfig", "HttpModelError", "redact_url"]
+__all__ = [
+    "HttpClient",
+    "HttpModelConfig",
+    "HttpModelError",
+    "HttpModelUnavailableError",
+    "redact_url",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +58,10 @@ class HttpModelError(ModelError):
         super().__init__(message)
         self.status_code = status_code
         self.detail = detail
+
+
+class HttpModelUnavailableError(HttpModelError, ModelUnavailableError):
+    """The backend was unreachable, timed out or answered 429/5xx on every attempt."""
 
 
 class HttpModelConfig(BaseModel):
@@ -200,15 +210,20 @@ class HttpClient:
         return text
 
     def error(
-        self, what: str, *, status_code: int | None = None, detail: str = ""
+        self,
+        what: str,
+        *,
+        status_code: int | None = None,
+        detail: str = "",
+        unavailable: bool = False,
     ) -> HttpModelError:
-        """An ``HttpModelError`` saying ``what`` went wrong with this binding (secrets redacted)."""
+        """An ``HttpModelError`` saying ``what`` went wrong with this binding (secrets
+        redacted); ``unavailable`` for a backend that is down or too slow (may recover)."""
         message = f"{self.describe}: {what}"
         if detail:
             message += f": {detail}"
-        return HttpModelError(
-            self.redact(message), status_code=status_code, detail=self.redact(detail)
-        )
+        kind = HttpModelUnavailableError if unavailable else HttpModelError
+        return kind(self.redact(message), status_code=status_code, detail=self.redact(detail))
 
     def _backoff(self, attempt: int) -> float:
         cap = min(self.config.retry_max_delay, self.config.retry_initial_delay * 2**attempt)
@@ -231,16 +246,20 @@ class HttpClient:
                 async with asyncio.timeout(None if stream else self.config.timeout):
                     response = await self._client.send(request, stream=stream)
             except TimeoutError as exc:
-                raise self.error(f"no answer within {self.config.timeout}s") from exc
+                raise self.error(
+                    f"no answer within {self.config.timeout}s", unavailable=True
+                ) from exc
             except httpx.TimeoutException as exc:
                 if isinstance(exc, httpx.ConnectTimeout) and not last:
                     await self._sleep_before_retry(attempt, f"connect timeout ({exc!r})")
                     continue
-                raise self.error(f"no response within {self.config.timeout}s") from exc
+                raise self.error(
+                    f"no response within {self.config.timeout}s", unavailable=True
+                ) from exc
             except _RETRYABLE_TRANSPORT as exc:
                 if last:
                     raise self.error(
-                        f"connection failed after {attempts} attempts: {exc!r}"
+                        f"connection failed after {attempts} attempts: {exc!r}", unavailable=True
                     ) from exc
                 await self._sleep_before_retry(attempt, f"connection error ({exc!r})")
                 continue
@@ -257,7 +276,10 @@ class HttpClient:
                 raise self.error(f"HTTP {status}", status_code=status, detail=detail)
             if last:
                 raise self.error(
-                    f"HTTP {status} after {attempts} attempts", status_code=status, detail=detail
+                    f"HTTP {status} after {attempts} attempts",
+                    status_code=status,
+                    detail=detail,
+                    unavailable=True,
                 )
             wait = _retry_after_seconds(response)
             if wait is not None and wait > self.config.retry_max_delay:
@@ -266,6 +288,7 @@ class HttpClient:
                     f"retry_max_delay={self.config.retry_max_delay}s",
                     status_code=status,
                     detail=detail,
+                    unavailable=True,
                 )
             await self._sleep_before_retry(attempt, f"HTTP {status}", wait)
         raise AssertionError("unreachable: the retry loop returns or raises")
@@ -317,7 +340,8 @@ class HttpClient:
                 yield response
             except httpx.TimeoutException as exc:
                 raise self.error(
-                    f"stream stalled: nothing received for {self.config.timeout}s"
+                    f"stream stalled: nothing received for {self.config.timeout}s",
+                    unavailable=True,
                 ) from exc
             except httpx.HTTPError as exc:
                 raise self.error(f"stream broke off: {exc!r}") from exc

@@ -36,6 +36,7 @@ from lightrag.server.docs import complete_openapi, mount_offline_docs
 from lightrag.server.ingest import Scanner, parsing_limits
 from lightrag.server.jobs import BackgroundJobs
 from lightrag.server.limits import BodySizeLimitMiddleware
+from lightrag.server.model_errors import model_error_headers, model_error_status
 from lightrag.server.routers import documents, documents_admin, graph, health, query, workspaces
 from lightrag.server.startup_errors import OPERATOR_ERRORS, record_startup_error
 from lightrag.server.workspace_registry import REGISTRY_NAMESPACE, WorkspaceRegistry
@@ -66,7 +67,12 @@ def _optional_routers() -> list[object]:
 
 async def _model_error(request: Request, exc: Exception) -> JSONResponse:
     logger.error("%s %s: model call failed: %s", request.method, request.url.path, exc)
-    return JSONResponse(status_code=502, content={"detail": f"Model call failed: {exc}"})
+    assert isinstance(exc, ModelError)
+    return JSONResponse(
+        status_code=model_error_status(exc),
+        content={"detail": f"Model call failed: {exc}"},
+        headers=model_error_headers(exc),
+    )
 
 
 class _SharedModels:

@@ -40,6 +40,7 @@ from lightrag.storage._vectors import (
     kept_meta,
     normalised,
 )
+from lightrag.vocabulary.errors import StorageSchemaError
 from lightrag.vocabulary.storage import StorageContext
 
 __all__ = ["EmbeddingDimensionMismatchError", "NanoVectorConfig", "NanoVectorStorage"]
@@ -55,7 +56,7 @@ class NanoVectorConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class EmbeddingDimensionMismatchError(ValueError):
+class EmbeddingDimensionMismatchError(StorageSchemaError, ValueError):
     """A stored vector file holds embeddings of another dimension than the model's."""
 
 

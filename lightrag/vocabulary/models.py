@@ -21,12 +21,19 @@ __all__ = [
     "ChatModel",
     "EmbeddingModel",
     "ModelError",
+    "ModelUnavailableError",
     "NativeRagModel",
 ]
 
 
 class ModelError(RuntimeError):
     """A model call failed for good (after retries). The message names binding, host, model."""
+
+
+class ModelUnavailableError(ModelError):
+    """The model backend could not be reached, or did not answer in time, after retries
+    (down, overloaded, too slow): the same call may succeed later. The server answers
+    such failures 503 and other model failures (a reply it cannot use) 502."""
 
 
 @runtime_checkable

@@ -76,6 +76,20 @@ class EmbeddedChatConfig(BaseModel):
     answer_max_sentences: int = Field(6, ge=1)
     answer_max_chars: int = Field(2000, ge=80)
     answer_min_relative_score: float = Field(0.5, ge=0.0, le=1.0)
+    answer_min_similarity: float = Field(
+        0.4,
+        ge=-1.0,
+        le=1.0,
+        description="least cosine similarity of a quoted sentence to the question (with "
+        "rank_with_embeddings); none reaching it: the answer says nothing matched",
+    )
+    answer_min_coverage: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="without embeddings: least idf-weighted share of the question's words "
+        "a quoted sentence must contain",
+    )
     answer_shortlist: int = Field(64, ge=1, description="sentences ranked with embeddings")
     rank_with_embeddings: bool = True
     max_async: int = Field(1, ge=1, description="spaCy runs at once")
@@ -184,7 +198,9 @@ class EmbeddedChatModel:
         candidates = collect_candidates(context)
         if not candidates:
             return format_answer([], [], context)
-        lexical, lexical_similarity = await asyncio.to_thread(lexical_scores, query, candidates)
+        lexical, coverage, lexical_similarity = await asyncio.to_thread(
+            lexical_scores, query, candidates
+        )
         shortlist = [int(i) for i in np.argsort(-lexical, kind="stable")]
         shortlist = shortlist[: self.config.answer_shortlist]
         chosen = [candidates[i] for i in shortlist]
@@ -193,10 +209,13 @@ class EmbeddedChatModel:
         if self._embedder is not None:
             vectors = await self._embedder.embed([query, *(c.text for c in chosen)])
             semantic = vectors[1:] @ vectors[0]
+            relevant = semantic >= self.config.answer_min_similarity
             scores = semantic + 0.5 * scores
             similarity = vectors[1:] @ vectors[1:].T
+        else:
+            relevant = coverage[shortlist] >= self.config.answer_min_coverage
         scores = scores + np.array([0.05 / (1 + c.rank) for c in chosen])
-        order = self._select(chosen, scores, similarity)
+        order = [i for i in self._select(chosen, scores, similarity) if relevant[i]]
         return format_answer(chosen, order, context)
 
     # helpers -----------------------------------------------------------------------

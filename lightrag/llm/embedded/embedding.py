@@ -148,6 +148,11 @@ class EmbeddedEmbeddingModel:
     """
 
     config_model: ClassVar[type[EmbeddedEmbeddingConfig]] = EmbeddedEmbeddingConfig
+    relevance_threshold: ClassVar[float] = 0.3
+    """Cosine similarity below which a match is unrelated to the question, measured with
+    ``benchmarks/abstention.py`` on Debian READMEs: in-corpus questions scored 0.40-0.81
+    against their best entity, relation or chunk (one 0.33 relation), off-corpus ones
+    0.05-0.35 (mostly under 0.25), where the public project's 0.2 lets most through."""
 
     def __init__(self, config: Mapping[str, Any] | None = None) -> None:
         self.config = EmbeddedEmbeddingConfig.model_validate(dict(config or {}))

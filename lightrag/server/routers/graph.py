@@ -36,7 +36,10 @@ router = APIRouter(tags=["graph"])
 _INVALID: Responses = {400: error_response("The edit is invalid (the message says why)")}
 _UNKNOWN: Responses = {404: error_response("An entity or relation named does not exist")}
 _TAKEN: Responses = {409: error_response("The name or relation already exists")}
-_MODEL_FAILED: Responses = {502: error_response("The embedding model call failed")}
+_MODEL_FAILED: Responses = {
+    502: error_response("The embedding model answered something unusable"),
+    503: error_response("The embedding backend is down or too slow (`Retry-After` set)"),
+}
 _EDIT: Responses = {**_INVALID, **_UNKNOWN, **_TAKEN, **_MODEL_FAILED}
 _DELETE: Responses = {**_INVALID, **_UNKNOWN}
 

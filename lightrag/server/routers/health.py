@@ -16,8 +16,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 import lightrag
+from lightrag.compose import cosine_threshold
 from lightrag.config.models import AppConfig
 from lightrag.core.engine import LightRAG
+from lightrag.registry.models import embedding_registry
 from lightrag.server.auth import API_VERSION, Authenticator, request_is_authenticated
 from lightrag.server.deps import ConfigDep, WorkspaceDep
 from lightrag.server.schemas import ReadinessResponse
@@ -72,7 +74,9 @@ def _configuration(config: AppConfig) -> dict[str, Any]:
         "max_graph_nodes": config.rag.max_graph_nodes,
         "max_async": config.rag.max_async,
         "max_parallel_insert": config.rag.max_parallel_insert,
-        "cosine_threshold": config.rag.cosine_threshold,
+        "cosine_threshold": cosine_threshold(
+            config.rag.cosine_threshold, embedding_registry.load(config.embedding.type)
+        ),
         "enable_llm_cache": config.rag.enable_llm_cache,
         "enable_llm_cache_for_extract": config.rag.enable_llm_cache_for_extract,
     }

@@ -38,6 +38,7 @@ from lightrag.server.chat_routing import (
 )
 from lightrag.server.deps import ChatRagDep, ConfigDep, model_workspace, visible_workspaces
 from lightrag.server.limits import check_query_length
+from lightrag.server.model_errors import model_error_headers, model_error_status
 from lightrag.server.schemas import (
     NDJSONResponse,
     Responses,
@@ -314,7 +315,8 @@ def _chat_answers(answer: type[BaseModel]) -> Responses:
                 "application/json": {"schema": {"anyOf": [validation, _ref_to(OllamaError)]}}
             },
         },
-        502: {"model": OllamaError, "description": "The LLM call failed"},
+        502: {"model": OllamaError, "description": "The LLM answered something unusable"},
+        503: {"model": OllamaError, "description": "The LLM is down or too slow (`Retry-After`)"},
     }
 
 
@@ -326,9 +328,9 @@ def _ref_to(model: type[BaseModel]) -> dict[str, str]:
     return {"$ref": _ref(model)}
 
 
-def _error(status_code: int, message: str) -> JSONResponse:
+def _error(status_code: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     """Ollama's error shape: ``{"error": message}``."""
-    return JSONResponse({"error": message}, status_code=status_code)
+    return JSONResponse({"error": message}, status_code=status_code, headers=headers)
 
 
 def _line(payload: dict[str, Any]) -> bytes:
@@ -457,7 +459,7 @@ async def chat(
         return _error(400, str(exc))
     except ModelError as exc:
         logger.warning("LLM call for /api/chat failed: %s", exc)
-        return _error(502, str(exc))
+        return _error(model_error_status(exc), str(exc), model_error_headers(exc))
     watch.mark_first_piece()
     final = _final_fields(watch, prompt_tokens, count_tokens(rag, reply))
     return JSONResponse(
@@ -505,7 +507,7 @@ async def generate(
         return _error(400, str(exc))
     except ModelError as exc:
         logger.warning("LLM call for /api/generate failed: %s", exc)
-        return _error(502, str(exc))
+        return _error(model_error_status(exc), str(exc), model_error_headers(exc))
     watch.mark_first_piece()
     final = _final_fields(watch, prompt_tokens, count_tokens(rag, reply))
     return JSONResponse({"model": name, "created_at": iso_now(), "response": reply, **final})

@@ -32,6 +32,7 @@ from lightrag.server.chat_answers import (
 )
 from lightrag.server.chat_routing import message_text, parse_chat_messages
 from lightrag.server.deps import ChatRagDep, ConfigDep, model_workspace, visible_workspaces
+from lightrag.server.model_errors import model_error_headers, model_error_status
 from lightrag.server.schemas import Responses, error_response, require_in_schema
 from lightrag.vocabulary.models import ModelError
 
@@ -164,10 +165,12 @@ async def retrieve_model(
     return OpenAIModel(id=model, created=_CREATED, owned_by="lightrag")
 
 
-def _error(status_code: int, message: str, kind: str) -> JSONResponse:
+def _error(
+    status_code: int, message: str, kind: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
     """OpenAI's error shape (the SDK turns it into ``BadRequestError`` and friends)."""
     body = {"error": {"message": message, "type": kind, "param": None, "code": None}}
-    return JSONResponse(body, status_code=status_code)
+    return JSONResponse(body, status_code=status_code, headers=headers)
 
 
 def _usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
@@ -250,7 +253,8 @@ async def _sse(
                 }
             },
         },
-        502: {"model": OpenAIError, "description": "The LLM call failed"},
+        502: {"model": OpenAIError, "description": "The LLM answered something unusable"},
+        503: {"model": OpenAIError, "description": "The LLM is down or too slow (`Retry-After`)"},
     },
 )
 async def chat_completions(
@@ -283,7 +287,7 @@ async def chat_completions(
         return _error(400, str(exc), "invalid_request_error")
     except ModelError as exc:
         logger.warning("LLM call for /v1/chat/completions failed: %s", exc)
-        return _error(502, str(exc), "upstream_error")
+        return _error(model_error_status(exc), str(exc), "upstream_error", model_error_headers(exc))
     return JSONResponse(
         {
             "id": completion_id,

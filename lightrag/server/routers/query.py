@@ -33,7 +33,10 @@ logger = logging.getLogger(__name__)
 router = APIRouter(tags=["query"])
 
 _STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-_MODEL_FAILED: Responses = {502: error_response("The LLM or embedding model call failed")}
+_MODEL_FAILED: Responses = {
+    502: error_response("The LLM or embedding model answered something unusable"),
+    503: error_response("The model backend is down or too slow (`Retry-After` set)"),
+}
 
 
 def _param(request: QueryRequest, config: AppConfig, *, stream: bool) -> QueryParam:

@@ -10,18 +10,16 @@ answer would have ended.
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from model_protocol_server import ModelProtocolServer
+from served_app import served
 
 from lightrag.config.models import AppConfig, BackendChoice, ServerConfig
-from lightrag.server.app import create_app
 
 UPSTREAM = "/v1/chat/completions"
 
@@ -35,20 +33,8 @@ def lightrag_url(tmp_path: Path, server: ModelProtocolServer) -> Iterator[str]:
         ),
         embedding=BackendChoice(type="fake"),
     )
-    app_server = uvicorn.Server(
-        uvicorn.Config(create_app(config), host="127.0.0.1", port=0, log_level="error")
-    )
-    thread = threading.Thread(target=app_server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not app_server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the LightRAG app did not start under uvicorn within 30 s")
-        time.sleep(0.02)
-    port = app_server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    app_server.should_exit = True
-    thread.join(timeout=30)
+    with served(config) as url:
+        yield url
 
 
 async def test_client_leaving_query_stream_closes_the_upstream_model_stream(

@@ -1,0 +1,1 @@
+"""Oracle Database storages (python-oracledb thin mode): KV, doc status, vectors, graph."""
