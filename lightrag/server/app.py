@@ -32,7 +32,7 @@ from lightrag.core.engine import LightRAG, finish_reporting
 from lightrag.registry.models import chat_registry, embedding_registry
 from lightrag.server import auth as auth_module
 from lightrag.server.auth import Authenticator, require_auth
-from lightrag.server.docs import mount_offline_docs
+from lightrag.server.docs import complete_openapi, mount_offline_docs
 from lightrag.server.ingest import Scanner, parsing_limits
 from lightrag.server.jobs import BackgroundJobs
 from lightrag.server.limits import BodySizeLimitMiddleware
@@ -234,4 +234,5 @@ def create_app(config: AppConfig, *, rag: LightRAG | None = None) -> FastAPI:
     for router in _optional_routers():
         app.include_router(router, dependencies=protected)  # type: ignore[arg-type]
     mount_offline_docs(app)
+    complete_openapi(app)
     return app

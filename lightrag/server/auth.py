@@ -40,6 +40,7 @@ from pydantic import BaseModel
 import lightrag
 from lightrag.config.models import WORKSPACE_NAME_PATTERN, ServerConfig
 from lightrag.server.passwords import StoredPassword
+from lightrag.server.schemas import error_response
 
 __all__ = [
     "ALWAYS_OPEN_PATHS",
@@ -332,7 +333,13 @@ def _versions() -> dict[str, Any]:
     return {"core_version": lightrag.__version__, "api_version": API_VERSION}
 
 
-@router.post("/login")
+@router.post(
+    "/login",
+    responses={
+        401: error_response("Incorrect credentials"),
+        429: error_response("Too many failed logins; wait before trying again"),
+    },
+)
 async def login(
     auth: AuthenticatorDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> LoginResponse:

@@ -33,6 +33,7 @@ __all__ = [
     "new_track_id",
     "parse_file",
     "parsing_limits",
+    "remove_from_input_dir",
     "safe_filename",
     "save_into_input_dir",
     "supported_extensions",
@@ -101,15 +102,18 @@ def _link_new_file(directory: Path, filename: str, data: bytes) -> Path:
     return target
 
 
-async def save_into_input_dir(input_dir: Path, filename: str, data: bytes) -> Path:
-    """Write ``data`` as ``input_dir/filename``; 409 when a file of that name exists."""
+async def save_into_input_dir(input_dir: Path, filename: str, data: bytes) -> Path | None:
+    """Write ``data`` as ``input_dir/filename``, never overwriting: ``None`` (and nothing
+    written) when a file of that name exists."""
     try:
         return await asyncio.to_thread(_link_new_file, input_dir, filename, data)
-    except FileExistsError as exc:
-        raise HTTPException(
-            status_code=status.HTTP_409_CONFLICT,
-            detail=f"{filename!r} already exists in the input directory; rename the file",
-        ) from exc
+    except FileExistsError:
+        return None
+
+
+async def remove_from_input_dir(path: Path) -> None:
+    """Delete a file this server just saved (an upload that turned out to be a duplicate)."""
+    await asyncio.to_thread(path.unlink, missing_ok=True)
 
 
 # scanning ------------------------------------------------------------------------------

@@ -9,9 +9,19 @@ fields are ignored, as upstream does) but validates every field it knows.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from fastapi.responses import StreamingResponse
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import JsonDict
 
 from lightrag.config.models import AppConfig
 from lightrag.vocabulary.types import DocStatus, QueryMode, QueryParam, Reference
@@ -26,21 +36,29 @@ __all__ = [
     "EntityCreateRequest",
     "EntityEditRequest",
     "EntityMergeRequest",
+    "ErrorResponse",
     "GraphEditResponse",
     "InsertResponse",
     "InsertTextRequest",
     "InsertTextsRequest",
+    "NDJSONResponse",
+    "NonBlankStr",
     "PaginatedDocsRequest",
     "PaginatedDocsResponse",
     "PaginationInfo",
     "QueryDataResponse",
     "QueryRequest",
     "QueryResponse",
+    "QueryStreamLine",
+    "ReadinessResponse",
     "RelationCreateRequest",
     "RelationEditRequest",
+    "Responses",
     "StatusMessage",
     "TrackStatusResponse",
     "default_query_param",
+    "error_response",
+    "require_in_schema",
 ]
 
 
@@ -48,6 +66,59 @@ def _not_blank(value: str, what: str) -> str:
     if not value.strip():
         raise ValueError(f"{what} must not be empty or whitespace only")
     return value
+
+
+_NOT_BLANK_SCHEMA: JsonDict = {"pattern": r"\S"}
+_CHAT_TURN_SCHEMA: JsonDict = {
+    "required": ["role", "content"],
+    "properties": {"role": {"enum": ["user", "assistant", "system"]}},
+}
+"""What ``QueryRequest``'s history validator checks of each turn."""
+"""What ``_not_blank`` checks, said in the OpenAPI document: at least one non-space."""
+
+
+def require_in_schema(*names: str) -> Callable[[JsonDict], None]:
+    """A ``json_schema_extra`` that lists ``names`` as required in the OpenAPI document,
+    for fields a route checks itself (to answer 400 with its own message, not 422)."""
+
+    def mark(schema: JsonDict) -> None:
+        required = schema.setdefault("required", [])
+        assert isinstance(required, list)
+        required.extend(name for name in names if name not in required)
+
+    return mark
+
+
+def _reject_blank(value: str) -> str:
+    return _not_blank(value, "the value")
+
+
+NonBlankStr = Annotated[
+    str, Field(min_length=1, json_schema_extra=_NOT_BLANK_SCHEMA), AfterValidator(_reject_blank)
+]
+"""A string with at least one non-whitespace character (422 otherwise)."""
+
+
+class ErrorResponse(BaseModel):
+    """The body of an error answer: ``{"detail": "what was wrong and how to fix it"}``."""
+
+    detail: str
+
+
+class ReadinessResponse(BaseModel):
+    """``GET /ready``: ``ready`` (200), or ``starting`` / ``unavailable`` with a reason (503)."""
+
+    status: Literal["ready", "starting", "unavailable"]
+    reason: str | None = None
+
+
+Responses = dict[int | str, dict[str, Any]]
+"""A route's ``responses=``: status -> OpenAPI response (``model``, ``description``)."""
+
+
+def error_response(description: str, model: type[BaseModel] = ErrorResponse) -> dict[str, Any]:
+    """One entry of a route's ``responses``: an error status, its meaning and body model."""
+    return {"model": model, "description": description}
 
 
 # query ---------------------------------------------------------------------------
@@ -74,7 +145,9 @@ class QueryRequest(BaseModel):
     ``max_token_for_global_context`` -> ``max_relation_tokens``.
     """
 
-    query: str = Field(min_length=1, description="The question.")
+    query: str = Field(
+        min_length=1, description="The question.", json_schema_extra=_NOT_BLANK_SCHEMA
+    )
     mode: QueryMode = "mix"
     only_need_context: bool | None = None
     only_need_prompt: bool | None = None
@@ -90,7 +163,9 @@ class QueryRequest(BaseModel):
     max_token_for_local_context: int | None = Field(default=None, ge=0)
     hl_keywords: list[str] | None = Field(default=None, max_length=64)
     ll_keywords: list[str] | None = Field(default=None, max_length=64)
-    conversation_history: list[dict[str, str]] | None = None
+    conversation_history: (
+        list[Annotated[dict[str, str], Field(json_schema_extra=_CHAT_TURN_SCHEMA)]] | None
+    ) = None
     history_turns: int | None = Field(default=None, ge=0)
     user_prompt: str | None = None
     include_references: bool = True
@@ -150,6 +225,22 @@ class QueryResponse(BaseModel):
     llm_generated: bool = True
 
 
+class QueryStreamLine(BaseModel):
+    """One line of ``/query/stream``'s NDJSON: the references first (when asked), then
+    ``response`` pieces; ``error`` when the answer failed after streaming began."""
+
+    references: list[Reference] | None = None
+    response: str | None = None
+    error: str | None = None
+
+
+class NDJSONResponse(StreamingResponse):
+    """A streamed body of newline-delimited JSON objects (``application/x-ndjson``); as a
+    route's ``response_class`` it puts that media type in the OpenAPI document."""
+
+    media_type = "application/x-ndjson"
+
+
 class QueryDataResponse(BaseModel):
     status: Literal["success", "failure"]
     message: str
@@ -161,7 +252,7 @@ class QueryDataResponse(BaseModel):
 
 
 class InsertTextRequest(BaseModel):
-    text: str = Field(min_length=1)
+    text: str = Field(min_length=1, json_schema_extra=_NOT_BLANK_SCHEMA)
     file_source: str | None = None
     description: str | None = Field(default=None, description="seed 1.1.4; accepted, not stored")
 
@@ -172,7 +263,9 @@ class InsertTextRequest(BaseModel):
 
 
 class InsertTextsRequest(BaseModel):
-    texts: list[str] = Field(min_length=1)
+    texts: list[Annotated[str, Field(min_length=1, json_schema_extra=_NOT_BLANK_SCHEMA)]] = Field(
+        min_length=1
+    )
     file_sources: list[str] | None = None
 
     @field_validator("texts")
@@ -289,7 +382,9 @@ class TrackStatusResponse(BaseModel):
 
 
 class DeleteDocumentsRequest(BaseModel):
-    doc_ids: list[str] = Field(min_length=1)
+    doc_ids: list[Annotated[str, Field(min_length=1, json_schema_extra=_NOT_BLANK_SCHEMA)]] = Field(
+        min_length=1
+    )
     delete_file: bool = False
     delete_llm_cache: bool = False
 
@@ -311,7 +406,7 @@ class ClearCacheRequest(BaseModel):
 
 
 class EntityCreateRequest(BaseModel):
-    entity_name: str = Field(min_length=1)
+    entity_name: str = Field(min_length=1, json_schema_extra=_NOT_BLANK_SCHEMA)
     entity_data: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("entity_name")
@@ -321,36 +416,36 @@ class EntityCreateRequest(BaseModel):
 
 
 class EntityEditRequest(BaseModel):
-    entity_name: str = Field(min_length=1)
+    entity_name: NonBlankStr
     updated_data: dict[str, Any] = Field(min_length=1)
     allow_rename: bool = False
     allow_merge: bool = False
 
 
 class RelationCreateRequest(BaseModel):
-    source_entity: str = Field(min_length=1)
-    target_entity: str = Field(min_length=1)
+    source_entity: NonBlankStr
+    target_entity: NonBlankStr
     relation_data: dict[str, Any] = Field(default_factory=dict)
 
 
 class RelationEditRequest(BaseModel):
-    source_id: str = Field(min_length=1)
-    target_id: str = Field(min_length=1)
+    source_id: NonBlankStr
+    target_id: NonBlankStr
     updated_data: dict[str, Any] = Field(min_length=1)
 
 
 class EntityMergeRequest(BaseModel):
-    entities_to_change: list[str] = Field(min_length=1)
-    entity_to_change_into: str = Field(min_length=1)
+    entities_to_change: list[NonBlankStr] = Field(min_length=1)
+    entity_to_change_into: NonBlankStr
 
 
 class DeleteEntityRequest(BaseModel):
-    entity_name: str = Field(min_length=1)
+    entity_name: NonBlankStr
 
 
 class DeleteRelationRequest(BaseModel):
-    source_entity: str = Field(min_length=1)
-    target_entity: str = Field(min_length=1)
+    source_entity: NonBlankStr
+    target_entity: NonBlankStr
 
 
 class GraphEditResponse(BaseModel):

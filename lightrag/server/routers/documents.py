@@ -7,6 +7,7 @@ background (``rag.start_processing()``). Follow it with
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -19,6 +20,7 @@ from lightrag.server.ingest import (
     new_track_id,
     parse_file,
     parsing_limits,
+    remove_from_input_dir,
     safe_filename,
     save_into_input_dir,
     supported_extensions,
@@ -28,13 +30,22 @@ from lightrag.server.schemas import (
     InsertResponse,
     InsertTextRequest,
     InsertTextsRequest,
+    Responses,
     StatusMessage,
+    error_response,
 )
+from lightrag.vocabulary import ids
 from lightrag.vocabulary.types import EnqueueResult
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/documents", tags=["documents"])
+
+_UNSUPPORTED: Responses = {400: error_response("No usable file name, or a file type not supported")}
+_FILES = File(description="Documents of supported types", json_schema_extra={"minItems": 1})
+_NONE_READABLE: Responses = {
+    400: error_response("None of the files could be read (each one named)")
+}
 
 
 async def _enqueue(
@@ -92,7 +103,7 @@ async def insert_texts(body: InsertTextsRequest, rag: RagDep, config: ConfigDep)
     return await _enqueue(rag, body.texts, body.file_sources, prefix="insert")
 
 
-@router.post("/file")
+@router.post("/file", responses=_UNSUPPORTED)
 async def insert_file(
     rag: RagDep,
     config: ConfigDep,
@@ -128,42 +139,78 @@ async def _insert_files(
     return await _enqueue(rag, texts, names, prefix="upload", failures=failures)
 
 
-@router.post("/file_batch")
+@router.post("/file_batch", responses=_NONE_READABLE)
 async def insert_file_batch(
     rag: RagDep,
     config: ConfigDep,
-    files: Annotated[list[UploadFile], File(description="Documents of supported types")],
+    files: Annotated[list[UploadFile], _FILES],
 ) -> InsertResponse:
     """Parse several uploaded files and index them; unreadable ones are listed in
     ``message`` (400 when none could be read)."""
     return await _insert_files(rag, config, files)
 
 
-@router.post("/batch")
+@router.post("/batch", responses=_NONE_READABLE)
 async def insert_batch(
     rag: RagDep,
     config: ConfigDep,
-    files: Annotated[list[UploadFile], File(description="Documents of supported types")],
+    files: Annotated[list[UploadFile], _FILES],
     description: Annotated[str | None, Form(description="seed 1.1.4; not stored")] = None,
 ) -> InsertResponse:
     """The seed's name of ``/documents/file_batch``."""
     return await _insert_files(rag, config, files)
 
 
-@router.post("/upload")
+def _duplicated(message: str, doc_id: str | None = None) -> InsertResponse:
+    """Upstream's answer to an upload it already has: 200, ``duplicated``, no track id."""
+    return InsertResponse(
+        status="duplicated",
+        message=message,
+        track_id="",
+        duplicates=[doc_id] if doc_id else [],
+    )
+
+
+@router.post("/upload", responses=_UNSUPPORTED)
 async def upload_to_input_dir(
     space: WorkspaceDep,
     config: ConfigDep,
     file: Annotated[UploadFile, File(description="A document of a supported type")],
 ) -> InsertResponse:
-    """Save a file into the workspace's input directory, then index it (409 when the
-    name exists)."""
+    """Save a file into the workspace's input directory, then index it.
+
+    A file the server already has is answered ``duplicated`` (200, as upstream does, so a
+    client may retry an upload) and nothing is written: a file of that name in the input
+    directory, or the same content already indexed under another name."""
     rag = space.engine
     name = safe_filename(file.filename)
     data = await file.read()
     text = await parse_file(name, data, parsing_limits(config.server))
-    await save_into_input_dir(space.input_dir, name, data)
-    return await _enqueue(rag, [text], [name], prefix="upload")
+    if await asyncio.to_thread((space.input_dir / name).exists):
+        return _duplicated(f"File {name!r} already exists in the input directory")
+    doc_id = ids.doc_id(text.strip())
+    (known,) = await rag.documents([doc_id])
+    if known:
+        return _duplicated(_same_content(name, doc_id, known), doc_id)
+    saved = await save_into_input_dir(space.input_dir, name, data)
+    if saved is None:  # another request saved the name meanwhile
+        return _duplicated(f"File {name!r} already exists in the input directory")
+    track_id = new_track_id("upload")
+    result = await rag.enqueue([text], file_paths=[name], track_id=track_id)
+    if not result.doc_ids:  # the same content arrived meanwhile under another name
+        await remove_from_input_dir(saved)
+        return _duplicated(f"File {name!r} has the same content as a document being indexed")
+    rag.start_processing()
+    return _describe(result, ())
+
+
+def _same_content(name: str, doc_id: str, record: dict[str, Any]) -> str:
+    source = record.get("file_path") or "unknown_source"
+    state = record.get("status", "unknown")
+    return (
+        f"File {name!r} has the same content as document {doc_id} "
+        f"({source}, status {state}); nothing was saved"
+    )
 
 
 @router.post("/scan")
@@ -193,7 +240,10 @@ async def scan_progress(scanner: ScannerDep) -> dict[str, Any]:
     return {**progress.model_dump(), "progress": progress.progress}
 
 
-@router.get("/scan/status/{track_id}")
+@router.get(
+    "/scan/status/{track_id}",
+    responses={404: error_response("Not the latest scan's track id")},
+)
 async def scan_status(track_id: str, scanner: ScannerDep) -> dict[str, Any]:
     """State of the scan started under ``track_id`` (the latest scan only; 404 otherwise)."""
     progress = scanner.progress

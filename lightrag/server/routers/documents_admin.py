@@ -22,6 +22,7 @@ from lightrag.server.schemas import (
     PaginationInfo,
     StatusMessage,
     TrackStatusResponse,
+    error_response,
 )
 
 __all__ = ["router"]
@@ -92,7 +93,7 @@ async def paginated(body: PaginatedDocsRequest, rag: RagDep) -> PaginatedDocsRes
     )
 
 
-@router.get("/track_status/{track_id}")
+@router.get("/track_status/{track_id}", responses={400: error_response("The track id is blank")})
 async def track_status(track_id: str, rag: RagDep) -> TrackStatusResponse:
     """Documents enqueued under ``track_id`` and a count per status.
 
@@ -181,7 +182,10 @@ async def _delete_documents(
         status.log(f"delete: removed {removed} LLM cache entries")
 
 
-@router.delete("/delete_document")
+@router.delete(
+    "/delete_document",
+    responses={404: error_response("An id matches no document (nothing is deleted)")},
+)
 async def delete_document(
     body: DeleteDocumentsRequest, space: WorkspaceDep, pool: PoolDep, jobs: JobsDep
 ) -> StatusMessage:

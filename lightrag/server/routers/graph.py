@@ -24,12 +24,24 @@ from lightrag.server.schemas import (
     GraphEditResponse,
     RelationCreateRequest,
     RelationEditRequest,
+    Responses,
+    error_response,
 )
 from lightrag.vocabulary.types import KnowledgeGraph
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["graph"])
+
+_INVALID: Responses = {400: error_response("The edit is invalid (the message says why)")}
+_UNKNOWN: Responses = {404: error_response("An entity or relation named does not exist")}
+_TAKEN: Responses = {409: error_response("The name or relation already exists")}
+_MODEL_FAILED: Responses = {
+    502: error_response("The embedding model answered something unusable"),
+    503: error_response("The embedding backend is down or too slow (`Retry-After` set)"),
+}
+_EDIT: Responses = {**_INVALID, **_UNKNOWN, **_TAKEN, **_MODEL_FAILED}
+_DELETE: Responses = {**_INVALID, **_UNKNOWN}
 
 T = TypeVar("T")
 
@@ -88,7 +100,7 @@ async def label_search(
     return await rag.search_labels(q, limit)
 
 
-@router.get("/graphs")
+@router.get("/graphs", responses={**_INVALID, **_UNKNOWN, **_TAKEN})
 async def graphs(
     rag: RagDep,
     config: ConfigDep,
@@ -107,16 +119,17 @@ async def graphs(
     return await rag.get_knowledge_graph(label, max_depth=max_depth, max_nodes=limit)
 
 
-@router.get("/graph/entity/exists")
+@router.get("/graph/entity/exists", responses=_INVALID)
 async def entity_exists(rag: RagDep, name: Annotated[str, Query(min_length=1)]) -> dict[str, bool]:
-    """Whether an entity of this name (case-insensitive) exists."""
-    return {"exists": await rag.entity_exists(name)}
+    """Whether an entity of this name (case-insensitive) exists; 400 for a name that is
+    empty once normalised (only punctuation or spaces)."""
+    return {"exists": await _edit(rag.entity_exists(name))}
 
 
 # editing -------------------------------------------------------------------------------
 
 
-@router.post("/graph/entity/create")
+@router.post("/graph/entity/create", responses=_EDIT)
 async def create_entity(body: EntityCreateRequest, rag: RagDep) -> GraphEditResponse:
     """Create an entity (409 when the name exists, in any letter case)."""
     data = await _edit(rag.create_entity(body.entity_name, body.entity_data))
@@ -125,7 +138,7 @@ async def create_entity(body: EntityCreateRequest, rag: RagDep) -> GraphEditResp
     )
 
 
-@router.post("/graph/entity/edit")
+@router.post("/graph/entity/edit", responses=_EDIT)
 async def edit_entity(body: EntityEditRequest, rag: RagDep) -> GraphEditResponse:
     """Update an entity's properties; renaming needs ``allow_rename``, renaming onto an
     existing entity needs ``allow_merge`` (the two are merged)."""
@@ -157,7 +170,7 @@ async def edit_entity(body: EntityEditRequest, rag: RagDep) -> GraphEditResponse
     return GraphEditResponse(status="success", message="Entity updated", data=data)
 
 
-@router.post("/graph/relation/create")
+@router.post("/graph/relation/create", responses=_EDIT)
 async def create_relation(body: RelationCreateRequest, rag: RagDep) -> GraphEditResponse:
     """Create a relation between two existing entities (404 when one is unknown, 409 when
     the relation exists)."""
@@ -167,7 +180,7 @@ async def create_relation(body: RelationCreateRequest, rag: RagDep) -> GraphEdit
     return GraphEditResponse(status="success", message="Relation created", data=data)
 
 
-@router.post("/graph/relation/edit")
+@router.post("/graph/relation/edit", responses=_EDIT)
 async def edit_relation(body: RelationEditRequest, rag: RagDep) -> GraphEditResponse:
     """Update a relation's properties (description, keywords, weight, ...); 404 when the
     relation or an entity is unknown."""
@@ -175,7 +188,7 @@ async def edit_relation(body: RelationEditRequest, rag: RagDep) -> GraphEditResp
     return GraphEditResponse(status="success", message="Relation updated", data=data)
 
 
-@router.post("/graph/entities/merge")
+@router.post("/graph/entities/merge", responses=_EDIT)
 async def merge_entities(body: EntityMergeRequest, rag: RagDep) -> GraphEditResponse:
     """Merge entities into one (created if it does not exist); their relations move to it.
     404 naming the unknown ones (nothing is merged then)."""
@@ -208,25 +221,25 @@ async def _delete_relation(body: DeleteRelationRequest, rag: LightRAG) -> GraphE
     return GraphEditResponse(status="success", message="Relation deleted", data=data)
 
 
-@router.delete("/graph/entity/delete")
+@router.delete("/graph/entity/delete", responses=_DELETE)
 async def delete_entity(body: DeleteEntityRequest, rag: RagDep) -> GraphEditResponse:
     """Delete an entity, its relations and its vectors."""
     return await _delete_entity(body, rag)
 
 
-@router.delete("/graph/relation/delete")
+@router.delete("/graph/relation/delete", responses=_DELETE)
 async def delete_relation(body: DeleteRelationRequest, rag: RagDep) -> GraphEditResponse:
     """Delete the relation between two entities."""
     return await _delete_relation(body, rag)
 
 
-@router.delete("/documents/delete_entity", tags=["documents"])
+@router.delete("/documents/delete_entity", tags=["documents"], responses=_DELETE)
 async def delete_entity_legacy(body: DeleteEntityRequest, rag: RagDep) -> GraphEditResponse:
     """1.3.x path of ``DELETE /graph/entity/delete``."""
     return await _delete_entity(body, rag)
 
 
-@router.delete("/documents/delete_relation", tags=["documents"])
+@router.delete("/documents/delete_relation", tags=["documents"], responses=_DELETE)
 async def delete_relation_legacy(body: DeleteRelationRequest, rag: RagDep) -> GraphEditResponse:
     """1.3.x path of ``DELETE /graph/relation/delete``."""
     return await _delete_relation(body, rag)

@@ -22,6 +22,7 @@ from lightrag.core.engine import LightRAG
 from lightrag.registry.models import embedding_registry
 from lightrag.server.auth import API_VERSION, Authenticator, request_is_authenticated
 from lightrag.server.deps import ConfigDep, WorkspaceDep
+from lightrag.server.schemas import ReadinessResponse
 
 __all__ = ["redact", "router"]
 
@@ -109,7 +110,14 @@ async def health(request: Request, space: WorkspaceDep, config: ConfigDep) -> di
     return payload
 
 
-@router.get("/ready", response_model=None)
+@router.get(
+    "/ready",
+    response_model=None,
+    responses={
+        200: {"model": ReadinessResponse},
+        503: {"model": ReadinessResponse, "description": "Starting, or a storage fails"},
+    },
+)
 async def ready(request: Request) -> JSONResponse | dict[str, str]:
     """Readiness: 200 once storages are open and answer; 503 (with the reason) otherwise.
     The default workspace's storages answer for the server (they share its databases)."""

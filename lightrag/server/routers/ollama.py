@@ -39,6 +39,12 @@ from lightrag.server.chat_routing import (
 from lightrag.server.deps import ChatRagDep, ConfigDep, model_workspace, visible_workspaces
 from lightrag.server.limits import check_query_length
 from lightrag.server.model_errors import model_error_headers, model_error_status
+from lightrag.server.schemas import (
+    NDJSONResponse,
+    Responses,
+    error_response,
+    require_in_schema,
+)
 from lightrag.vocabulary.models import ModelError
 
 __all__ = ["OLLAMA_API_VERSION", "router"]
@@ -76,6 +82,8 @@ class _AnyContentTypeIsJson(APIRoute):
 
 router = APIRouter(tags=["ollama"], route_class=_AnyContentTypeIsJson)
 
+_STARTING: Responses = {503: error_response("The server is starting")}
+
 
 class OllamaMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
@@ -88,13 +96,42 @@ class OllamaMessage(BaseModel):
 class OllamaChatRequest(BaseModel):
     """``POST /api/chat`` body (Ollama's fields; unknown ones are accepted and ignored)."""
 
-    model_config = ConfigDict(extra="allow")
+    # ``messages`` required and non-empty, as the schema says; the route answers 400
+    # (upstream's status for an unusable request) rather than 422 when they are not.
+    model_config = ConfigDict(extra="allow", json_schema_extra=require_in_schema("messages"))
 
     model: str = ""
-    messages: list[OllamaMessage] = Field(default_factory=list)
+    messages: list[OllamaMessage] = Field(default_factory=list, json_schema_extra={"minItems": 1})
     stream: bool = True
     system: str | None = None
     options: dict[str, Any] | None = None
+
+
+class OllamaChatChunk(BaseModel):
+    """A ``/api/chat`` answer: the whole reply (``stream: false``), or one NDJSON line
+    (``done: false`` lines carry pieces; the ``done: true`` line the counts and timings)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str
+    created_at: str
+    message: dict[str, Any]
+    done: bool
+    done_reason: str | None = None
+    error: str | None = None
+
+
+class OllamaGenerateChunk(BaseModel):
+    """A ``/api/generate`` answer or NDJSON line: as ``OllamaChatChunk`` with ``response``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str
+    created_at: str
+    response: str
+    done: bool
+    done_reason: str | None = None
+    error: str | None = None
 
 
 class OllamaGenerateRequest(BaseModel):
@@ -103,7 +140,8 @@ class OllamaGenerateRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     model: str = ""
-    prompt: str
+    # Not blank, as the schema says; the route answers 400 for a blank one, as upstream.
+    prompt: str = Field(json_schema_extra={"minLength": 1, "pattern": r"\S"})
     system: str | None = None
     stream: bool = True
     options: dict[str, Any] | None = None
@@ -155,7 +193,7 @@ async def version() -> dict[str, str]:
     return {"version": OLLAMA_API_VERSION}
 
 
-@router.get("/api/tags")
+@router.get("/api/tags", responses=_STARTING)
 async def tags(request: Request, config: ConfigDep) -> dict[str, Any]:
     """One model per workspace the caller may use: ``lightrag:latest`` (the default
     workspace) and ``lightrag:<workspace>``."""
@@ -163,7 +201,93 @@ async def tags(request: Request, config: ConfigDep) -> dict[str, Any]:
     return {"models": [_model_entry(config, "lightrag", "13B", name) for name in names]}
 
 
-@router.get("/api/ps")
+class OllamaShowRequest(BaseModel):
+    """``POST /api/show`` body: ``model`` (``name`` in clients before Ollama 0.3)."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={"anyOf": [{"required": ["model"]}, {"required": ["name"]}]},
+    )
+
+    model: str | None = Field(default=None, min_length=1)
+    name: str | None = Field(default=None, min_length=1, description="older clients' `model`")
+    verbose: bool = False
+
+
+class OllamaModelDetails(BaseModel):
+    parent_model: str
+    format: str
+    family: str
+    families: list[str]
+    parameter_size: str
+    quantization_level: str
+
+
+class OllamaShowResponse(BaseModel):
+    """Ollama's model details, as ``ollama show`` and the client's ``show()`` read them."""
+
+    modelfile: str
+    parameters: str
+    template: str
+    license: str
+    details: OllamaModelDetails
+    model_info: dict[str, Any]
+    capabilities: list[str]
+    modified_at: str
+
+
+class OllamaError(BaseModel):
+    """Ollama's error body."""
+
+    error: str
+
+
+def _show_entry(config: AppConfig, name: str) -> dict[str, Any]:
+    details = _model_entry(config, "lightrag", "13B", name)["details"]
+    server = config.server
+    return {
+        "modelfile": f"# LightRAG knowledge base served as an Ollama model\nFROM {name}\n",
+        "parameters": "",
+        "template": "{{ .Prompt }}",
+        "license": "",
+        "details": details,
+        "model_info": {
+            "general.architecture": "lightrag",
+            "general.basename": server.simulated_model_name,
+            "general.parameter_count": 13_000_000_000,
+            "lightrag.llm_binding": config.llm.type,
+            "lightrag.embedding_binding": config.embedding.type,
+        },
+        "capabilities": ["completion"],
+        "modified_at": _MODEL_MODIFIED_AT,
+    }
+
+
+@router.post(
+    "/api/show",
+    response_model=OllamaShowResponse,
+    responses={
+        400: {"model": OllamaError, "description": "Neither `model` nor `name` given"},
+        404: {"model": OllamaError, "description": "No model of that name"},
+        **_STARTING,
+    },
+)
+async def show(
+    body: OllamaShowRequest, request: Request, config: ConfigDep
+) -> OllamaShowResponse | JSONResponse:
+    """Details of one listed model (``/api/tags``); a name without a tag means ``:latest``,
+    as in Ollama. 404 for a model this server does not list."""
+    requested = (body.model or body.name or "").strip()
+    if not requested:
+        return _error(400, "model is required")
+    name = requested if ":" in requested else f"{requested}:latest"
+    listed = [_workspace_model(config, ws) for ws in await visible_workspaces(request)]
+    if name not in listed:
+        return _error(404, f"model {requested!r} not found")
+    return OllamaShowResponse.model_validate(_show_entry(config, name))
+
+
+@router.get("/api/ps", responses=_STARTING)
 async def running_models(request: Request, config: ConfigDep) -> dict[str, Any]:
     """The models as "loaded" (they always are)."""
     entries = []
@@ -172,6 +296,36 @@ async def running_models(request: Request, config: ConfigDep) -> dict[str, Any]:
         entry.update({"expires_at": _MODEL_EXPIRES_AT, "size_vram": 0})
         entries.append(entry)
     return {"models": entries}
+
+
+def _chat_answers(answer: type[BaseModel]) -> Responses:
+    """The answers of ``/api/chat`` and ``/api/generate``: NDJSON lines when streaming
+    (the default), one JSON object otherwise; errors in Ollama's shape."""
+    validation = {"$ref": "#/components/schemas/HTTPValidationError"}
+    return {
+        200: {
+            "model": answer,
+            "description": "NDJSON lines (`stream`, the default), or one object",
+            "content": {"application/json": {"schema": {"$ref": _ref(answer)}}},
+        },
+        400: {"model": OllamaError, "description": "Unusable messages or prompt"},
+        422: {
+            "description": "Malformed body, or a question over `server.max_query_length`",
+            "content": {
+                "application/json": {"schema": {"anyOf": [validation, _ref_to(OllamaError)]}}
+            },
+        },
+        502: {"model": OllamaError, "description": "The LLM answered something unusable"},
+        503: {"model": OllamaError, "description": "The LLM is down or too slow (`Retry-After`)"},
+    }
+
+
+def _ref(model: type[BaseModel]) -> str:
+    return f"#/components/schemas/{model.__name__}"
+
+
+def _ref_to(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": _ref(model)}
 
 
 def _error(status_code: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -267,7 +421,12 @@ def _stream_response(body: AsyncIterator[bytes]) -> StreamingResponse:
     return StreamingResponse(body, media_type=_NDJSON, headers=_STREAM_HEADERS)
 
 
-@router.post("/api/chat", response_model=None)
+@router.post(
+    "/api/chat",
+    response_model=None,
+    response_class=NDJSONResponse,
+    responses=_chat_answers(OllamaChatChunk),
+)
 async def chat(
     request: OllamaChatRequest, rag: ChatRagDep, config: ConfigDep
 ) -> JSONResponse | StreamingResponse:
@@ -308,7 +467,12 @@ async def chat(
     )
 
 
-@router.post("/api/generate", response_model=None)
+@router.post(
+    "/api/generate",
+    response_model=None,
+    response_class=NDJSONResponse,
+    responses=_chat_answers(OllamaGenerateChunk),
+)
 async def generate(
     request: OllamaGenerateRequest, rag: ChatRagDep, config: ConfigDep
 ) -> JSONResponse | StreamingResponse:

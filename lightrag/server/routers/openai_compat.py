@@ -16,9 +16,9 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,6 +33,7 @@ from lightrag.server.chat_answers import (
 from lightrag.server.chat_routing import message_text, parse_chat_messages
 from lightrag.server.deps import ChatRagDep, ConfigDep, model_workspace, visible_workspaces
 from lightrag.server.model_errors import model_error_headers, model_error_status
+from lightrag.server.schemas import Responses, error_response, require_in_schema
 from lightrag.vocabulary.models import ModelError
 
 __all__ = ["router"]
@@ -40,6 +41,8 @@ __all__ = ["router"]
 logger = logging.getLogger(__name__)
 
 router = APIRouter(tags=["openai"])
+
+_STARTING: Responses = {503: error_response("The server is starting")}
 
 _CREATED = 1705276800  # 2024-01-15T00:00:00Z, the emulated model's release date
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -62,12 +65,29 @@ class ChatCompletionRequest(BaseModel):
     """``POST /v1/chat/completions`` body. Sampling fields are accepted and ignored:
     the configured LLM's settings apply."""
 
-    model_config = ConfigDict(extra="allow")
+    # ``messages`` required and non-empty, as the schema says; the route answers 400
+    # (OpenAI's status for an unusable request) rather than 422 when they are not.
+    model_config = ConfigDict(extra="allow", json_schema_extra=require_in_schema("messages"))
 
     model: str = ""
-    messages: list[ChatCompletionMessage] = Field(default_factory=list)
+    messages: list[ChatCompletionMessage] = Field(
+        default_factory=list, json_schema_extra={"minItems": 1}
+    )
     stream: bool = False
     stream_options: StreamOptions | None = None
+
+
+class ChatCompletion(BaseModel):
+    """A whole ``chat.completion`` (``stream: false``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    object: Literal["chat.completion"]
+    created: int
+    model: str
+    choices: list[dict[str, Any]]
+    usage: dict[str, int]
 
 
 def model_id(config: AppConfig) -> str:
@@ -81,7 +101,7 @@ def _workspace_model_id(config: AppConfig, workspace: str) -> str:
     return f"{config.server.simulated_model_name}:{workspace}"
 
 
-@router.get("/v1/models")
+@router.get("/v1/models", responses=_STARTING)
 async def list_models(request: Request, config: ConfigDep) -> dict[str, Any]:
     """One model per workspace the caller may use (``lightrag:latest`` the default,
     ``lightrag:<workspace>`` the others), as an OpenAI model list."""
@@ -97,6 +117,52 @@ async def list_models(request: Request, config: ConfigDep) -> dict[str, Any]:
             for workspace in await visible_workspaces(request)
         ],
     }
+
+
+class OpenAIModel(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str
+
+
+class OpenAIErrorBody(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class OpenAIError(BaseModel):
+    """OpenAI's error body."""
+
+    error: OpenAIErrorBody
+
+
+@router.get(
+    "/v1/models/{model:path}",
+    response_model=OpenAIModel,
+    responses={404: {"model": OpenAIError, "description": "No model of that id"}, **_STARTING},
+)
+async def retrieve_model(
+    model: Annotated[str, Path(description="A model id of `GET /v1/models`")],
+    request: Request,
+    config: ConfigDep,
+) -> OpenAIModel | JSONResponse:
+    """One model of ``GET /v1/models`` (``models.retrieve`` in the SDK); 404 in OpenAI's
+    error shape for any other id."""
+    listed = [_workspace_model_id(config, ws) for ws in await visible_workspaces(request)]
+    if model not in listed:
+        body = {
+            "error": {
+                "message": f"The model {model!r} does not exist",
+                "type": "invalid_request_error",
+                "param": "model",
+                "code": "model_not_found",
+            }
+        }
+        return JSONResponse(body, status_code=404)
+    return OpenAIModel(id=model, created=_CREATED, owned_by="lightrag")
 
 
 def _error(
@@ -163,7 +229,34 @@ async def _sse(
             await close()
 
 
-@router.post("/v1/chat/completions", response_model=None)
+@router.post(
+    "/v1/chat/completions",
+    response_model=None,
+    responses={
+        200: {
+            "model": ChatCompletion,
+            "description": "A `chat.completion`, or server-sent `chat.completion.chunk` events "
+            "ending with `data: [DONE]` (`stream: true`)",
+            "content": {"text/event-stream": {}},
+        },
+        400: {"model": OpenAIError, "description": "Unusable messages"},
+        422: {
+            "description": "Malformed body, or a question over `server.max_query_length`",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "anyOf": [
+                            {"$ref": "#/components/schemas/HTTPValidationError"},
+                            {"$ref": "#/components/schemas/OpenAIError"},
+                        ]
+                    }
+                }
+            },
+        },
+        502: {"model": OpenAIError, "description": "The LLM answered something unusable"},
+        503: {"model": OpenAIError, "description": "The LLM is down or too slow (`Retry-After`)"},
+    },
+)
 async def chat_completions(
     request: ChatCompletionRequest, rag: ChatRagDep, config: ConfigDep
 ) -> JSONResponse | StreamingResponse:

@@ -14,10 +14,14 @@ from lightrag.config.models import AppConfig
 from lightrag.server.deps import ConfigDep, RagDep
 from lightrag.server.limits import check_query_length
 from lightrag.server.schemas import (
+    NDJSONResponse,
     QueryDataResponse,
     QueryRequest,
     QueryResponse,
+    QueryStreamLine,
+    Responses,
     default_query_param,
+    error_response,
 )
 from lightrag.vocabulary.models import ModelError
 from lightrag.vocabulary.types import QueryParam, StreamingAnswer
@@ -29,6 +33,10 @@ logger = logging.getLogger(__name__)
 router = APIRouter(tags=["query"])
 
 _STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+_MODEL_FAILED: Responses = {
+    502: error_response("The LLM or embedding model answered something unusable"),
+    503: error_response("The model backend is down or too slow (`Retry-After` set)"),
+}
 
 
 def _param(request: QueryRequest, config: AppConfig, *, stream: bool) -> QueryParam:
@@ -41,7 +49,7 @@ def _references(items: list[Any], with_content: bool) -> list[dict[str, Any]]:
     return [item.model_dump(exclude=exclude, exclude_none=True) for item in items]
 
 
-@router.post("/query", response_model_exclude_none=True)
+@router.post("/query", response_model_exclude_none=True, responses=_MODEL_FAILED)
 async def query(request: QueryRequest, rag: RagDep, config: ConfigDep) -> QueryResponse:
     """Answer a question in the chosen mode; ``references`` lists the sources used."""
     result = await rag.query(request.query, _param(request, config, stream=False))
@@ -84,7 +92,14 @@ async def _ndjson(answer: StreamingAnswer, request: QueryRequest) -> AsyncIterat
             await close()
 
 
-@router.post("/query/stream")
+@router.post(
+    "/query/stream",
+    response_class=NDJSONResponse,
+    responses={
+        **_MODEL_FAILED,
+        200: {"model": QueryStreamLine, "description": "NDJSON: one `QueryStreamLine` a line"},
+    },
+)
 async def query_stream(request: QueryRequest, rag: RagDep, config: ConfigDep) -> StreamingResponse:
     """Stream the answer as NDJSON (``stream: false`` sends one line with everything)."""
     if request.stream is False:
@@ -104,7 +119,7 @@ async def query_stream(request: QueryRequest, rag: RagDep, config: ConfigDep) ->
     )
 
 
-@router.post("/query/data")
+@router.post("/query/data", responses=_MODEL_FAILED)
 async def query_data(request: QueryRequest, rag: RagDep, config: ConfigDep) -> QueryDataResponse:
     """Retrieval only: keywords, entities, relationships, chunks and references; no LLM
     answer."""

@@ -16,8 +16,10 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from lightrag.config.models import WORKSPACE_NAME_PATTERN
 from lightrag.server.auth import WorkspaceScope, request_scope
 from lightrag.server.deps import PoolDep
+from lightrag.server.schemas import error_response
 from lightrag.server.workspace_registry import InvalidWorkspaceNameError
 from lightrag.server.workspaces import (
     DefaultWorkspaceError,
@@ -27,11 +29,15 @@ from lightrag.server.workspaces import (
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["workspaces"])
+router = APIRouter(tags=["workspaces"], responses={503: error_response("The server is starting")})
 
 
 class CreateWorkspaceRequest(BaseModel):
-    name: str = Field(description="1 to 48 of a-z, 0-9 and '_', starting with a letter or digit")
+    # The route answers 400 for a name off the pattern (the registry checks it), not 422.
+    name: str = Field(
+        description="1 to 48 of a-z, 0-9 and '_', starting with a letter or digit",
+        json_schema_extra={"pattern": WORKSPACE_NAME_PATTERN},
+    )
 
 
 class WorkspaceInfo(BaseModel):
@@ -83,7 +89,14 @@ async def list_workspaces(request: Request, pool: PoolDep) -> WorkspaceList:
     return WorkspaceList(default=pool.default, workspaces=items)
 
 
-@router.post("/workspaces", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/workspaces",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        400: error_response("Not a valid workspace name"),
+        409: error_response("The workspace exists"),
+    },
+)
 async def create_workspace(
     body: CreateWorkspaceRequest, request: Request, pool: PoolDep
 ) -> dict[str, Any]:
@@ -101,7 +114,15 @@ async def create_workspace(
     return {"status": "created", "name": body.name}
 
 
-@router.delete("/workspaces/{name}", response_model=None)
+@router.delete(
+    "/workspaces/{name}",
+    response_model=None,
+    responses={
+        400: error_response("No matching `confirm`, or not a valid workspace name"),
+        404: error_response("Unknown workspace"),
+        409: error_response("The default workspace, or one with running work"),
+    },
+)
 async def delete_workspace(
     name: str,
     request: Request,

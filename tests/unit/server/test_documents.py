@@ -176,15 +176,49 @@ async def test_upload_saves_into_input_dir_then_indexes(
     assert counts["processed"] == 1
 
 
-async def test_upload_of_an_existing_name_is_409(
-    served: tuple[httpx.AsyncClient, FastAPI],
+async def test_upload_of_an_existing_name_is_duplicated_and_keeps_the_first_file(
+    served: tuple[httpx.AsyncClient, FastAPI], config_input_dir: Path
 ) -> None:
     client, _ = served
     first = await client.post("/documents/upload", files={"file": ("r.txt", TEXT.encode())})
     second = await client.post("/documents/upload", files={"file": ("r.txt", b"Other text.")})
-    assert first.status_code == 200
-    assert second.status_code == 409
-    assert "r.txt" in second.json()["detail"]
+    assert first.status_code == 200 and first.json()["status"] == "success"
+    assert second.status_code == 200, second.text
+    body = second.json()
+    assert body["status"] == "duplicated" and body["track_id"] == ""
+    assert "r.txt" in body["message"] and body["document_count"] == 0
+    assert (config_input_dir / "r.txt").read_text() == TEXT
+    counts = await wait_for_pipeline(client)
+    assert counts["processed"] == 1 and counts["all"] == 1
+
+
+async def test_upload_of_known_content_under_another_name_is_duplicated_and_not_saved(
+    served: tuple[httpx.AsyncClient, FastAPI], config_input_dir: Path
+) -> None:
+    client, _ = served
+    first = (
+        await client.post("/documents/upload", files={"file": ("a.txt", TEXT.encode())})
+    ).json()
+    copy = await client.post("/documents/upload", files={"file": ("copy.md", TEXT.encode())})
+    assert copy.status_code == 200, copy.text
+    body = copy.json()
+    assert body["status"] == "duplicated" and body["track_id"] == ""
+    assert body["duplicates"] == first["doc_ids"]
+    assert "a.txt" in body["message"] and "copy.md" in body["message"]
+    assert not (config_input_dir / "copy.md").exists()
+    assert (config_input_dir / "a.txt").read_text() == TEXT
+    counts = await wait_for_pipeline(client)
+    assert counts["processed"] == 1 and counts["all"] == 1
+
+
+async def test_upload_of_text_inserted_through_the_api_is_duplicated(
+    served: tuple[httpx.AsyncClient, FastAPI], config_input_dir: Path
+) -> None:
+    client, _ = served
+    await client.post("/documents/text", json={"text": f"  {TEXT}\n"})
+    copy = (await client.post("/documents/upload", files={"file": ("t.txt", TEXT.encode())})).json()
+    assert copy["status"] == "duplicated"
+    assert not (config_input_dir / "t.txt").exists()
 
 
 async def test_upload_of_unsupported_type_is_400_and_saves_nothing(

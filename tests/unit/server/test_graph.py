@@ -335,3 +335,13 @@ async def test_graphs_label_is_matched_case_insensitively(indexed: Served) -> No
     assert "Alice Smith" in {node["id"] for node in body["nodes"]}
     unknown = (await client.get("/graphs", params={"label": "Atlantis"})).json()
     assert unknown == {"nodes": [], "edges": [], "is_truncated": False}
+
+
+@pytest.mark.parametrize("name", ["**********", "  ", '"'])
+async def test_entity_exists_with_a_name_empty_once_normalised_is_400(
+    indexed: Served, name: str
+) -> None:
+    client, _ = indexed
+    response = await client.get("/graph/entity/exists", params={"name": name})
+    assert response.status_code == 400, response.text
+    assert "non-empty" in response.json()["detail"]

@@ -343,3 +343,50 @@ async def test_official_ollama_client_understands_every_response(served: ChatApp
             await client.chat(model="kb:v1", messages=[])
         assert caught.value.status_code == 400
         assert "messages must not be empty" in caught.value.error
+
+
+async def test_show_describes_a_listed_model_as_ollama_does(served: ChatApp) -> None:
+    response = await served.client.post("/api/show", json={"model": "kb:v1"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    tags = (await served.client.get("/api/tags")).json()["models"]
+    assert body["details"] == tags[0]["details"]
+    assert "FROM kb:v1" in body["modelfile"]
+    assert body["capabilities"] == ["completion"]
+    assert body["model_info"]["general.architecture"] == "lightrag"
+    legacy = await served.client.post("/api/show", json={"name": "kb:v1"})
+    assert legacy.json() == body
+
+
+async def test_show_without_a_tag_means_latest(tmp_path: Path) -> None:
+    async with chat_app(make_config(tmp_path), make_llm(), index=False) as served:
+        response = await served.client.post("/api/show", json={"model": "lightrag"})
+        assert response.status_code == 200
+        assert "FROM lightrag:latest" in response.json()["modelfile"]
+
+
+@pytest.mark.parametrize("model", ["llama3:8b", "kb", "kb:v2", "lightrag:latest"])
+async def test_show_of_an_unlisted_model_is_an_ollama_404(served: ChatApp, model: str) -> None:
+    response = await served.client.post("/api/show", json={"model": model})
+    assert response.status_code == 404
+    assert response.json() == {"error": f"model {model!r} not found"}
+
+
+async def test_show_without_a_model_is_400(served: ChatApp) -> None:
+    response = await served.client.post("/api/show", json={})
+    assert response.status_code == 400
+    assert "model" in response.json()["error"]
+
+
+async def test_official_ollama_client_shows_models(served: ChatApp) -> None:
+    async with live_server(served.app) as base_url:
+        client = ollama.AsyncClient(host=base_url)
+        shown = await client.show("kb:v1")
+        assert shown.details is not None and shown.details.family == "lightrag"
+        assert shown.modelinfo is not None and shown.modelinfo["general.architecture"] == "lightrag"
+        assert shown.capabilities == ["completion"]
+        assert shown.modified_at is not None
+        with pytest.raises(ollama.ResponseError) as caught:
+            await client.show("llama3:8b")
+        assert caught.value.status_code == 404
+        assert "not found" in caught.value.error

@@ -244,3 +244,37 @@ async def test_openai_client_reaches_a_keyed_server_by_header_or_bearer_key(
         models = await bearer.models.list()
         assert [model.id for model in models.data] == ["lightrag:latest"]
         await bearer.close()
+
+
+async def test_model_retrieve_describes_a_listed_model(served: ChatApp) -> None:
+    response = await served.client.get("/v1/models/kb:v1")
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "id": "kb:v1",
+        "object": "model",
+        "created": 1705276800,
+        "owned_by": "lightrag",
+    }
+
+
+@pytest.mark.parametrize("model", ["gpt-4o", "kb:v2", "kb", "org/kb:v1"])
+async def test_model_retrieve_of_an_unlisted_id_is_an_openai_404(
+    served: ChatApp, model: str
+) -> None:
+    response = await served.client.get(f"/v1/models/{model}")
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert error["code"] == "model_not_found" and error["type"] == "invalid_request_error"
+    assert model in error["message"]
+
+
+async def test_official_openai_client_retrieves_models(served: ChatApp) -> None:
+    async with live_server(served.app) as base_url:
+        client = openai.AsyncOpenAI(base_url=f"{base_url}/v1", api_key="unused", max_retries=0)
+        model = await client.models.retrieve("kb:v1")
+        assert (model.id, model.object, model.owned_by) == ("kb:v1", "model", "lightrag")
+        with pytest.raises(openai.NotFoundError) as caught:
+            await client.models.retrieve("gpt-4o")
+        assert caught.value.code == "model_not_found"
+        assert "gpt-4o" in caught.value.message
+        await client.close()
