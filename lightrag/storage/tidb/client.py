@@ -18,6 +18,7 @@ stay on, which the driver's client-side quoting relies on.
 from __future__ import annotations
 
 import asyncio
+import random
 import ssl as _ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
@@ -76,12 +77,15 @@ _RETRY_CODES = frozenset(
 )
 """Error codes of a transaction the server aborted (deadlock, write conflict): run it again."""
 
+_RETRY_MESSAGES = ("pessimistic lock retry limit reached",)
+"""TiDB reports some aborts under the generic code 1105; these messages mark them."""
+
 _SESSION_SQL_MODE = "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'"
 _MIGRATION_LOCK = "lightrag_schema_migrations"
 _MIGRATION_LOCK_SECONDS = 120
 _RETRY_FIRST_DELAY = 0.2
 _RETRY_MAX_DELAY = 2.0
-_CONFLICT_RETRIES = 5
+_CONFLICT_RETRIES = 10
 
 
 class _Cursor(aiomysql.Cursor):
@@ -162,7 +166,10 @@ def _connection_lost(exc: BaseException) -> bool:
 
 
 def _aborted(exc: BaseException) -> bool:
-    return _error_code(exc) in _RETRY_CODES
+    code = _error_code(exc)
+    if code == 1105:
+        return any(message in str(exc) for message in _RETRY_MESSAGES)
+    return code in _RETRY_CODES
 
 
 @asynccontextmanager
@@ -261,7 +268,8 @@ class TiDBClient:
             except Exception as exc:
                 if _aborted(exc) and conflicts < _CONFLICT_RETRIES:
                     conflicts += 1
-                    await asyncio.sleep(0.01 * conflicts)
+                    # jittered, so the contenders that collided do not collide again
+                    await asyncio.sleep(0.01 * conflicts * (1 + random.random()))
                     continue
                 if not _connection_lost(exc):
                     raise
