@@ -7,7 +7,7 @@ Rules (per entity, identity ``ids.entity_key``; per relation, the sorted key pai
   the order documents are processed in: a merge that brings a lesser spelling
   renames the node (its edges, vectors and the documents' entity indexes move with
   it); ``entity_type`` is the majority type (the stored type counts once per
-  existing source chunk);
+  existing source chunk; a tie goes to the least type name);
 - descriptions are de-duplicated and joined with ``GRAPH_FIELD_SEP``; past
   ``force_llm_summary_on_merge`` items or ``summary_max_tokens`` tokens the LLM
   summarises them (map-reduce over ``summary_context_size``-token groups);
@@ -226,7 +226,8 @@ class GraphMerger:
             types[str(base["entity_type"])] += max(1, len(sources))
         for item in items:
             types[item.type or UNKNOWN_TYPE] += 1
-        known = [t for t, _ in types.most_common() if t != UNKNOWN_TYPE]
+        # ties go to the least type name, not to whichever document came first
+        known = sorted((t for t in types if t != UNKNOWN_TYPE), key=lambda t: (-types[t], t))
         return {
             "entity_id": node_id,
             "entity_type": known[0] if known else UNKNOWN_TYPE,
