@@ -368,9 +368,9 @@ class GraphMerger:
         graph = self.ctx.storages.graph
         resolved = await self.resolve(names)
         renames: _Renames = {
-            key: (node_id, shown)
+            key: (node_id, display)
             for key, (node_id, props) in resolved.items()
-            if props is not None and (shown := ids.display_name(node_id, names[key])) != node_id
+            if props is not None and (display := ids.display_name(node_id, names[key])) != node_id
         }
         entities = dict(extracted)
         # entities named only as relation endpoints and unknown to the graph become nodes
