@@ -215,7 +215,11 @@ def stage() -> Staging:
 @dataclass(frozen=True)
 class DockerBackends:
     """How to reach the compose services (all on 127.0.0.1, host network), and how to
-    restart one (``docker compose restart``, then wait until it answers again)."""
+    restart one (``docker compose restart``, then wait until it answers again).
+
+    PostgreSQL and Redis answer before the fixture returns; the slower JVM services
+    (Neo4j starts in ~20-40 s) are awaited by ``require`` on first use, so they boot while
+    the tests before theirs run."""
 
     postgres: dict[str, object]
     redis_uri: str
@@ -224,11 +228,14 @@ class DockerBackends:
     gremlin_url: str = ""
     mongo_uri: str = ""
     unavailable: Mapping[str, str] = field(default_factory=dict)
+    ready: Callable[[str], None] = field(default=lambda service: None)
 
     def require(self, service: str) -> None:
-        """Skip, saying why, when ``service`` was left out (its image could not be staged)."""
+        """Skip, saying why, when ``service`` was left out (its image could not be staged);
+        else wait until it answers (once: later calls return at once)."""
         if service in self.unavailable:
             pytest.skip(self.unavailable[service])
+        self.ready(service)
 
     def restart_hook(self, service: str) -> Callable[[], Awaitable[None]]:
         """A contract-suite ``Backend.restart`` that restarts ``service``."""
@@ -375,13 +382,27 @@ def docker_backends(request: pytest.FixtureRequest) -> DockerBackends:
         check, timeout = checks[service]
         services.wait_until_responsive(check=_answers(check), timeout=timeout, pause=0.3)
 
+    answered: set[str] = set()
+    failed: dict[str, str] = {}
+
+    def ready(service: str) -> None:
+        if service in failed:  # do not wait the whole timeout again for each test
+            pytest.fail(failed[service], pytrace=False)
+        if service not in answered:
+            try:
+                wait(service)
+            except Exception as exc:
+                failed[service] = f"the {service} service did not answer: {exc}"
+                raise
+            answered.add(service)
+
     def restart(service: str) -> None:
         services._docker_compose.execute(f"restart {service}")
         wait(service)
 
-    for service in SERVICES:
+    for service in ("postgres", "redis"):
         if service not in staging.unavailable:
-            wait(service)
+            ready(service)
     return DockerBackends(
         postgres=postgres,
         redis_uri=redis_uri,
@@ -390,6 +411,7 @@ def docker_backends(request: pytest.FixtureRequest) -> DockerBackends:
         gremlin_url=gremlin_url,
         mongo_uri=mongo_uri,
         unavailable=dict(staging.unavailable),
+        ready=ready,
     )
 
 
