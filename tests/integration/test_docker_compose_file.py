@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from integration.servers import compose
 from integration.servers.compose import PORTS, SERVICES, Staging
 
