@@ -6,6 +6,14 @@ GraphML holds scalar properties only: values must be ``str``, ``int``, ``float``
 dicts are rejected: join them into a string, e.g. with ``GRAPH_FIELD_SEP``).
 Characters XML 1.0 cannot carry (most control characters) are replaced by U+FFFD in
 property values and rejected in node ids, so the file always reloads.
+
+Persistence: ``index_done`` appends what changed since the last call to
+``graph_<namespace>.journal.jsonl``, one line ``{"dn": [deleted nodes], "n": {node:
+properties}, "de": [[a, b], ...], "e": [[a, b, properties], ...]}`` applied in that
+order (a node deleted and re-created is in both ``dn`` and ``n``, so its old edges
+go). The GraphML file is rewritten (compaction) when the journal outgrows
+``compact_ratio`` of it and on ``finalize``, so after a clean shutdown it alone holds
+the graph, readable by any GraphML tool.
 """
 
 from __future__ import annotations
@@ -14,14 +22,14 @@ import asyncio
 import io
 import re
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any, ClassVar, TypeVar
 from xml.etree.ElementTree import ParseError
 
 import networkx as nx
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 
-from lightrag.storage._file_store import FileStore
+from lightrag.storage._file_store import JournalConfig, JournaledFileStore
 from lightrag.storage._files import (
     ChangeTracker,
     CorruptStorageFileError,
@@ -34,6 +42,7 @@ from lightrag.storage._graph_views import (
     search_labels,
     subgraph_nodes,
 )
+from lightrag.storage._journal import JournalFile, encode_line
 from lightrag.storage._params import parse_params
 from lightrag.vocabulary.storage import StorageContext
 from lightrag.vocabulary.types import KnowledgeGraph
@@ -47,14 +56,17 @@ _THREAD_NODES = 20_000
 """Whole-graph reads (labels, subgraphs) on graphs larger than this run in a thread."""
 
 
-class NetworkXGraphConfig(BaseModel):
-    """Parameters of the NetworkX GraphML storage (it has none yet)."""
-
-    model_config = ConfigDict(extra="forbid")
+class NetworkXGraphConfig(JournalConfig):
+    """Parameters of the NetworkX GraphML storage: its journal and compaction."""
 
 
-class NetworkXGraphStorage(FileStore):
-    """Undirected property graph in memory, written to GraphML on ``index_done``.
+def _edge_key(source: str, target: str) -> tuple[str, str]:
+    """The pair of an undirected edge in one fixed order."""
+    return (source, target) if source <= target else (target, source)
+
+
+class NetworkXGraphStorage(JournaledFileStore):
+    """Undirected property graph in memory, journaled on ``index_done``, compacted to GraphML.
 
     Returned property dicts are copies. ``(a, b)`` and ``(b, a)`` name the same edge.
     """
@@ -68,8 +80,19 @@ class NetworkXGraphStorage(FileStore):
         self.config = parse_params(NetworkXGraphConfig, params, self.backend_name)
         self.directory = storage_dir(ctx)
         self.path = self.directory / f"graph_{ctx.namespace}.graphml"
+        self._journal = JournalFile(
+            self.directory / f"graph_{ctx.namespace}.journal.jsonl", fsync=self.config.fsync
+        )
         self._graph: nx.Graph = nx.Graph()
+        self._forget_pending()
         self._init_file_state()
+
+    def _forget_pending(self) -> None:
+        # what changed since the last journal line; edges keyed by ``_edge_key``
+        self._nodes_set: set[str] = set()
+        self._nodes_removed: set[str] = set()
+        self._edges_set: set[tuple[str, str]] = set()
+        self._edges_removed: set[tuple[str, str]] = set()
 
     # lifecycle
 
@@ -82,11 +105,69 @@ class NetworkXGraphStorage(FileStore):
             return
         async with self._write_lock:
             self._graph = await asyncio.to_thread(self._load)
+            self._forget_pending()
+            replayed = await asyncio.to_thread(self._journal.replay_entries, self._replay)
             self._changes = ChangeTracker()
+            if replayed and not self.config.journal:
+                self._changes.touch()  # the GraphML file lags behind the journal
             self._open = True
+
+    def _replay(self, entry: Any) -> None:
+        """Apply one journal entry (checked whole first; ``ValueError`` when malformed)."""
+        if not isinstance(entry, dict):
+            raise ValueError("entry is not an object")
+        nodes_removed, nodes, edges_removed, edges = (
+            entry.get("dn", []),
+            entry.get("n", {}),
+            entry.get("de", []),
+            entry.get("e", []),
+        )
+        if not (
+            isinstance(nodes_removed, list)
+            and all(isinstance(node, str) for node in nodes_removed)
+            and isinstance(nodes, dict)
+            and all(isinstance(props, dict) for props in nodes.values())
+            and isinstance(edges_removed, list)
+            and all(_is_pair(pair, 2) for pair in edges_removed)
+            and isinstance(edges, list)
+            and all(_is_pair(item, 3) and isinstance(item[2], dict) for item in edges)
+        ):
+            raise ValueError("not a graph journal entry (dn, n, de, e)")
+        graph = self._graph
+        graph.remove_nodes_from(nodes_removed)
+        for node_id, props in nodes.items():
+            _set_attributes(graph, node_id, props)
+        for source, target in edges_removed:
+            if graph.has_edge(source, target):
+                graph.remove_edge(source, target)
+        for source, target, props in edges:
+            if source not in graph or target not in graph:
+                raise ValueError(f"edge ({source!r}, {target!r}) has an endpoint that is no node")
+            attributes = graph.adj[source].get(target)
+            if attributes is None:
+                graph.add_edge(source, target, **props)
+            else:
+                attributes.clear()
+                attributes.update(props)
+
+    def _pending_line(self) -> bytes | None:
+        graph = self._graph
+        nodes = graph.nodes
+        adjacency = graph.adj
+        entry = {
+            "dn": sorted(self._nodes_removed),
+            "n": {node_id: nodes[node_id] for node_id in self._nodes_set},
+            "de": [list(pair) for pair in self._edges_removed],
+            "e": [[a, b, adjacency[a][b]] for a, b in self._edges_set],
+        }
+        return encode_line(entry)
+
+    def _pending_written(self) -> None:
+        self._forget_pending()
 
     def _load(self) -> nx.Graph:
         self.directory.mkdir(parents=True, exist_ok=True)
+        self._loaded_main_file()
         if not self.path.exists():
             return nx.Graph()
         try:
@@ -112,10 +193,12 @@ class NetworkXGraphStorage(FileStore):
         self._require_open()
         async with self._persist_lock, self._write_lock:
             self._graph = nx.Graph()
+            self._forget_pending()
             self._changes.touch()
             version = self._changes.version
             payload = _graphml_bytes(self._graph)
-            await asyncio.to_thread(atomic_write_bytes, self.path, payload)
+            empty = partial(atomic_write_bytes, self.path, payload)
+            await asyncio.to_thread(self._reset_files, empty)
             self._changes.saved(version)
 
     # reads
@@ -260,14 +343,9 @@ class NetworkXGraphStorage(FileStore):
         if not checked:
             return
         async with self._write_lock:
-            graph_nodes = self._graph.nodes
             for node_id, properties in checked:
-                attributes = graph_nodes.get(node_id)
-                if attributes is None:
-                    self._graph.add_node(node_id, **properties)
-                else:
-                    attributes.clear()
-                    attributes.update(properties)
+                _set_attributes(self._graph, node_id, properties)
+                self._nodes_set.add(node_id)  # stays in _nodes_removed: old edges must go
             self._changes.touch()
 
     async def upsert_edge(self, source: str, target: str, data: dict[str, Any]) -> None:
@@ -304,6 +382,9 @@ class NetworkXGraphStorage(FileStore):
                 else:
                     attributes.clear()
                     attributes.update(properties)
+                key = _edge_key(source, target)
+                self._edges_set.add(key)
+                self._edges_removed.discard(key)
             self._changes.touch()
 
     async def delete_node(self, node_id: str) -> None:
@@ -316,6 +397,12 @@ class NetworkXGraphStorage(FileStore):
         async with self._write_lock:
             present = [node_id for node_id in dict.fromkeys(node_ids) if node_id in self._graph]
             if present:
+                adjacency = self._graph.adj
+                for node_id in present:
+                    for other in adjacency[node_id]:  # the journal's node delete drops them
+                        self._edges_set.discard(_edge_key(node_id, other))
+                    self._nodes_set.discard(node_id)
+                    self._nodes_removed.add(node_id)
                 self._graph.remove_nodes_from(present)
                 self._changes.touch()
 
@@ -327,11 +414,33 @@ class NetworkXGraphStorage(FileStore):
             for source, target in pairs:
                 if self._graph.has_edge(source, target):
                     self._graph.remove_edge(source, target)
+                    key = _edge_key(source, target)
+                    self._edges_set.discard(key)
+                    self._edges_removed.add(key)
                     removed = True
             if removed:
                 self._changes.touch()
 
     # helpers
+
+
+def _set_attributes(graph: nx.Graph, node_id: str, properties: dict[str, Any]) -> None:
+    """Create the node or replace its properties."""
+    attributes = graph.nodes.get(node_id)
+    if attributes is None:
+        graph.add_node(node_id, **properties)
+    else:
+        attributes.clear()
+        attributes.update(properties)
+
+
+def _is_pair(item: Any, length: int) -> bool:
+    return (
+        isinstance(item, list)
+        and len(item) == length
+        and isinstance(item[0], str)
+        and isinstance(item[1], str)
+    )
 
 
 def _graphml_bytes(graph: nx.Graph) -> bytes:
