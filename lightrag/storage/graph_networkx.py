@@ -469,9 +469,10 @@ def _scalar_properties(data: Mapping[str, Any], owner: str) -> dict[str, Any]:
             raise ValueError(f"{owner}: property name {key!r} is not a string")
         kind = type(value)  # exact-type fast paths first: batches check 10k+ records
         if kind is str:
-            properties[key] = (
-                _XML_ILLEGAL.sub("\ufffd", value) if _XML_ILLEGAL.search(value) else value
-            )
+            # printable text holds no control characters, surrogates or non-characters:
+            # one fast C pass instead of a regex search over long chunk-id lists
+            clean = value.isprintable() or not _XML_ILLEGAL.search(value)
+            properties[key] = value if clean else _XML_ILLEGAL.sub("\ufffd", value)
         elif kind is int or kind is float or kind is bool:
             properties[key] = value
         elif value is None:
