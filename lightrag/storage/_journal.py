@@ -21,13 +21,20 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
 from lightrag.storage._files import CorruptStorageFileError, atomic_write_bytes, fsync_dir
 
-__all__ = ["JournalFile", "KVJournal", "encode_delete", "encode_line", "encode_upsert"]
+__all__ = [
+    "AppendDeltas",
+    "JournalFile",
+    "KVJournal",
+    "encode_delete",
+    "encode_line",
+    "encode_upsert",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -196,3 +203,109 @@ class KVJournal(JournalFile):
                 data.pop(key, None)
         else:
             raise ValueError("entry is neither an upsert nor a delete")
+
+
+DELTA_MIN_CHARS = 4096
+"""String properties at least this long are journaled as appended tails when they grew."""
+
+
+class AppendDeltas:
+    """Journals long string properties that grew by appending as ``[offset, tail]``.
+
+    A popular entity's ``source_id`` gains a chunk id per document that names it; written
+    whole on every ``index_done`` its journal lines would grow with the corpus, and the
+    bytes journaled (and compacted) quadratically. ``split`` hands back the properties to
+    write whole and the deltas ``{name: [len(previous value), appended text]}`` against
+    the value journaled last for the same record; ``commit`` records the new values once
+    their line is durable (a failed append leaves the previous ones in force).
+
+    On replay, ``apply`` rebuilds a value from the current one: ``offset`` equal to its
+    length appends the tail; a value that already holds the tail at ``offset`` (a main
+    file written after the line) is kept. Anything else is an unexplained gap, recorded
+    in ``gaps`` until a later whole value or delete of the record resets it.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[Hashable, dict[str, str]] = {}
+        self._staged: dict[Hashable, dict[str, str] | None] = {}
+        self.gaps: set[tuple[Hashable, str]] = set()
+
+    def split(
+        self, record: Hashable, props: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+        """``(whole properties, deltas)`` for journaling ``props`` of ``record``."""
+        last = self._last.get(record)
+        whole: dict[str, Any] = {}
+        deltas: dict[str, list[Any]] = {}
+        long_values: dict[str, str] = {}
+        for name, value in props.items():
+            if type(value) is str and len(value) >= DELTA_MIN_CHARS:
+                long_values[name] = value
+                old = last.get(name) if last else None
+                if old is not None and len(value) > len(old) and value.startswith(old):
+                    deltas[name] = [len(old), value[len(old) :]]
+                    continue
+            whole[name] = value
+        self._staged[record] = long_values or None
+        return whole, deltas
+
+    def forget(self, record: Hashable) -> None:
+        """The record was deleted: its next value is journaled whole (safe at once: a
+        whole value never depends on what was journaled before)."""
+        self._last.pop(record, None)
+        self._staged.pop(record, None)
+
+    def commit(self) -> None:
+        """The staged line is durable: its values are the bases of the next deltas."""
+        for record, values in self._staged.items():
+            if values is None:
+                self._last.pop(record, None)
+            else:
+                self._last[record] = values
+        self._staged = {}
+
+    def begin(self) -> None:
+        """Start staging a new line (what a failed append staged is dropped)."""
+        self._staged = {}
+
+    def clear(self) -> None:
+        self._last, self._staged = {}, {}
+
+    def apply(
+        self, record: Hashable, current: Mapping[str, Any] | None, deltas: Any
+    ) -> dict[str, Any]:
+        """Replay: the values ``deltas`` give from the ``current`` properties.
+
+        Raises ``ValueError`` when ``deltas`` is not ``{name: [offset, tail]}``.
+        """
+        if not isinstance(deltas, dict):
+            raise ValueError("deltas are not an object")
+        values: dict[str, Any] = {}
+        for name, delta in deltas.items():
+            if not (
+                isinstance(delta, list)
+                and len(delta) == 2
+                and type(delta[0]) is int
+                and isinstance(delta[1], str)
+            ):
+                raise ValueError(f"delta of {name!r} is not [offset, tail]")
+            offset, tail = delta
+            value = None if current is None else current.get(name)
+            if isinstance(value, str) and len(value) == offset:
+                values[name] = value + tail
+                self.gaps.discard((record, name))
+            elif isinstance(value, str) and value.startswith(tail, offset):
+                values[name] = value
+            else:
+                if value is not None:
+                    values[name] = value
+                self.gaps.add((record, name))
+        return values
+
+    def reset(self, record: Hashable, names: Iterable[str] | None = None) -> None:
+        """Replay: whole values (``names``; all when ``None``) or a delete end any gap."""
+        if names is None:
+            self.gaps = {gap for gap in self.gaps if gap[0] != record}
+        else:
+            for name in names:
+                self.gaps.discard((record, name))

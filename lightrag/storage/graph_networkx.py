@@ -42,7 +42,7 @@ from lightrag.storage._graph_views import (
     search_labels,
     subgraph_nodes,
 )
-from lightrag.storage._journal import JournalFile, encode_line
+from lightrag.storage._journal import AppendDeltas, JournalFile, encode_line
 from lightrag.storage._params import parse_params
 from lightrag.vocabulary.storage import StorageContext
 from lightrag.vocabulary.types import KnowledgeGraph
@@ -84,6 +84,7 @@ class NetworkXGraphStorage(JournaledFileStore):
             self.directory / f"graph_{ctx.namespace}.journal.jsonl", fsync=self.config.fsync
         )
         self._graph: nx.Graph = nx.Graph()
+        self._deltas = AppendDeltas()  # long values journaled as appended tails
         self._forget_pending()
         self._init_file_state()
 
@@ -106,7 +107,16 @@ class NetworkXGraphStorage(JournaledFileStore):
         async with self._write_lock:
             self._graph = await asyncio.to_thread(self._load)
             self._forget_pending()
+            self._deltas = AppendDeltas()
             replayed = await asyncio.to_thread(self._journal.replay_entries, self._replay)
+            if self._deltas.gaps:
+                record, name = next(iter(self._deltas.gaps))
+                raise CorruptStorageFileError(
+                    self._journal.path,
+                    f"{len(self._deltas.gaps)} appended values do not fit the value they "
+                    f"extend (e.g. {name!r} of {record!r})",
+                )
+            self._deltas.gaps.clear()
             self._changes = ChangeTracker()
             if replayed and not self.config.journal:
                 self._changes.touch()  # the GraphML file lags behind the journal
@@ -116,9 +126,10 @@ class NetworkXGraphStorage(JournaledFileStore):
         """Apply one journal entry (checked whole first; ``ValueError`` when malformed)."""
         if not isinstance(entry, dict):
             raise ValueError("entry is not an object")
-        nodes_removed, nodes, edges_removed, edges = (
+        nodes_removed, nodes, node_deltas, edges_removed, edges = (
             entry.get("dn", []),
             entry.get("n", {}),
+            entry.get("nx", {}),
             entry.get("de", []),
             entry.get("e", []),
         )
@@ -127,23 +138,45 @@ class NetworkXGraphStorage(JournaledFileStore):
             and all(isinstance(node, str) for node in nodes_removed)
             and isinstance(nodes, dict)
             and all(isinstance(props, dict) for props in nodes.values())
+            and isinstance(node_deltas, dict)
+            and set(node_deltas) <= set(nodes)
             and isinstance(edges_removed, list)
             and all(_is_pair(pair, 2) for pair in edges_removed)
             and isinstance(edges, list)
-            and all(_is_pair(item, 3) and isinstance(item[2], dict) for item in edges)
+            and all(
+                (_is_pair(item, 3) or _is_pair(item, 4))
+                and all(isinstance(part, dict) for part in item[2:])
+                for item in edges
+            )
         ):
-            raise ValueError("not a graph journal entry (dn, n, de, e)")
+            raise ValueError("not a graph journal entry (dn, n, nx, de, e)")
         graph = self._graph
-        graph.remove_nodes_from(nodes_removed)
+        deltas = self._deltas
+        for node_id in nodes_removed:
+            if node_id in graph:
+                for other in graph.adj[node_id]:
+                    deltas.reset(("e", *_edge_key(node_id, other)))
+                graph.remove_node(node_id)
+            deltas.reset(("n", node_id))
         for node_id, props in nodes.items():
+            record: tuple[str, ...] = ("n", node_id)
+            deltas.reset(record)
+            if node_id in node_deltas:
+                grown = deltas.apply(record, graph.nodes.get(node_id), node_deltas[node_id])
+                props = {**props, **grown}
             _set_attributes(graph, node_id, props)
         for source, target in edges_removed:
+            deltas.reset(("e", *_edge_key(source, target)))
             if graph.has_edge(source, target):
                 graph.remove_edge(source, target)
-        for source, target, props in edges:
+        for source, target, props, *grown_part in edges:
             if source not in graph or target not in graph:
                 raise ValueError(f"edge ({source!r}, {target!r}) has an endpoint that is no node")
+            record = ("e", *_edge_key(source, target))
+            deltas.reset(record)
             attributes = graph.adj[source].get(target)
+            if grown_part:
+                props = {**props, **deltas.apply(record, attributes, grown_part[0])}
             if attributes is None:
                 graph.add_edge(source, target, **props)
             else:
@@ -154,16 +187,31 @@ class NetworkXGraphStorage(JournaledFileStore):
         graph = self._graph
         nodes = graph.nodes
         adjacency = graph.adj
-        entry = {
+        deltas = self._deltas
+        deltas.begin()
+        whole_nodes: dict[str, dict[str, Any]] = {}
+        node_deltas: dict[str, dict[str, list[Any]]] = {}
+        for node_id in self._nodes_set:
+            whole_nodes[node_id], grown = deltas.split(("n", node_id), nodes[node_id])
+            if grown:
+                node_deltas[node_id] = grown
+        edges: list[list[Any]] = []
+        for a, b in self._edges_set:
+            whole, grown = deltas.split(("e", a, b), adjacency[a][b])
+            edges.append([a, b, whole, grown] if grown else [a, b, whole])
+        entry: dict[str, Any] = {
             "dn": sorted(self._nodes_removed),
-            "n": {node_id: nodes[node_id] for node_id in self._nodes_set},
+            "n": whole_nodes,
             "de": [list(pair) for pair in self._edges_removed],
-            "e": [[a, b, adjacency[a][b]] for a, b in self._edges_set],
+            "e": edges,
         }
+        if node_deltas:
+            entry["nx"] = node_deltas
         return encode_line(entry)
 
     def _pending_written(self) -> None:
         self._forget_pending()
+        self._deltas.commit()
 
     def _load(self) -> nx.Graph:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -194,6 +242,7 @@ class NetworkXGraphStorage(JournaledFileStore):
         async with self._persist_lock, self._write_lock:
             self._graph = nx.Graph()
             self._forget_pending()
+            self._deltas.clear()
             self._changes.touch()
             version = self._changes.version
             payload = _graphml_bytes(self._graph)
@@ -400,9 +449,12 @@ class NetworkXGraphStorage(JournaledFileStore):
                 adjacency = self._graph.adj
                 for node_id in present:
                     for other in adjacency[node_id]:  # the journal's node delete drops them
-                        self._edges_set.discard(_edge_key(node_id, other))
+                        key = _edge_key(node_id, other)
+                        self._edges_set.discard(key)
+                        self._deltas.forget(("e", *key))
                     self._nodes_set.discard(node_id)
                     self._nodes_removed.add(node_id)
+                    self._deltas.forget(("n", node_id))
                 self._graph.remove_nodes_from(present)
                 self._changes.touch()
 
@@ -417,6 +469,7 @@ class NetworkXGraphStorage(JournaledFileStore):
                     key = _edge_key(source, target)
                     self._edges_set.discard(key)
                     self._edges_removed.add(key)
+                    self._deltas.forget(("e", *key))
                     removed = True
             if removed:
                 self._changes.touch()

@@ -39,7 +39,7 @@ from lightrag.storage._files import (
     read_json,
     storage_dir,
 )
-from lightrag.storage._journal import JournalFile, encode_line
+from lightrag.storage._journal import AppendDeltas, JournalFile, encode_line
 from lightrag.storage._params import parse_params
 from lightrag.storage._vectors import (
     checked_filters,
@@ -100,6 +100,7 @@ class NanoVectorStorage(JournaledFileStore):
         self._matrix = np.zeros((0, self.dim), dtype=np.float32)  # spare rows past len(_ids)
         self._upserted: set[str] = set()  # changed since the last journal line
         self._deleted: set[str] = set()
+        self._deltas = AppendDeltas()  # long metadata values journaled as appended tails
         self._init_file_state()
 
     # lifecycle
@@ -117,7 +118,15 @@ class NanoVectorStorage(JournaledFileStore):
             self._ids, self._meta, self._matrix = ids, meta, matrix
             self._rows = {key: row for row, key in enumerate(ids)}
             self._upserted, self._deleted = set(), set()
+            self._deltas = AppendDeltas()
             replayed = await asyncio.to_thread(self._journal.replay_entries, self._replay)
+            if self._deltas.gaps:
+                record, name = next(iter(self._deltas.gaps))
+                raise CorruptStorageFileError(
+                    self._journal.path,
+                    f"{len(self._deltas.gaps)} appended values do not fit the value they "
+                    f"extend (e.g. {name!r} of {record!r})",
+                )
             self._changes = ChangeTracker()
             if replayed and not self.config.journal:
                 self._changes.touch()  # the main file lags behind the journal
@@ -140,22 +149,49 @@ class NanoVectorStorage(JournaledFileStore):
             raise ValueError(f"'m' is not base64 float32 ({exc})") from exc
         if flat.size != len(upserted) * self.dim:
             raise ValueError(f"'m' holds {flat.size} floats, expected {len(upserted)} x {self.dim}")
+        grown = entry.get("x", {})
+        if not isinstance(grown, dict):
+            raise ValueError("'x' is not an object")
+        deltas = self._deltas
+        for key in deleted:
+            deltas.reset(key)
         self._delete_rows(deleted)
-        metas = [{k: v for k, v in item.items() if k in self._meta_fields} for item in upserted]
         keys = [item[_ID] for item in upserted]
+        metas = []
+        for key, item in zip(keys, upserted, strict=True):
+            meta = {k: v for k, v in item.items() if k != _ID}
+            deltas.reset(key)
+            if key in grown:
+                row = self._rows.get(key)
+                current = None if row is None else self._meta[row]
+                meta.update(deltas.apply(key, current, grown[key]))
+            metas.append({k: v for k, v in meta.items() if k in self._meta_fields})
         self._upsert_rows(keys, metas, flat.reshape(len(upserted), self.dim))
 
     def _pending_line(self) -> bytes | None:
-        rows = [self._rows[key] for key in self._upserted]
-        entry = {
-            "u": [{**self._meta[row], _ID: self._ids[row]} for row in rows],
+        keys = list(self._upserted)
+        rows = [self._rows[key] for key in keys]
+        deltas = self._deltas
+        deltas.begin()
+        records: list[dict[str, Any]] = []
+        grown: dict[str, dict[str, list[Any]]] = {}
+        for key, row in zip(keys, rows, strict=True):
+            whole, appended = deltas.split(key, self._meta[row])
+            records.append({**whole, _ID: key})
+            if appended:
+                grown[key] = appended
+        entry: dict[str, Any] = {
+            "u": records,
             "m": base64.b64encode(self._matrix[rows].tobytes()).decode("ascii"),
             "d": sorted(self._deleted),
         }
+        if grown:
+            entry["x"] = grown
         return encode_line(entry)
 
     def _pending_written(self) -> None:
         self._upserted, self._deleted = set(), set()
+        self._deltas.commit()
 
     def _load(self) -> tuple[list[str], list[dict[str, Any]], np.ndarray]:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -232,6 +268,7 @@ class NanoVectorStorage(JournaledFileStore):
             self._ids, self._meta, self._rows = [], [], {}
             self._matrix = np.zeros((0, self.dim), dtype=np.float32)
             self._upserted, self._deleted = set(), set()
+            self._deltas.clear()
             self._changes.touch()
             version = self._changes.version
             empty = partial(self._write, [], [], self._matrix)
@@ -290,6 +327,8 @@ class NanoVectorStorage(JournaledFileStore):
             if removed:
                 self._upserted.difference_update(removed)
                 self._deleted.update(removed)
+                for key in removed:
+                    self._deltas.forget(key)
                 self._changes.touch()
 
     def _delete_rows(self, ids: Sequence[str]) -> list[str]:

@@ -185,3 +185,58 @@ async def test_drop_removes_the_journal(tmp_path: Path) -> None:
     await graph.drop()
     assert not journal_path(tmp_path).exists()
     assert await (await open_graph(tmp_path)).node_count() == 0
+
+
+def grown_source_id(count: int) -> str:
+    return "<SEP>".join(f"chunk-{i:032d}" for i in range(count))
+
+
+async def test_a_long_growing_property_is_journaled_as_appended_tails(tmp_path: Path) -> None:
+    graph = await open_graph(tmp_path)
+    await graph.upsert_nodes({"hub": {"source_id": grown_source_id(200)}, "leaf": {}})
+    await graph.index_done()
+    first_line = journal_path(tmp_path).stat().st_size
+    for count in range(201, 301):
+        await graph.upsert_node("hub", {"source_id": grown_source_id(count), "n": count})
+        await graph.upsert_edge("hub", "leaf", {"source_id": grown_source_id(count)})
+        await graph.index_done()
+    # 100 lines of ~2 x 43 appended characters, not 100 copies of an ~8-12 kB value
+    assert journal_path(tmp_path).stat().st_size - first_line < 100 * 1000
+    expected = state(graph)
+    assert state(await open_graph(tmp_path)) == expected
+    saved = tmp_path / "journal.copy"
+    shutil.copy(journal_path(tmp_path), saved)
+    await graph.finalize()
+    shutil.move(saved, journal_path(tmp_path))  # a crash between compaction and trim
+    assert state(await open_graph(tmp_path)) == expected
+
+
+async def test_appended_tails_survive_compactions_deletes_and_rewrites(tmp_path: Path) -> None:
+    graph = await open_graph(tmp_path, compact_min_bytes=0, compact_ratio=0.5)
+    await graph.upsert_nodes({"hub": {"source_id": grown_source_id(150)}, "leaf": {}})
+    await graph.index_done()
+    for count in range(151, 260):
+        if count % 37 == 0:  # deleted and re-created: the next value is written whole
+            await graph.delete_node("hub")
+        if count % 23 == 0:  # rewritten, not appended (like a document deletion)
+            await graph.upsert_node("hub", {"source_id": grown_source_id(count)[40:]})
+            await graph.index_done()
+        await graph.upsert_node("hub", {"source_id": grown_source_id(count)})
+        await graph.upsert_edge("leaf", "hub", {"source_id": grown_source_id(count), "w": count})
+        if count % 3:
+            await graph.index_done()
+    await graph.index_done()
+    expected = state(graph)
+    assert state(await open_graph(tmp_path)) == expected
+    await graph.finalize()
+    assert graph_state(nx.read_graphml(main_path(tmp_path))) == expected
+
+
+async def test_an_appended_tail_that_fits_no_value_is_reported_as_corrupt(tmp_path: Path) -> None:
+    graph = await open_graph(tmp_path)
+    await graph.upsert_node("hub", {"source_id": grown_source_id(200)})
+    await graph.finalize()
+    line = b'{"n":{"hub":{}},"nx":{"hub":{"source_id":[5,"<SEP>chunk-x"]}}}\n'
+    journal_path(tmp_path).write_bytes(line)
+    with pytest.raises(CorruptStorageFileError, match="do not fit"):
+        await open_graph(tmp_path)

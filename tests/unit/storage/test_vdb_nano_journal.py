@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import os
 import random
@@ -191,3 +193,41 @@ async def test_drop_removes_the_journal_and_writes_an_empty_main_file(tmp_path: 
     assert not journal_path(tmp_path).exists()
     assert nano_state(tmp_path) == {}
     assert await (await open_vdb(tmp_path)).count() == 0
+
+
+def grown_source_id(count: int) -> str:
+    return "<SEP>".join(f"chunk-{i:032d}" for i in range(count))
+
+
+async def test_long_growing_metadata_is_journaled_as_appended_tails(tmp_path: Path) -> None:
+    vdb = await open_vdb(tmp_path, compact_min_bytes=0, compact_ratio=0.5)
+    await vdb.upsert({"hub": {"source_id": grown_source_id(200)}}, rows(1, 1))
+    await vdb.upsert({f"e{i}": {"entity_name": "x" * 200} for i in range(100)}, rows(100, 2))
+    await vdb.index_done()
+    journal_bytes = 0
+    for count in range(201, 301):
+        if count == 250:  # deleted and re-created: written whole again
+            await vdb.delete(["hub"])
+        record = {"hub": {"source_id": grown_source_id(count), "entity_name": "H"}}
+        await vdb.upsert(record, rows(1, count))
+        before = journal_path(tmp_path).stat().st_size if journal_path(tmp_path).exists() else 0
+        await vdb.index_done()
+        after = journal_path(tmp_path).stat().st_size if journal_path(tmp_path).exists() else 0
+        journal_bytes += max(after - before, 0)
+    # appended tails (~100 bytes) plus one vector each, not ~10 kB values
+    assert journal_bytes < 100 * 1000
+    expected = await state(vdb)
+    assert_same(await state(await open_vdb(tmp_path)), expected)
+    await vdb.finalize()
+    assert_same(nano_state(tmp_path), expected)
+
+
+async def test_an_appended_tail_that_fits_no_value_is_reported_as_corrupt(tmp_path: Path) -> None:
+    vdb = await open_vdb(tmp_path)
+    await vdb.upsert({"hub": {"source_id": grown_source_id(200)}}, rows(1, 1))
+    await vdb.finalize()
+    matrix = base64.b64encode(rows(1, 5).tobytes()).decode()
+    entry = {"u": [{"__id__": "hub"}], "m": matrix, "x": {"hub": {"source_id": [3, "<SEP>c"]}}}
+    journal_path(tmp_path).write_text(json.dumps(entry) + "\n")
+    with pytest.raises(CorruptStorageFileError, match="do not fit"):
+        await open_vdb(tmp_path)
