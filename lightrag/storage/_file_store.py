@@ -96,7 +96,7 @@ class JournalConfig(BaseModel):
     file on every ``index_done``, which costs O(store) each time)."""
     fsync: bool = True
     """fsync each journal append (off: faster, but a power loss may drop the last writes)."""
-    compact_ratio: float = Field(0.5, gt=0)
+    compact_ratio: float = Field(1.0, gt=0)
     """Rewrite the main file once the journal is larger than this fraction of it."""
     compact_min_bytes: int = Field(4 * 1024 * 1024, ge=0)
     """...and larger than this many bytes, so small stores do not rewrite per change.

@@ -19,7 +19,6 @@ the graph, readable by any GraphML tool.
 from __future__ import annotations
 
 import asyncio
-import io
 import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
@@ -34,6 +33,7 @@ from lightrag.storage._files import (
     ChangeTracker,
     CorruptStorageFileError,
     atomic_write_bytes,
+    atomic_write_parts,
     storage_dir,
 )
 from lightrag.storage._graph_views import (
@@ -42,6 +42,7 @@ from lightrag.storage._graph_views import (
     search_labels,
     subgraph_nodes,
 )
+from lightrag.storage._graphml import graphml_parts
 from lightrag.storage._journal import AppendDeltas, JournalFile, encode_line
 from lightrag.storage._params import parse_params
 from lightrag.vocabulary.storage import StorageContext
@@ -234,7 +235,7 @@ class NetworkXGraphStorage(JournaledFileStore):
             snapshot = self._graph.copy()
         else:
             snapshot = await asyncio.to_thread(self._graph.copy)
-        return lambda: atomic_write_bytes(self.path, _graphml_bytes(snapshot))
+        return lambda: atomic_write_parts(self.path, graphml_parts(snapshot))
 
     async def drop(self) -> None:
         """Remove every node and edge and persist the empty graph."""
@@ -497,9 +498,7 @@ def _is_pair(item: Any, length: int) -> bool:
 
 
 def _graphml_bytes(graph: nx.Graph) -> bytes:
-    buffer = io.BytesIO()
-    nx.write_graphml(graph, buffer, encoding="utf-8")
-    return buffer.getvalue()
+    return b"".join(graphml_parts(graph))
 
 
 def _check_positive(value: int, name: str) -> None:

@@ -141,7 +141,7 @@ async def test_corrupt_line_before_the_last_raises_naming_the_journal(tmp_path: 
 async def test_compaction_runs_when_the_journal_outgrows_a_fraction_of_the_main_file(
     tmp_path: Path,
 ) -> None:
-    graph = await open_graph(tmp_path, compact_min_bytes=0, compact_ratio=0.5)
+    graph = await open_graph(tmp_path, compact_min_bytes=0, compact_ratio=0.2)
     await graph.upsert_nodes({f"N{i}": {"description": "x" * 80} for i in range(200)})
     await graph.index_done()  # an empty main file: the first line compacts at once
     assert main_path(tmp_path).exists() and not journal_path(tmp_path).exists()
@@ -152,7 +152,7 @@ async def test_compaction_runs_when_the_journal_outgrows_a_fraction_of_the_main_
         await graph.index_done()
         rewrites += main_path(tmp_path).stat().st_mtime_ns != before
         assert nx.read_graphml(main_path(tmp_path)).number_of_nodes() == 200
-    assert 1 <= rewrites <= 3  # one line is under 1% of the main file
+    assert 1 <= rewrites <= 4  # a line is ~0.4% of the main file: ~50 lines per rewrite
     expected = state(graph)
     assert state(await open_graph(tmp_path)) == expected
 
