@@ -8,6 +8,7 @@ or a database started by the test launchers (``--launch postgres``), or any Hydr
 overrides (``--overrides 'storage/kv=redis'`` with the env vars they read).
 
     python benchmarks/ingest_server.py --docs 100                 # file storages
+    nice -n 10 python benchmarks/ingest_server.py --docs 10000 --timeout 5400
     python benchmarks/ingest_server.py --docs 100 --launch postgres
 """
 

@@ -389,7 +389,8 @@ class NetworkXGraphStorage(JournaledFileStore):
         checked = []
         for node_id, data in nodes.items():
             _check_node_id(node_id)
-            checked.append((node_id, _scalar_properties(data, f"node {node_id!r}")))
+            stored = self._graph.nodes.get(node_id)
+            checked.append((node_id, _scalar_properties(data, f"node {node_id!r}", stored)))
         if not checked:
             return
         async with self._write_lock:
@@ -410,7 +411,15 @@ class NetworkXGraphStorage(JournaledFileStore):
         """
         self._require_open()
         checked = [
-            (source, target, _scalar_properties(data, f"edge ({source!r}, {target!r})"))
+            (
+                source,
+                target,
+                _scalar_properties(
+                    data,
+                    f"edge ({source!r}, {target!r})",
+                    self._graph.adj[source].get(target) if source in self._graph else None,
+                ),
+            )
             for source, target, data in edges
         ]
         if not checked:
@@ -513,17 +522,27 @@ def _check_node_id(node_id: str) -> None:
         raise ValueError(f"node id {node_id!r} holds control characters GraphML cannot store")
 
 
-def _scalar_properties(data: Mapping[str, Any], owner: str) -> dict[str, Any]:
-    """GraphML-safe copy of ``data``: scalars kept, ``None`` dropped, others rejected."""
+def _scalar_properties(
+    data: Mapping[str, Any], owner: str, stored: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """GraphML-safe copy of ``data``: scalars kept, ``None`` dropped, others rejected.
+
+    ``stored`` (the current properties, already safe) lets a value that extends the
+    stored one be checked by its new tail only (a popular entity's growing source_id).
+    """
     properties: dict[str, Any] = {}
     for key, value in data.items():
         if not isinstance(key, str):
             raise ValueError(f"{owner}: property name {key!r} is not a string")
         kind = type(value)  # exact-type fast paths first: batches check 10k+ records
         if kind is str:
+            old = stored.get(key) if stored else None
+            fresh = value
+            if type(old) is str and len(old) > 256 and value.startswith(old):
+                fresh = value[len(old) :]
             # printable text holds no control characters, surrogates or non-characters:
-            # one fast C pass instead of a regex search over long chunk-id lists
-            clean = value.isprintable() or not _XML_ILLEGAL.search(value)
+            # one fast C pass instead of a regex search
+            clean = fresh.isprintable() or not _XML_ILLEGAL.search(fresh)
             properties[key] = value if clean else _XML_ILLEGAL.sub("\ufffd", value)
         elif kind is int or kind is float or kind is bool:
             properties[key] = value

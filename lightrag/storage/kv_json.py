@@ -108,6 +108,8 @@ class JsonKVStorage(JournaledFileStore):
         """Remove every record and persist the empty namespace."""
         self._require_open()
         async with self._persist_lock, self._write_lock:
+            for record in self._data.values():
+                self._replaced(record, None)
             self._data = {}
             self._changes.touch()
             version = self._changes.version
@@ -154,6 +156,10 @@ class JsonKVStorage(JournaledFileStore):
         async with self._write_lock:
             if line is not None:
                 await asyncio.to_thread(self._journal.append, line)
+            if self._tracks_replacements:
+                data = self._data
+                for key, record in records.items():
+                    self._replaced(data.get(key), record)
             self._data.update(records)
             self._changes.touch()
         await self._compact_if_journal_is_large()
@@ -211,8 +217,16 @@ class JsonKVStorage(JournaledFileStore):
         if self.config.journal:
             await asyncio.to_thread(self._journal.append, encode_delete(present))
         for key in present:
+            if self._tracks_replacements:
+                self._replaced(self._data[key], None)
             del self._data[key]
         self._changes.touch()
+
+    _tracks_replacements: ClassVar[bool] = False
+    """Subclasses that keep derived state set this and override ``_replaced``."""
+
+    def _replaced(self, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        """Called under the write lock as a record changes (``None``: absent before/after)."""
 
     # helpers
 

@@ -235,3 +235,13 @@ async def test_batch_writes_reach_the_graphml_file_on_finalize(tmp_path: Path) -
     stored = nx.read_graphml(graphml_path(tmp_path))
     assert sorted(stored.nodes) == ["A", "B"]
     assert stored.edges["A", "B"]["weight"] == 2.0
+
+
+async def test_a_grown_value_with_a_control_character_in_its_tail_is_still_cleaned(
+    tmp_path: Path,
+) -> None:
+    graph = await open_graph(tmp_path)
+    long_value = "chunk-1" * 100
+    await graph.upsert_node("A", {"source_id": long_value})
+    await graph.upsert_node("A", {"source_id": long_value + "<SEP>bad\x01tail"})
+    assert await graph.get_node("A") == {"source_id": long_value + "<SEP>bad\ufffdtail"}
