@@ -112,6 +112,7 @@ VALUE_VARS: tuple[ValueVar, ...] = (
     ValueVar("LIGHTRAG_API_KEY", "server.api_key", _optional_text),
     ValueVar("AUTH_ACCOUNTS", "server.accounts", _accounts),
     ValueVar("LIGHTRAG_WORKSPACE_API_KEYS", "server.api_keys", _scoped_keys),
+    ValueVar("LIGHTRAG_QUERY_API_KEYS", "server.query_api_keys", _comma_list),
     ValueVar("LIGHTRAG_WORKSPACES_AUTO_CREATE", "server.workspaces.auto_create"),
     ValueVar("LIGHTRAG_WORKSPACES_MAX_ENGINES", "server.workspaces.max_engines"),
     ValueVar("TOKEN_SECRET", "server.token_secret", _optional_text),

@@ -156,6 +156,9 @@ class ServerConfig(BaseModel):
     accounts: list[AuthAccount] = Field(default_factory=list)
     # keys limited to some workspaces (``api_key`` is the admin key: every workspace)
     api_keys: list[ScopedApiKey] = Field(default_factory=list)
+    # query-only keys: GET routes and the query and chat routes, never a write, so that a
+    # chat front-end never holds the key that can empty the index
+    query_api_keys: list[SecretStr] = Field(default_factory=list)
     token_secret: SecretStr | None = None
     token_expire_hours: float = Field(4, gt=0)
     # Upstream opens /api/* (the Ollama API) too; here a key protects the chat APIs unless
@@ -165,7 +168,9 @@ class ServerConfig(BaseModel):
     ssl: bool = False
     ssl_certfile: Path | None = None
     ssl_keyfile: Path | None = None
-    cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+    # null: not configured, so any origin may read (GET) but cross-origin writes answer
+    # 403; a list (or ["*"]) lets exactly those origins write from a browser
+    cors_origins: list[str] | None = None
     # ollama emulation
     simulated_model_name: str = "lightrag"
     simulated_model_tag: str = "latest"
