@@ -45,7 +45,8 @@ from typing import Any, Protocol, TypeVar
 from lightrag.core.context import EngineContext
 from lightrag.core.graph_fields import (
     UNKNOWN_TYPE,
-    join_field,
+    field_parts,
+    join_field_onto,
     join_keywords,
     split_field,
     unique_texts,
@@ -220,10 +221,11 @@ class GraphMerger:
     ) -> dict[str, Any]:
         """Node properties after adding ``items`` to ``base`` (the stored node or None)."""
         base = base or {}
-        sources = split_field(base.get("source_id"))
+        # field_parts/join_field_onto: O(new chunks) per merge, not O(chunks of the entity)
+        source_count = len(field_parts(base.get("source_id")).parts)
         types: Counter[str] = Counter()
         if base.get("entity_type"):
-            types[str(base["entity_type"])] += max(1, len(sources))
+            types[str(base["entity_type"])] += max(1, source_count)
         for item in items:
             types[item.type or UNKNOWN_TYPE] += 1
         # ties go to the least type name, not to whichever document came first
@@ -234,8 +236,8 @@ class GraphMerger:
             "description": await self.summarizer.combine(
                 node_id, "entity", _descriptions(base, items), memo, summarise
             ),
-            "source_id": join_field([*sources, *(i.source_id for i in items)]),
-            "file_path": join_field([base.get("file_path"), *(i.file_path for i in items)]),
+            "source_id": join_field_onto(base.get("source_id"), (i.source_id for i in items)),
+            "file_path": join_field_onto(base.get("file_path"), (i.file_path for i in items)),
             "created_at": base.get("created_at", _now()),
         }
 
@@ -259,8 +261,8 @@ class GraphMerger:
             ),
             "keywords": join_keywords([base.get("keywords"), *(i.keywords for i in items)]),
             "weight": float(base.get("weight", 0.0)) + sum(i.weight for i in items),
-            "source_id": join_field([base.get("source_id"), *(i.source_id for i in items)]),
-            "file_path": join_field([base.get("file_path"), *(i.file_path for i in items)]),
+            "source_id": join_field_onto(base.get("source_id"), (i.source_id for i in items)),
+            "file_path": join_field_onto(base.get("file_path"), (i.file_path for i in items)),
             "created_at": base.get("created_at", _now()),
         }
 
@@ -386,14 +388,14 @@ class GraphMerger:
         node_keys = list(entities)
 
         def fresh_entities(key: str) -> list[ExtractedEntity]:
-            done = set(split_field((resolved[key][1] or {}).get("source_id")))
+            done = field_parts((resolved[key][1] or {}).get("source_id")).members
             return [e for e in entities[key] if e.source_id not in done]
 
         edge_ids = {pair: (resolved[pair[0]][0], resolved[pair[1]][0]) for pair in relations}
         stored_edges = await graph.get_edges(list(edge_ids.values()))
 
         def fresh_relations(pair: tuple[str, str]) -> list[ExtractedRelation]:
-            done = set(split_field(stored_edges.get(edge_ids[pair], {}).get("source_id")))
+            done = field_parts(stored_edges.get(edge_ids[pair], {}).get("source_id")).members
             return [r for r in relations[pair] if r.source_id not in done]
 
         def shown(key: str) -> str:  # the node id written: the new one when renamed
