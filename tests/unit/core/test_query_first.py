@@ -54,7 +54,9 @@ async def test_a_query_batch_overtakes_the_embedding_batches_ingestion_queued(
     try:
         embedding.gate.clear()  # the first ingestion batch holds the only slot
         ingest = asyncio.create_task(rag.ctx.embed([f"ingest {i}" for i in range(8)]))
-        while not embedding.log:
+        for _ in range(100):
+            if embedding.log:
+                break
             await asyncio.sleep(0)
         with running_at(Priority.QUERY):
             query = asyncio.create_task(rag.ctx.embed(["the query"]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -15,6 +16,14 @@ from model_protocol_server import FAST_RETRIES, ModelProtocolServer
 
 from lightrag.llm.ollama import OllamaEmbeddingModel
 from lightrag.vocabulary.priority import Priority, current_priority, running_at
+
+
+async def _until(condition: Callable[[], bool], seconds: float = 30) -> None:
+    for _ in range(int(seconds * 100)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    pytest.fail("the condition never became true")
 
 
 async def _settle() -> None:
@@ -65,12 +74,10 @@ async def test_the_embedded_embedder_runs_a_query_between_the_runs_of_an_ingesti
     await model.load()
     texts = [f"ingestion text number {i} about packages" for i in range(8)]  # 4 runs of 2
     ingest = asyncio.create_task(model.embed(texts))
-    while model._runs.in_use == 0:
-        await asyncio.sleep(0.01)
+    await _until(lambda: model._runs.in_use == 1)
     with running_at(Priority.QUERY):
         query = asyncio.create_task(model.embed(["how are packages installed?"]))
-    while model._runs.waiting == 0:
-        await asyncio.sleep(0.01)
+    await _until(lambda: model._runs.waiting == 1)
     model.release_first.set()
     vectors, query_vector = await asyncio.gather(ingest, query)
     assert model.runs == [Priority.INGEST, Priority.QUERY] + [Priority.INGEST] * 3
