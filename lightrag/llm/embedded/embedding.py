@@ -291,7 +291,9 @@ class EmbeddedEmbeddingModel:
         """Vectors of ``texts`` from the model (no cache). Each onnxruntime run takes a
         slot of its own, served query first, so a query's run goes between the runs of
         a long ingestion batch instead of after all of them."""
-        loaded = self._loaded or await asyncio.to_thread(self._ensure_loaded)
+        loaded = self._loaded
+        if loaded is None:
+            loaded = await asyncio.to_thread(self._ensure_loaded)
         groups = await asyncio.to_thread(self._plan, loaded, texts)
         sums = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float64)
         weights = np.zeros(len(texts), dtype=np.float64)
