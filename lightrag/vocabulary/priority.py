@@ -9,7 +9,8 @@ context variable ``current_priority()``, which query paths set to ``QUERY``
 ``INGEST``. Context variables follow tasks created and threads started
 (``asyncio.to_thread``) inside the block, so a query's whole fan-out is served
 ahead of queued ingestion work, one slot at a time: nothing already running is
-interrupted.
+interrupted, and ingestion still gets one slot in ``STARVATION_LIMIT + 1`` when
+queries never stop coming.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -24,6 +26,7 @@ from enum import IntEnum
 from typing import TypeVar
 
 __all__ = [
+    "STARVATION_LIMIT",
     "Priority",
     "PrioritySlots",
     "at_query_priority",
@@ -32,6 +35,9 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+STARVATION_LIMIT = 8
+"""Slots in a row a pool gives to later, better-priority waiters before its longest waiter."""
 
 
 class Priority(IntEnum):
@@ -83,15 +89,26 @@ async def at_query_priority(source: AsyncIterator[T]) -> AsyncIterator[T]:
 class PrioritySlots:
     """A semaphore of ``size`` slots whose waiters are served by priority (lower first),
     then by arrival. A waiter cancelled while waiting gives up its place; one cancelled
-    just as a slot was handed to it passes the slot on."""
+    just as a slot was handed to it passes the slot on.
 
-    def __init__(self, size: int) -> None:
+    Nothing starves: once ``starvation_limit`` slots in a row went to later arrivals
+    of better priority, the waiter that has waited longest is served next. Under a
+    sustained stream of queries, queued ingestion still gets at least one slot in
+    ``starvation_limit + 1``.
+    """
+
+    def __init__(self, size: int, *, starvation_limit: int = STARVATION_LIMIT) -> None:
         if size < 1:
             raise ValueError(f"a slot pool needs at least 1 slot (max_async), got {size}")
+        if starvation_limit < 1:
+            raise ValueError(f"starvation_limit must be at least 1, got {starvation_limit}")
         self.size = size
+        self.starvation_limit = starvation_limit
         self._free = size
-        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []  # by priority
+        self._arrived: deque[asyncio.Future[None]] = deque()  # by arrival
         self._live = 0  # waiters neither served nor cancelled
+        self._passed_over = 0  # slots in a row not given to the longest waiter
         self._arrivals = itertools.count()
 
     @property
@@ -112,6 +129,7 @@ class PrioritySlots:
         level = current_priority() if priority is None else priority
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiters, (level, next(self._arrivals), future))
+        self._arrived.append(future)
         self._live += 1
         try:
             await future
@@ -122,15 +140,33 @@ class PrioritySlots:
                 self._live -= 1
             raise
 
+    def _first_by_priority(self) -> asyncio.Future[None] | None:
+        while self._waiters and self._waiters[0][2].done():
+            heapq.heappop(self._waiters)
+        return self._waiters[0][2] if self._waiters else None
+
+    def _first_by_arrival(self) -> asyncio.Future[None] | None:
+        while self._arrived and self._arrived[0].done():
+            self._arrived.popleft()
+        return self._arrived[0] if self._arrived else None
+
     def release(self) -> None:
-        """Give a slot back: to the first waiter by priority, else to the pool."""
-        while self._waiters:
-            *_, future = heapq.heappop(self._waiters)
-            if not future.done():
-                self._live -= 1
-                future.set_result(None)
-                return
-        self._free += 1
+        """Give a slot back: to the first waiter by priority (or to the longest waiter,
+        past ``starvation_limit``), else to the pool."""
+        best = self._first_by_priority()
+        if best is None:
+            self._free += 1
+            return
+        oldest = self._first_by_arrival()
+        chosen = best
+        if oldest is None or oldest is best:
+            self._passed_over = 0
+        elif self._passed_over >= self.starvation_limit:
+            chosen, self._passed_over = oldest, 0
+        else:
+            self._passed_over += 1
+        self._live -= 1
+        chosen.set_result(None)
 
     @asynccontextmanager
     async def slot(self, priority: int | None = None) -> AsyncIterator[None]:

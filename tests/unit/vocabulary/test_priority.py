@@ -119,3 +119,19 @@ async def test_each_step_of_a_streamed_answer_runs_at_query_priority() -> None:
     assert current_priority() == Priority.INGEST  # the consumer's own context is untouched
     assert [piece async for piece in relayed] == ["b", "c"]
     assert seen == [Priority.QUERY] * 3 and closed
+
+
+async def test_ingestion_is_served_after_at_most_starvation_limit_queries() -> None:
+    slots = PrioritySlots(1, starvation_limit=3)
+    served: list[str] = []
+    await slots.acquire()
+    tasks = await _queue_jobs(slots, served, ["ingest-0", "ingest-1"], Priority.INGEST)
+    tasks += await _queue_jobs(slots, served, [f"q{i}" for i in range(8)], Priority.QUERY)
+    slots.release()
+    await asyncio.gather(*tasks)
+    assert served == ["q0", "q1", "q2", "ingest-0", "q3", "q4", "q5", "ingest-1", "q6", "q7"]
+
+
+def test_a_starvation_limit_below_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="starvation_limit"):
+        PrioritySlots(2, starvation_limit=0)
