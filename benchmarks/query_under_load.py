@@ -9,7 +9,8 @@ directory, indexes two small seed READMEs, then:
    PDFs and an HTML page under /usr/share/doc, each cut to ``--max-doc-chars`` if text)
    are uploaded through ``/documents/file`` and the same clients query until
    ``--load-share`` of their characters are indexed (or ``--load-seconds`` pass);
-3. ingestion alone: the rest of the documents index with no queries.
+3. ingestion alone: the rest of the documents index with no queries (at most
+   ``--alone-seconds``; the query figures are printed to stderr before this phase).
 
 It reports query p50/p95 idle and under load (and their ratio; the target is <= 3x),
 errors (a status other than 200, or an ``error`` line in a stream), and ingestion
@@ -271,12 +272,20 @@ async def _measure(
         loaded, load_errors = await queries
         load_window = time.monotonic() - load_started
         chars_under_load, unfinished = await _processed_chars(client, names)
+        idle_summary, load_summary = _summary(idle), _summary(loaded)
+        print(  # the query figures, before the (possibly long) ingestion-alone phase
+            f"queries idle {idle_summary}, under load {load_summary}, errors "
+            f"{len(idle_errors)} + {len(load_errors)}; {chars_under_load} of {total_chars} "
+            f"characters indexed in the {load_window:.0f} s of load",
+            file=sys.stderr,
+            flush=True,
+        )
         alone_started = time.monotonic()
-        if unfinished:
-            await _until_indexed(client, names)
+        while unfinished and time.monotonic() - alone_started < args.alone_seconds:
+            await asyncio.sleep(0.5)
+            final_chars, unfinished = await _processed_chars(client, names)
         alone_window = time.monotonic() - alone_started
         final_chars, _ = await _processed_chars(client, names)
-    idle_summary, load_summary = _summary(idle), _summary(loaded)
     rate_load = chars_under_load / load_window
     rate_alone = (final_chars - chars_under_load) / alone_window if alone_window > 1 else None
     return {
@@ -338,6 +347,9 @@ def main(argv: list[str] | None = None) -> None:
         "--load-share", type=float, default=0.5, help="stop queries at this share indexed"
     )
     parser.add_argument("--load-seconds", type=float, default=600.0)
+    parser.add_argument(
+        "--alone-seconds", type=float, default=900.0, help="longest ingestion-alone phase"
+    )
     parser.add_argument("--latency-ms", type=float, default=100.0, help="fake Ollama latency")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
