@@ -3,8 +3,8 @@
 For each setup it starts a real server process on a loopback port and a fresh working
 directory, indexes two small seed READMEs, then:
 
-1. idle: ``--clients`` clients query in a closed loop (``--idle-rounds`` queries each)
-   while nothing ingests;
+1. idle: after one warm-up round of every distinct query, ``--clients`` clients query
+   in a closed loop (``--idle-rounds`` queries each) while nothing ingests;
 2. load: the ``--docs`` load documents (Debian's documentation on this machine: READMEs,
    PDFs and an HTML page under /usr/share/doc, each cut to ``--max-doc-chars`` if text)
    are uploaded through ``/documents/file`` and the same clients query until
@@ -242,6 +242,9 @@ async def _measure(
         await _upload(client, seeds)
         seed_names = {p.name for p in seeds}
         await _until_indexed(client, seed_names)
+        # warm-up: every distinct query once, so that idle measures the steady state and
+        # not the first wave of cold model caches (the embedded ranker caches sentences)
+        await _clients(client, len(QUESTIONS), rounds=1, stop=asyncio.Event())
         # idle: nothing ingests
         idle, idle_errors = await _clients(
             client, args.clients, rounds=args.idle_rounds, stop=asyncio.Event()
