@@ -115,8 +115,12 @@ class EmbeddedChatModel:
             max_description_chars=self.config.max_description_chars,
         )
         self._pipeline = SpacyPipeline(self.config.spacy_model)
-        self._embedder = EmbeddedEmbeddingModel() if self.config.rank_with_embeddings else None
         self._slots = PrioritySlots(self.config.max_async)
+        # The ranking runs share the spaCy runs' pool: a query's ranking (QUERY) goes
+        # before the next extraction (INGEST), so ingestion yields the CPU to queries.
+        self._embedder = (
+            EmbeddedEmbeddingModel(runs=self._slots) if self.config.rank_with_embeddings else None
+        )
 
     @property
     def identity(self) -> str:

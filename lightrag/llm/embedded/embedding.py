@@ -157,11 +157,15 @@ class EmbeddedEmbeddingModel:
     against their best entity, relation or chunk (one 0.33 relation), off-corpus ones
     0.05-0.35 (mostly under 0.25), where the public project's 0.2 lets most through."""
 
-    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, config: Mapping[str, Any] | None = None, *, runs: PrioritySlots | None = None
+    ) -> None:
+        """``runs``: a slot pool to share with other CPU-bound work (by default its own of
+        ``max_concurrent_runs`` slots), so that work queued there yields to queries."""
         self.config = EmbeddedEmbeddingConfig.model_validate(dict(config or {}))
         self._loaded: _Loaded | None = None
         self._load_lock = threading.Lock()
-        self._runs = PrioritySlots(self.config.max_concurrent_runs)
+        self._runs = runs or PrioritySlots(self.config.max_concurrent_runs)
         self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
 
     @property

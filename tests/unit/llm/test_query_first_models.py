@@ -115,3 +115,34 @@ async def test_the_embedded_chat_model_parses_a_query_before_queued_chunks() -> 
     model._slots.release()
     await asyncio.gather(*chunks, query)
     assert finished == ["query", "chunk 0", "chunk 1", "chunk 2"]
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+async def test_the_embedded_answer_ranking_runs_before_queued_extraction() -> None:
+    from lightrag.llm.embedded.chat import EmbeddedChatModel
+
+    model = EmbeddedChatModel({"max_async": 1})  # ranks answers with the embedder
+    await model.load()
+    assert model._embedder is not None
+    finished: list[str] = []
+
+    async def extract(i: int) -> None:
+        await model.extract_graph(f"Debian ships package {i}.", chunk_id=f"c{i}", file_path="d")
+        finished.append(f"chunk {i}")
+
+    async def rank() -> None:
+        assert model._embedder is not None
+        await model._embedder.embed(["Debian ships packages.", "How are packages shipped?"])
+        finished.append("ranking")
+
+    await model._slots.acquire()  # an extraction run holds the one CPU slot
+    chunks = []
+    for i in range(2):
+        chunks.append(asyncio.create_task(extract(i)))
+        await _settle()
+    with running_at(Priority.QUERY):
+        ranking = asyncio.create_task(rank())
+    await _until(lambda: model._slots.waiting == 3)
+    model._slots.release()
+    await asyncio.gather(*chunks, ranking)
+    assert finished == ["ranking", "chunk 0", "chunk 1"]
