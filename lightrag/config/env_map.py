@@ -127,6 +127,8 @@ VALUE_VARS: tuple[ValueVar, ...] = (
     ValueVar("OLLAMA_EMULATING_MODEL_TAG", "server.simulated_model_tag"),
     ValueVar("MAX_UPLOAD_SIZE", "server.max_upload_size"),
     ValueVar("MAX_TEXTS_PER_REQUEST", "server.max_texts_per_request"),
+    ValueVar("LIGHTRAG_MAX_QUERY_LENGTH", "server.max_query_length"),
+    ValueVar("LIGHTRAG_QUERY_TIMEOUT", "server.query_timeout", _optional_seconds),
     # rag: chunking and extraction
     ValueVar("CHUNK_SIZE", "rag.chunk_token_size"),
     ValueVar("CHUNK_OVERLAP_SIZE", "rag.chunk_overlap_token_size"),
@@ -154,6 +156,8 @@ VALUE_VARS: tuple[ValueVar, ...] = (
     ValueVar("MAX_TOTAL_TOKENS", "rag.max_total_tokens"),
     ValueVar("HISTORY_TURNS", "rag.history_turns"),
     ValueVar("MAX_GRAPH_NODES", "rag.max_graph_nodes"),
+    ValueVar("LIGHTRAG_RETRIEVAL_QUERY_TOKENS", "rag.retrieval_query_tokens"),
+    ValueVar("LIGHTRAG_MAX_QUERY_KEYWORDS", "rag.max_query_keywords"),
 )
 
 GROUP_VARS: tuple[GroupVar, ...] = (

@@ -94,6 +94,11 @@ class RagConfig(BaseModel):
     max_total_tokens: int = Field(30000, gt=0)
     history_turns: int = Field(3, ge=0)
     max_graph_nodes: int = Field(1000, ge=1)
+    # query cost bounds: however long the question, retrieval embeds at most this many
+    # tokens of each text (the question, the joined keywords) and uses at most this
+    # many keywords of each level (high, low), supplied or extracted
+    retrieval_query_tokens: int = Field(512, ge=16)
+    max_query_keywords: int = Field(20, ge=1)
 
 
 WORKSPACE_NAME_PATTERN = r"^[a-z0-9][a-z0-9_]{0,47}$"
@@ -182,6 +187,10 @@ class ServerConfig(BaseModel):
     max_request_body: int = Field(32 * 1024 * 1024, gt=0)
     max_texts_per_request: int = Field(1000, ge=0)
     max_query_length: int = Field(64 * 1024, gt=0)
+    # seconds a query (or chat answer) may take, streamed answers included: past it the
+    # work is cancelled and the route answers 504 (in-band error once streaming);
+    # null = no limit. A client that disconnects cancels its query at once.
+    query_timeout: float | None = Field(300, gt=0)
     # file parsing limits: zip-based documents (docx, pptx, xlsx, odt, epub) and PDFs
     max_archive_uncompressed_bytes: int = Field(512 * 1024 * 1024, gt=0)
     max_archive_compression_ratio: float = Field(200.0, gt=1)

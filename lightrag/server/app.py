@@ -37,6 +37,7 @@ from lightrag.server.ingest import Scanner, parsing_limits
 from lightrag.server.jobs import BackgroundJobs
 from lightrag.server.limits import BodySizeLimitMiddleware
 from lightrag.server.model_errors import model_error_headers, model_error_status
+from lightrag.server.query_guard import ClientDisconnected, client_disconnected_response
 from lightrag.server.routers import documents, documents_admin, graph, health, query, workspaces
 from lightrag.server.startup_errors import OPERATOR_ERRORS, record_startup_error
 from lightrag.server.startup_summary import log_startup_summary
@@ -224,6 +225,7 @@ def create_app(
         app.state.rag = rag
 
     app.add_exception_handler(ModelError, _model_error)
+    app.add_exception_handler(ClientDisconnected, client_disconnected_response)
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_request_body=config.server.max_request_body,

@@ -69,6 +69,10 @@ VALUE_SAMPLES: dict[str, tuple[str, Any]] = {
     "LIGHTRAG_QUERY_API_KEYS": ("q-1, q-2", ["q-1", "q-2"]),
     "LIGHTRAG_WORKSPACES_AUTO_CREATE": ("true", True),
     "LIGHTRAG_WORKSPACES_MAX_ENGINES": ("8", 8),
+    "LIGHTRAG_MAX_QUERY_LENGTH": ("2000", 2000),
+    "LIGHTRAG_QUERY_TIMEOUT": ("none", None),
+    "LIGHTRAG_RETRIEVAL_QUERY_TOKENS": ("256", 256),
+    "LIGHTRAG_MAX_QUERY_KEYWORDS": ("8", 8),
 }
 
 
