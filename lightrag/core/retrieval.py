@@ -1,10 +1,23 @@
-"""Candidate retrieval per query mode: entities, relations and chunks, ranked, not yet cut.
+"""Candidate retrieval per query mode: entities, relations and chunks, ranked and bounded.
 
-- ``local``: entity vectors (low-level keywords) -> those entities, their edges, their chunks;
-- ``global``: relation vectors (high-level keywords) -> those edges, their endpoints, chunks;
+- ``local``: entity vectors (low-level keywords) -> those entities, their edges, chunks;
+- ``global``: relation vectors (high- and low-level keywords) -> those edges, their
+  endpoints, chunks;
 - ``hybrid``: both, interleaved round-robin and deduplicated;
 - ``naive``: chunk vectors (query) only;
 - ``mix``: ``hybrid`` plus chunk vectors.
+
+Counts are bounded here, token budgets later (``context_builder``): ``top_k`` bounds
+the entity hits and the edges taken from them (local), and the relation hits and the
+endpoints taken from them (global); ``chunk_top_k`` bounds the chunks of the whole
+query, vector chunks and graph chunks together.
+
+Relation search embeds the high-level keywords *and* the low-level ones: a relation's
+vector text holds its endpoint names, so a question that names its subject finds that
+subject's relations instead of any relation that shares the theme words (with the
+theme words alone, the subject's relations drown among the others as the graph grows).
+Local edges are taken round-robin over the entities in their rank order, each
+entity's edges strongest first, so one hub entity cannot fill the list alone.
 
 The query and the keyword strings are embedded in one call. A missing keyword list
 falls back to the query's own vector, so a question without extracted keywords
@@ -17,6 +30,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import zip_longest
 from typing import Any, TypeVar
 
@@ -80,6 +94,21 @@ def _weight(relation: dict[str, Any]) -> float:
         return 0.0
 
 
+def _edge_rank(
+    relation: dict[str, Any], *, name: str, found: set[str], degrees: dict[str, int]
+) -> tuple[int, float, int, str, str]:
+    """Sort key of one of ``name``'s edges: edges between two hits first, then by weight,
+    then by the degree of the far endpoint, then by the endpoints (a stable order)."""
+    other = relation["tgt_id"] if relation["src_id"] == name else relation["src_id"]
+    return (
+        0 if other in found else 1,
+        -_weight(relation),
+        -degrees.get(other, 0),
+        relation["src_id"],
+        relation["tgt_id"],
+    )
+
+
 class Retriever:
     """Finds ranked candidates in the vector stores and the graph."""
 
@@ -92,21 +121,24 @@ class Retriever:
         """Candidates for ``mode`` (``bypass`` finds nothing)."""
         if mode == "bypass":
             return Candidates()
-        low, high = ", ".join(keywords.low), ", ".join(keywords.high)
+        low = ", ".join(keywords.low)
+        both = ", ".join([*keywords.high, *keywords.low])
         wants_local = mode in ("local", "hybrid", "mix")
         wants_global = mode in ("global", "hybrid", "mix")
-        # one embedding call; never an empty string (some APIs reject it)
-        texts: dict[str, str] = {}
-        if mode in ("naive", "mix") or (wants_local and not low) or (wants_global and not high):
-            texts["query"] = query
-        if wants_local and low:
-            texts["low"] = low
-        if wants_global and high:
-            texts["high"] = high
-        vectors = dict(zip(texts, await self.ctx.embed(list(texts.values())), strict=True))
+        # one embedding call; never an empty string (some APIs reject it), none twice
+        needs: dict[str, str] = {}
+        if mode in ("naive", "mix"):
+            needs["query"] = query
+        if wants_local:
+            needs["local"] = low or query
+        if wants_global:
+            needs["global"] = both or query
+        texts = list(dict.fromkeys(needs.values()))
+        embedded = dict(zip(texts, await self.ctx.embed(texts), strict=True))
+        vectors = {role: embedded[text] for role, text in needs.items()}
         query_vector = vectors.get("query")
-        local_vector = vectors.get("low", query_vector) if wants_local else None
-        global_vector = vectors.get("high", query_vector) if wants_global else None
+        local_vector = vectors.get("local")
+        global_vector = vectors.get("global")
 
         local_task = global_task = vector_task = None
         async with asyncio.TaskGroup() as group:
@@ -138,13 +170,23 @@ class Retriever:
             for source, target in edges_by_node.get(name, []):
                 pairs.setdefault(relation_key(source, target), (source, target))
         edge_props = await graph.get_edges(list(pairs.values()))
-        endpoints = {node for pair in edge_props for node in pair}
-        degrees = await graph.node_degrees(sorted(endpoints))
-        relations = [_relation(a, b, props) for (a, b), props in edge_props.items()]
-        relations.sort(
-            key=lambda r: (degrees.get(r["src_id"], 0) + degrees.get(r["tgt_id"], 0), _weight(r)),
-            reverse=True,
-        )
+        by_key = {
+            relation_key(a, b): _relation(a, b, props) for (a, b), props in edge_props.items()
+        }
+        others = {node for key in by_key for node in key} - set(names)
+        degrees = await graph.node_degrees(sorted(others)) if others else {}
+        found = set(names)
+        per_entity: list[list[dict[str, Any]]] = []
+        for name in names:
+            own = [
+                by_key[key]
+                for key in dict.fromkeys(relation_key(a, b) for a, b in edges_by_node.get(name, []))
+                if key in by_key
+            ]
+            # edges to other hits first, then the strongest, then to the best-connected
+            own.sort(key=partial(_edge_rank, name=name, found=found, degrees=degrees))
+            per_entity.append(own)
+        relations = interleave(per_entity, key=_pair_key)[: param.top_k]
         entities = [_entity(name, nodes[name]) for name in names]
         return Candidates(entities=entities, relations=relations)
 
@@ -158,9 +200,10 @@ class Retriever:
         ]
         edge_props = await graph.get_edges(pairs)
         relations = [_relation(a, b, edge_props[(a, b)]) for a, b in pairs if (a, b) in edge_props]
-        names = list(dict.fromkeys(n for r in relations for n in (r["src_id"], r["tgt_id"])))
-        nodes = await graph.get_nodes(names)
-        entities = [_entity(name, nodes[name]) for name in names if name in nodes]
+        endpoints = list(dict.fromkeys(n for r in relations for n in (r["src_id"], r["tgt_id"])))
+        nodes = await graph.get_nodes(endpoints[: 2 * param.top_k])
+        names = [name for name in endpoints if name in nodes][: param.top_k]
+        entities = [_entity(name, nodes[name]) for name in names]
         return Candidates(entities=entities, relations=relations)
 
     async def _vector_chunks(self, vector: np.ndarray, param: QueryParam) -> list[dict[str, Any]]:
@@ -214,6 +257,7 @@ class Retriever:
         }
         from_entities = [by_id[i] for i in entity_ids if i in by_id]
         from_relations = [by_id[i] for i in relation_ids if i in by_id]
-        return interleave(
+        merged = interleave(
             [vector_chunks, from_entities, from_relations], key=lambda c: c["chunk_id"]
         )
+        return merged[: param.chunk_top_k]
