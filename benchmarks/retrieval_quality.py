@@ -22,7 +22,9 @@ a retrieval change.
     python benchmarks/retrieval_quality.py --docs 100
     python benchmarks/retrieval_quality.py --docs 1000 --build-in-process \\
         --workdir /tmp/rq-1000 --json
-    python benchmarks/retrieval_quality.py --docs 10000 --questions 100 --build-in-process
+    python benchmarks/retrieval_quality.py --docs 10000 --build-in-process --build-only \\
+        --workdir /tmp/rq-10000                       # index once, then measure (twice)
+    python benchmarks/retrieval_quality.py --docs 10000 --questions 100 --workdir /tmp/rq-10000
 """
 
 from __future__ import annotations
@@ -215,6 +217,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         build_s = asyncio.run(build_in_process(workdir, args.docs, args.seed, args.dim))
         mark.write_text(json.dumps({"docs": args.docs, "seed": args.seed, "dim": args.dim}))
         built = True
+    if args.build_only:
+        if not built:
+            raise SystemExit("--build-only needs --build-in-process")
+        return {"docs": args.docs, "build_s": build_s, "workdir": str(workdir), "results": []}
     port = _free_port()
     log = workdir / "server.log"
     command = [
@@ -265,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     parser.add_argument("--workdir", help="index directory (kept; reused when it matches)")
     parser.add_argument("--build-in-process", action="store_true")
+    parser.add_argument("--build-only", action="store_true", help="index, measure nothing")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
