@@ -29,6 +29,7 @@ without extracted keywords still reaches the graph.
 from __future__ import annotations
 
 import asyncio
+import heapq
 from collections import Counter
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
@@ -97,18 +98,17 @@ def _weight(relation: dict[str, Any]) -> float:
 
 
 def _edge_rank(
-    relation: dict[str, Any], *, name: str, found: set[str], degrees: dict[str, int]
-) -> tuple[int, float, int, str, str]:
-    """Sort key of one of ``name``'s edges: edges between two hits first, then by weight,
+    key: tuple[str, str],
+    *,
+    name: str,
+    props: dict[tuple[str, str], dict[str, Any]],
+    found: set[str],
+    degrees: dict[str, int],
+) -> tuple[int, float, int, tuple[str, str]]:
+    """Sort key of ``name``'s edge ``key``: edges between two hits first, then by weight,
     then by the degree of the far endpoint, then by the endpoints (a stable order)."""
-    other = relation["tgt_id"] if relation["src_id"] == name else relation["src_id"]
-    return (
-        0 if other in found else 1,
-        -_weight(relation),
-        -degrees.get(other, 0),
-        relation["src_id"],
-        relation["tgt_id"],
-    )
+    other = key[1] if key[0] == name else key[0]
+    return (0 if other in found else 1, -_weight(props[key]), -degrees.get(other, 0), key)
 
 
 class Retriever:
@@ -167,28 +167,32 @@ class Retriever:
         nodes = await graph.get_nodes(names)
         names = [name for name in names if name in nodes]
         edges_by_node = await graph.get_nodes_edges(names)
-        pairs: dict[tuple[str, str], tuple[str, str]] = {}
+        # graph ids are already canonical: an edge is its two ids in order (a hub has
+        # thousands of edges, so no name normalisation per edge here)
+        asked: dict[tuple[str, str], tuple[str, str]] = {}
+        own: list[list[tuple[str, str]]] = []
         for name in names:
-            for source, target in edges_by_node.get(name, []):
-                pairs.setdefault(relation_key(source, target), (source, target))
-        edge_props = await graph.get_edges(list(pairs.values()))
-        by_key = {
-            relation_key(a, b): _relation(a, b, props) for (a, b), props in edge_props.items()
-        }
-        others = {node for key in by_key for node in key} - set(names)
-        degrees = await graph.node_degrees(sorted(others)) if others else {}
+            keys: list[tuple[str, str]] = []
+            for a, b in edges_by_node.get(name, []):
+                key = (a, b) if a <= b else (b, a)
+                asked.setdefault(key, (a, b))
+                keys.append(key)
+            own.append(keys)
+        edge_props = await graph.get_edges(list(asked.values()))
+        props = {key: edge_props[pair] for key, pair in asked.items() if pair in edge_props}
         found = set(names)
-        per_entity: list[list[dict[str, Any]]] = []
-        for name in names:
-            own = [
-                by_key[key]
-                for key in dict.fromkeys(relation_key(a, b) for a, b in edges_by_node.get(name, []))
-                if key in by_key
-            ]
-            # edges to other hits first, then the strongest, then to the best-connected
-            own.sort(key=partial(_edge_rank, name=name, found=found, degrees=degrees))
-            per_entity.append(own)
-        relations = interleave(per_entity, key=_pair_key)[: param.top_k]
+        others = {node for key in props for node in key} - found
+        degrees = await graph.node_degrees(sorted(others)) if others else {}
+        per_entity = [
+            heapq.nsmallest(
+                param.top_k,
+                (key for key in dict.fromkeys(keys) if key in props),
+                key=partial(_edge_rank, name=name, props=props, found=found, degrees=degrees),
+            )
+            for name, keys in zip(names, own, strict=True)
+        ]
+        chosen = interleave(per_entity, key=lambda key: key)[: param.top_k]
+        relations = [_relation(*asked[key], props[key]) for key in chosen]
         entities = [_entity(name, nodes[name]) for name in names]
         return Candidates(entities=entities, relations=relations)
 
