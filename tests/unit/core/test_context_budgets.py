@@ -181,3 +181,17 @@ def test_chunks_take_what_the_sections_leave_and_stop_at_the_first_that_does_not
     if nxt["full_doc_id"] not in known:
         extra += _cost([f"[{reference_id}] {nxt['file_path']}"])
     assert fixed + charged + extra > total
+
+
+def test_remembered_token_counts_equal_fresh_ones_and_the_memory_stays_bounded() -> None:
+    from lightrag.core import tokenizer as tokenizer_module
+
+    fresh = tokenizer_module.get_tokenizer.__wrapped__()  # a private instance
+    lines = [_entity_line(e) for e in ENTITIES] + [c["content"] * 40 for c in CHUNKS[:3]]
+    first = [fresh.count(line) for line in lines]
+    again = [fresh.count(line) for line in lines]
+    assert first == again == [len(fresh.encode(line)) for line in lines]
+    for i in range(tokenizer_module._MEMO_ENTRIES + 10):
+        fresh.count(f"line {i}")
+    assert len(fresh._counts) <= tokenizer_module._MEMO_ENTRIES
+    assert fresh.count(lines[0]) == first[0]
