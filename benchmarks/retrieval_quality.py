@@ -12,7 +12,11 @@ context only (``only_need_context``) over HTTP:
 Per mode and budget it reports the subject hit rate (the subject's name is in the
 context), the gold-document hit rate (the subject's file is in the reference list),
 both per question kind (entity-centric, thematic), the mean context size in
-characters and the server CPU per query (milliseconds, keyword calls included).
+characters and the server CPU per query in milliseconds (read from /proc: HTTP, keyword
+step and context build; the fake model's keyword replies are cached in the index after
+the first run on it). On a small machine, run with ``OPENBLAS_NUM_THREADS=1``: the BLAS
+threads of numpy's matrix-vector product otherwise spin on the busy cores and cost
+3-4x the CPU of the whole query (N=1000, local: 25 ms against 7 ms per query).
 
 The index is built through the server (``POST /documents/texts``) or, with
 ``--build-in-process``, by the engine in this process (faster; same pipeline). An
@@ -166,8 +170,7 @@ def measure(
     rows: list[dict[str, Any]] = []
     for budget, overrides in BUDGETS.items():
         for mode in modes:
-            # warm-up pass is not needed: keyword replies are cached per mode after the
-            # first budget, so the default budget's CPU includes the keyword calls
+            # on a fresh index the default budget's pass also pays the keyword calls
             subject = {"entity": 0, "thematic": 0}
             gold = {"entity": 0, "thematic": 0}
             kinds = {"entity": 0, "thematic": 0}
