@@ -223,7 +223,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.build_only:
         if not built:
             raise SystemExit("--build-only needs --build-in-process")
-        return {"docs": args.docs, "build_s": build_s, "workdir": str(workdir), "results": []}
+        build = None if build_s is None else round(build_s, 1)
+        return {**vars(args), "build_s": build, "workdir": str(workdir), "results": []}
     port = _free_port()
     log = workdir / "server.log"
     command = [
