@@ -194,17 +194,16 @@ async def test_chunk_top_k_bounds_the_chunks_of_the_whole_query(graph_world: Wor
     assert 3 < len(context.chunks) <= 12
 
 
-async def test_mix_keeps_the_best_vector_chunk_first_within_chunk_top_k(
+async def test_mix_interleaves_graph_chunks_first_then_the_best_vector_chunk(
     graph_world: World,
 ) -> None:
     param = QueryParam(
         mode="mix",
-        hl_keywords=["funding"],
-        ll_keywords=[HUB],
+        hl_keywords=["leadership", "program"],
+        ll_keywords=[SUBJECTS[4]],
         top_k=5,
         chunk_top_k=2,
     )
-    query = f"{SUBJECTS[21]} leads {program(21)}"
+    query = f"{SUBJECTS[21]} leads {program(21)}"  # the vector search's best chunk is 21's
     context = await graph_world.queries.retrieve(query, param)
-    assert len(context.chunks) == 2
-    assert context.chunks[0]["chunk_id"] == chunk_of(21)
+    assert [c["chunk_id"] for c in context.chunks] == [chunk_of(4), chunk_of(21)]
