@@ -1,11 +1,15 @@
 """The answer context: entities, relations and chunks as JSON lines, within token budgets.
 
-Entities get at most ``max_entity_tokens``, relations ``max_relation_tokens``;
-chunks get what is left of ``max_total_tokens`` after the system prompt (with the
-entity and relation sections filled in), the conversation history and the query.
-Items are kept in ranking order and the list is cut before the first item that
-would pass its budget. Chunks are numbered by the document they come from
-(``reference_id``), and the reference list maps those numbers to file paths.
+``max_total_tokens`` bounds the whole prompt: the system prompt around the context,
+the query, the conversation history and ``TOKEN_SAFETY_MARGIN``. Out of what that
+leaves, entities get at most ``max_entity_tokens``, then relations at most
+``max_relation_tokens``, then chunks (with their reference lines) the rest. A section's
+cost is the tokens of its lines plus one per joining newline, which is never less than
+the tokens of the section as joined (lines are JSON objects: a line break after ``}``
+merges with it, never with the next line's ``{``). Items are kept in ranking order and
+each list is cut before the first item that would pass its budget. Chunks are numbered
+by the document they come from (``reference_id``), and the reference list maps those
+numbers to file paths.
 """
 
 from __future__ import annotations
@@ -133,23 +137,23 @@ def build_context(
     ``{reference_id, content, file_path, chunk_id}`` and each reference carries the
     contents of its chunks that made it in (``content``).
     """
-    kept_entities, entity_lines, entity_tokens = _keep_within(
-        entities, _entity_line, param.max_entity_tokens, tokenizer
-    )
-    kept_relations, relation_lines, relation_tokens = _keep_within(
-        relations, _relation_line, param.max_relation_tokens, tokenizer
-    )
-    # the prompt around the context, plus the lines already counted (not re-tokenised)
+    # the prompt around the context (sections empty), the query and the history
     skeleton = render_system_prompt(_fill([], [], [], []), param)
     fixed = (
         tokenizer.count(skeleton)
-        + entity_tokens
-        + relation_tokens
         + tokenizer.count(query)
         + sum(tokenizer.count(message["content"]) + 4 for message in history)
         + TOKEN_SAFETY_MARGIN
     )
-    remaining = param.max_total_tokens - fixed
+    remaining = max(0, param.max_total_tokens - fixed)
+    kept_entities, entity_lines, entity_tokens = _keep_within(
+        entities, _entity_line, min(param.max_entity_tokens, remaining), tokenizer
+    )
+    remaining -= entity_tokens
+    kept_relations, relation_lines, relation_tokens = _keep_within(
+        relations, _relation_line, min(param.max_relation_tokens, remaining), tokenizer
+    )
+    remaining -= relation_tokens
 
     reference_ids: dict[str, str] = {}
     references: list[Reference] = []

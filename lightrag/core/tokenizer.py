@@ -12,6 +12,9 @@ import tiktoken
 
 __all__ = ["Tokenizer", "get_tokenizer"]
 
+_MEMO_ENTRIES = 8192
+_MEMO_MAX_CHARS = 2048
+
 
 class Tokenizer:
     """Encode, decode and count tokens with one tiktoken encoding."""
@@ -19,6 +22,7 @@ class Tokenizer:
     def __init__(self, encoding: tiktoken.Encoding) -> None:
         self._encoding = encoding
         self.name = encoding.name
+        self._counts: dict[str, int] = {}
 
     def encode(self, text: str) -> list[int]:
         return self._encoding.encode(text, disallowed_special=())
@@ -27,7 +31,18 @@ class Tokenizer:
         return self._encoding.decode(tokens)
 
     def count(self, text: str) -> int:
-        return len(self.encode(text))
+        """Tokens in ``text``. Counts of short texts are remembered (at most
+        ``_MEMO_ENTRIES``, forgotten all at once when full): the context builder counts
+        the same entity and relation lines for query after query."""
+        if len(text) > _MEMO_MAX_CHARS:
+            return len(self.encode(text))
+        count = self._counts.get(text)
+        if count is None:
+            count = len(self.encode(text))
+            if len(self._counts) >= _MEMO_ENTRIES:
+                self._counts.clear()
+            self._counts[text] = count
+        return count
 
     def truncate(self, text: str, max_tokens: int) -> str:
         """``text`` cut to at most ``max_tokens`` tokens."""

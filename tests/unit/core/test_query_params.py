@@ -64,7 +64,8 @@ async def test_chunks_get_only_what_the_total_budget_leaves(world: World) -> Non
     starved = await world.queries.retrieve(
         QUESTION, QueryParam(mode="local", max_total_tokens=50, **KEYWORDS)
     )
-    assert starved.chunks == [] and starved.entities == full.entities
+    # the total bounds the whole prompt: 50 tokens do not even hold the system prompt
+    assert starved.chunks == [] and starved.entities == [] and starved.relationships == []
 
 
 async def test_response_type_and_user_prompt_reach_the_model(world: World) -> None:
