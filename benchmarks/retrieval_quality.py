@@ -14,8 +14,8 @@ context), the gold-document hit rate (the subject's file is in the reference lis
 both per question kind (entity-centric, thematic), the mean context size in
 characters and the server CPU per query in milliseconds (read from /proc: HTTP, keyword
 step and context build; the fake model's keyword replies are cached in the index after
-the first run on it). On a small machine, run with ``OPENBLAS_NUM_THREADS=1``: the BLAS
-threads of numpy's matrix-vector product otherwise spin on the busy cores and cost
+the first run on it). The server limits numpy's BLAS pool to one thread unless
+``OPENBLAS_NUM_THREADS`` is set: its threads otherwise spin on the busy cores and cost
 3-4x the CPU of the whole query (N=1000, local: 25 ms against 7 ms per query).
 
 The index is built through the server (``POST /documents/texts``) or, with
