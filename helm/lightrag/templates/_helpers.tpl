@@ -35,12 +35,12 @@ lightrag.io/recipe: {{ .Values.recipe | quote }}
 
 {{/* The recipes shipped in the image (recipes/*.yaml); CI checks this list against them. */}}
 {{- define "lightrag.packagedRecipes" -}}
-azure-openai embedded lollms mongo neo4j ollama-local openai openai-ollama postgres postgres-ha redis-milvus
+azure-openai embedded lollms mongo neo4j ollama-local openai openai-ollama postgres postgres-ha redis-milvus tidb
 {{- end -}}
 
 {{/* Recipes whose every storage is a shared database (values.schema.json has the same list). */}}
 {{- define "lightrag.sharedRecipes" -}}
-mongo neo4j postgres postgres-ha redis-milvus
+mongo neo4j postgres postgres-ha redis-milvus tidb
 {{- end -}}
 
 {{/* Recipes choosing a shared coordination, postgres or redis (values.schema.json too). */}}
