@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -79,6 +80,11 @@ class EmbeddedEmbeddingConfig(BaseModel):
         False, description="let idle onnxruntime threads spin (faster only on an idle machine)"
     )
     model_path: Path | None = Field(None, description="model.onnx elsewhere (same sha256)")
+    memory_arena: bool = Field(
+        False,
+        description="onnxruntime's CPU memory arena: it keeps the buffers of every batch "
+        "shape seen (1.3 GB after embedding 10 documents), so it is off by default",
+    )
     cache_size: int = Field(
         4096, ge=0, description="most recent texts whose vectors are kept (0 = no cache)"
     )
@@ -129,11 +135,20 @@ class _Window:
     ids: list[int]  # with [CLS] ... [SEP]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class _Loaded:
     session: onnxruntime.InferenceSession
     tokenizer: tokenizers.Tokenizer
     needs_token_types: bool
+
+
+_SessionKey = tuple[str, int, bool, bool]
+# One onnxruntime session per model file and session options, shared by every instance in
+# the process (the engine's embedder and the embedded chat model's ranking embedder):
+# sessions are thread-safe, and a second copy would only duplicate weights and buffers.
+# Weak values: the session is freed once no instance holds it.
+_SESSIONS: weakref.WeakValueDictionary[_SessionKey, _Loaded] = weakref.WeakValueDictionary()
+_SESSIONS_LOCK = threading.Lock()
 
 
 class EmbeddedEmbeddingModel:
@@ -236,31 +251,8 @@ class EmbeddedEmbeddingModel:
         if loaded is not None:
             return loaded
         with self._load_lock:
-            if self._loaded is not None:
-                return self._loaded
-            verify_file(_TOKENIZER_FILE, TOKENIZER_SHA256, "tokenizer")
-            verify_file(self.model_file, MODEL_SHA256, f"model {MODEL_NAME}")
-            tokenizer = tokenizers.Tokenizer.from_file(str(_TOKENIZER_FILE))
-            # tokenizer.json carries a 128-piece truncation and fixed padding: windows
-            # are built here instead, so both are switched off.
-            tokenizer.no_truncation()
-            tokenizer.no_padding()
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = self.config.intra_op_threads
-            options.log_severity_level = 3
-            # Spinning worker threads steal the CPU that spaCy and the event loop need;
-            # measured 2.6x slower embedding on a busy 2-core machine.
-            options.add_session_config_entry(
-                "session.intra_op.allow_spinning", "1" if self.config.allow_spinning else "0"
-            )
-            try:
-                session = onnxruntime.InferenceSession(
-                    str(self.model_file), sess_options=options, providers=["CPUExecutionProvider"]
-                )
-            except _ORT_ERRORS as exc:
-                raise ModelError(f"embedded model {self.model_file} failed to load: {exc}") from exc
-            inputs = {node.name for node in session.get_inputs()}
-            self._loaded = _Loaded(session, tokenizer, "token_type_ids" in inputs)
+            if self._loaded is None:
+                self._loaded = _shared_session(self.model_file, self.config)
             return self._loaded
 
     def _windows(self, text_index: int, piece_ids: list[int]) -> list[_Window]:
@@ -313,3 +305,49 @@ class EmbeddedEmbeddingModel:
             raise ModelError(f"embedded model {MODEL_NAME} failed: {exc}") from exc
         mask_3d = mask[:, :, None].astype(np.float32)
         return np.asarray((hidden * mask_3d).sum(axis=1) / mask_3d.sum(axis=1), dtype=np.float64)
+
+
+def _shared_session(model_file: Path, config: EmbeddedEmbeddingConfig) -> _Loaded:
+    """The process's session for ``model_file`` with ``config``'s options; loads it once."""
+    key: _SessionKey = (
+        str(model_file.resolve()),
+        config.intra_op_threads,
+        config.allow_spinning,
+        config.memory_arena,
+    )
+    with _SESSIONS_LOCK:
+        loaded = _SESSIONS.get(key)
+        if loaded is None:
+            loaded = _load_session(model_file, config)
+            _SESSIONS[key] = loaded
+        return loaded
+
+
+def _load_session(model_file: Path, config: EmbeddedEmbeddingConfig) -> _Loaded:
+    verify_file(_TOKENIZER_FILE, TOKENIZER_SHA256, "tokenizer")
+    verify_file(model_file, MODEL_SHA256, f"model {MODEL_NAME}")
+    tokenizer = tokenizers.Tokenizer.from_file(str(_TOKENIZER_FILE))
+    # tokenizer.json carries a 128-piece truncation and fixed padding: windows
+    # are built here instead, so both are switched off.
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = config.intra_op_threads
+    options.log_severity_level = 3
+    # The arena never returns memory and batches come in many shapes (window lengths
+    # 3-256, batch sizes 1-32): with it the process grew by 1.3 GB over 10 documents,
+    # without it by 80 MB at the same speed (benchmarks/embedded_memory.py).
+    options.enable_cpu_mem_arena = config.memory_arena
+    # Spinning worker threads steal the CPU that spaCy and the event loop need;
+    # measured 2.6x slower embedding on a busy 2-core machine.
+    options.add_session_config_entry(
+        "session.intra_op.allow_spinning", "1" if config.allow_spinning else "0"
+    )
+    try:
+        session = onnxruntime.InferenceSession(
+            str(model_file), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+    except _ORT_ERRORS as exc:
+        raise ModelError(f"embedded model {model_file} failed to load: {exc}") from exc
+    inputs = {node.name for node in session.get_inputs()}
+    return _Loaded(session, tokenizer, "token_type_ids" in inputs)
