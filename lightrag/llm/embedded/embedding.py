@@ -198,7 +198,7 @@ class EmbeddedEmbeddingModel:
 
         Raises ``ModelIntegrityError`` when a file is missing or its sha256 differs.
         """
-        await asyncio.to_thread(self._ensure_loaded)
+        await asyncio.to_thread(self._load_sync)
 
     async def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of shape ``(len(texts), 384)``, float32, L2-normalised, in order.
@@ -245,6 +245,10 @@ class EmbeddedEmbeddingModel:
         self._cache.clear()
 
     # worker-thread side ------------------------------------------------------------
+
+    def _load_sync(self) -> None:
+        # Returns nothing: a finished future holding the session would keep it alive.
+        self._ensure_loaded()
 
     def _ensure_loaded(self) -> _Loaded:
         loaded = self._loaded
