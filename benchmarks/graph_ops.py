@@ -49,6 +49,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # backend name -> (launcher module under tests/integration/servers, launcher class,
 #                  function of that module turning the server's DSN into the backend's params)
 SERVERS: dict[str, tuple[str, str, str]] = {
+    "age": ("postgres", "PostgresLauncher", "params_from_dsn"),
+    "gremlin": ("gremlin", "GremlinLauncher", "gremlin_params"),
+    "mongo": ("mongo", "SecantusLauncher", "params_from_uri"),
     "neo4j": ("neo4j", "Neo4jLauncher", "params_from_uri"),
     "postgres": ("postgres", "PostgresLauncher", "params_from_dsn"),
     "tidb": ("tidb", "TiDBLauncher", "params_from_dsn"),

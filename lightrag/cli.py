@@ -8,12 +8,14 @@ See ``lightrag-server --help``; the config layer is ``lightrag.config``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from lightrag.config.backends import check_backend_classes
 from lightrag.config.cli_flags import build_parser, parse_args
 from lightrag.config.errors import ConfigError
 from lightrag.config.listing import help_epilog, list_backends, list_recipes
@@ -26,6 +28,7 @@ from lightrag.config.loader import (
 )
 from lightrag.config.render import render_config
 from lightrag.config.search_path import ConfigTree
+from lightrag.config.server_checks import REFUSAL_EXIT_STATUS, StartupRefusal
 
 __all__ = ["main"]
 
@@ -59,27 +62,43 @@ def run(argv: Sequence[str], environ: dict[str, str], cwd: Path, out: TextIO) ->
         text = list_recipes(tree) if args.list_recipes else list_backends(tree)
         print(text, file=out)
         return 0
-    loaded = load_config(request)
+    # Serving: the server settings are checked before the backends are imported (spaCy,
+    # ONNX, database drivers), so a refusal the operator can fix arrives at once.
+    serving = not args.print_config
+    loaded = load_config(
+        dataclasses.replace(request, check_classes=not serving, check_server=serving)
+    )
     for note in loaded.notes:
         print(f"lightrag-server: warning: {note}", file=sys.stderr)
     if args.print_config:
         print(render_config(loaded.config, loaded.choices), end="", file=out)
         return 0
+    check_backend_classes(loaded.config)
     logging.basicConfig(
         level=loaded.config.server.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     from lightrag.server.run import serve  # the server stack loads only to serve
 
-    serve(loaded.config)
+    serve(loaded.config, recipe=loaded.choices.get("recipe"))
     return 0
 
 
+def _refusal_line(exc: StartupRefusal) -> str:
+    text = " ".join(str(exc).split())  # one line, whatever the message held
+    return text if text.startswith("cannot start: ") else f"cannot start: {text}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Console entry point: exit status 0 on success, 2 on a configuration error."""
+    """Console entry point: exit status 0 on success, 2 when the configuration cannot be
+    composed (an unknown key, a bad value, a missing extra), 3 when the server refuses
+    to start (``StartupRefusal``: one line on stderr saying what, where and the fix)."""
     arguments = sys.argv[1:] if argv is None else list(argv)
     try:
         return run(arguments, process_environment(), Path.cwd(), sys.stdout)
+    except StartupRefusal as exc:
+        print(f"lightrag-server: error: {_refusal_line(exc)}", file=sys.stderr)
+        return REFUSAL_EXIT_STATUS
     except (ConfigError, ValueError) as exc:
         print(f"lightrag-server: error: {exc}", file=sys.stderr)
         return 2

@@ -112,6 +112,7 @@ VALUE_VARS: tuple[ValueVar, ...] = (
     ValueVar("LIGHTRAG_API_KEY", "server.api_key", _optional_text),
     ValueVar("AUTH_ACCOUNTS", "server.accounts", _accounts),
     ValueVar("LIGHTRAG_WORKSPACE_API_KEYS", "server.api_keys", _scoped_keys),
+    ValueVar("LIGHTRAG_QUERY_API_KEYS", "server.query_api_keys", _comma_list),
     ValueVar("LIGHTRAG_WORKSPACES_AUTO_CREATE", "server.workspaces.auto_create"),
     ValueVar("LIGHTRAG_WORKSPACES_MAX_ENGINES", "server.workspaces.max_engines"),
     ValueVar("TOKEN_SECRET", "server.token_secret", _optional_text),
@@ -126,6 +127,8 @@ VALUE_VARS: tuple[ValueVar, ...] = (
     ValueVar("OLLAMA_EMULATING_MODEL_TAG", "server.simulated_model_tag"),
     ValueVar("MAX_UPLOAD_SIZE", "server.max_upload_size"),
     ValueVar("MAX_TEXTS_PER_REQUEST", "server.max_texts_per_request"),
+    ValueVar("LIGHTRAG_MAX_QUERY_LENGTH", "server.max_query_length"),
+    ValueVar("LIGHTRAG_QUERY_TIMEOUT", "server.query_timeout", _optional_seconds),
     # rag: chunking and extraction
     ValueVar("CHUNK_SIZE", "rag.chunk_token_size"),
     ValueVar("CHUNK_OVERLAP_SIZE", "rag.chunk_overlap_token_size"),
@@ -153,6 +156,8 @@ VALUE_VARS: tuple[ValueVar, ...] = (
     ValueVar("MAX_TOTAL_TOKENS", "rag.max_total_tokens"),
     ValueVar("HISTORY_TURNS", "rag.history_turns"),
     ValueVar("MAX_GRAPH_NODES", "rag.max_graph_nodes"),
+    ValueVar("LIGHTRAG_RETRIEVAL_QUERY_TOKENS", "rag.retrieval_query_tokens"),
+    ValueVar("LIGHTRAG_MAX_QUERY_KEYWORDS", "rag.max_query_keywords"),
 )
 
 GROUP_VARS: tuple[GroupVar, ...] = (

@@ -47,6 +47,7 @@ from lightrag.config.recipes import (
     recipe_values,
 )
 from lightrag.config.search_path import CHOICE_GROUPS, RECIPE_GROUP, ConfigTree
+from lightrag.config.server_checks import check_server_config
 from lightrag.config.sources import (
     EnvLayers,
     EnvValue,
@@ -105,6 +106,9 @@ class ConfigRequest:
     config_dirs: Sequence[Path] = ()
     primary_dir: Path | None = None
     check_classes: bool = True
+    # the launcher about to serve: refuse bad server settings (auth, TLS) before any
+    # backend or binding class is imported (``server_checks``)
+    check_server: bool = False
 
 
 @dataclass(frozen=True)
@@ -362,7 +366,8 @@ def load_config(request: ConfigRequest) -> LoadedConfig:
     """Compose, resolve and validate the configuration ``request`` describes.
 
     Raises ``ConfigError`` with a message naming the bad key, value, variable,
-    backend name or missing pip extra.
+    backend name or missing pip extra; ``StartupRefusal`` for server settings that
+    must not start, when ``request.check_server``.
     """
     layers = build_layers(request)
     tree = config_tree(request, layers)
@@ -386,6 +391,8 @@ def load_config(request: ConfigRequest) -> LoadedConfig:
         config = AppConfig.model_validate(container)
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc, sources=sources, model=AppConfig)) from exc
+    if request.check_server:
+        check_server_config(config.server)  # before apply_shared_knobs imports the bindings
     check_backend_names(config)
     config = apply_shared_knobs(config)
     if request.check_classes:

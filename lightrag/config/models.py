@@ -94,6 +94,11 @@ class RagConfig(BaseModel):
     max_total_tokens: int = Field(30000, gt=0)
     history_turns: int = Field(3, ge=0)
     max_graph_nodes: int = Field(1000, ge=1)
+    # query cost bounds: however long the question, retrieval embeds at most this many
+    # tokens of each text (the question, the joined keywords) and uses at most this
+    # many keywords of each level (high, low), supplied or extracted
+    retrieval_query_tokens: int = Field(512, ge=16)
+    max_query_keywords: int = Field(20, ge=1)
 
 
 WORKSPACE_NAME_PATTERN = r"^[a-z0-9][a-z0-9_]{0,47}$"
@@ -156,6 +161,9 @@ class ServerConfig(BaseModel):
     accounts: list[AuthAccount] = Field(default_factory=list)
     # keys limited to some workspaces (``api_key`` is the admin key: every workspace)
     api_keys: list[ScopedApiKey] = Field(default_factory=list)
+    # query-only keys: GET routes and the query and chat routes, never a write, so that a
+    # chat front-end never holds the key that can empty the index
+    query_api_keys: list[SecretStr] = Field(default_factory=list)
     token_secret: SecretStr | None = None
     token_expire_hours: float = Field(4, gt=0)
     # Upstream opens /api/* (the Ollama API) too; here a key protects the chat APIs unless
@@ -165,7 +173,9 @@ class ServerConfig(BaseModel):
     ssl: bool = False
     ssl_certfile: Path | None = None
     ssl_keyfile: Path | None = None
-    cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+    # null: not configured, so any origin may read (GET) but cross-origin writes answer
+    # 403; a list (or ["*"]) lets exactly those origins write from a browser
+    cors_origins: list[str] | None = None
     # ollama emulation
     simulated_model_name: str = "lightrag"
     simulated_model_tag: str = "latest"
@@ -177,6 +187,10 @@ class ServerConfig(BaseModel):
     max_request_body: int = Field(32 * 1024 * 1024, gt=0)
     max_texts_per_request: int = Field(1000, ge=0)
     max_query_length: int = Field(64 * 1024, gt=0)
+    # seconds a query (or chat answer) may take, streamed answers included: past it the
+    # work is cancelled and the route answers 504 (in-band error once streaming);
+    # null = no limit. A client that disconnects cancels its query at once.
+    query_timeout: float | None = Field(300, gt=0)
     # file parsing limits: zip-based documents (docx, pptx, xlsx, odt, epub) and PDFs
     max_archive_uncompressed_bytes: int = Field(512 * 1024 * 1024, gt=0)
     max_archive_compression_ratio: float = Field(200.0, gt=1)

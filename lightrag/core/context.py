@@ -13,6 +13,7 @@ from lightrag.core.cache import LLMCache
 from lightrag.core.storages import Storages
 from lightrag.core.tokenizer import Tokenizer
 from lightrag.vocabulary.models import ChatModel, EmbeddingModel
+from lightrag.vocabulary.priority import PrioritySlots
 
 __all__ = ["EngineContext"]
 
@@ -25,13 +26,17 @@ class EngineContext:
     embedding: EmbeddingModel
     tokenizer: Tokenizer
     cache: LLMCache
-    _embed_slots: asyncio.Semaphore = field(init=False, repr=False)
+    _embed_slots: PrioritySlots = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._embed_slots = asyncio.Semaphore(self.config.embedding_max_async)
+        self._embed_slots = PrioritySlots(self.config.embedding_max_async)
 
     async def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed ``texts`` in batches of ``embedding_batch_size``, batches concurrently.
+
+        At most ``embedding_max_async`` batches run at once; waiting batches are served
+        query first (``lightrag.vocabulary.priority``), so a query's one batch overtakes
+        the batches ingestion has queued.
 
         Returns a ``(len(texts), dim)`` float32 array in the order of ``texts``.
         """
@@ -42,7 +47,7 @@ class EngineContext:
         batches = [list(texts[i : i + size]) for i in range(0, len(texts), size)]
 
         async def run(batch: list[str]) -> np.ndarray:
-            async with self._embed_slots:
+            async with self._embed_slots.slot():
                 return await self.embedding.embed(batch)
 
         results = await asyncio.gather(*(run(batch) for batch in batches))

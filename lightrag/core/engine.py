@@ -33,6 +33,7 @@ from lightrag.core.storages import Storages
 from lightrag.core.tokenizer import get_tokenizer
 from lightrag.vocabulary.coordination import Coordinator
 from lightrag.vocabulary.models import ChatModel, EmbeddingModel
+from lightrag.vocabulary.priority import Priority, at_query_priority, running_at
 from lightrag.vocabulary.types import (
     DeletionResult,
     DocStatus,
@@ -308,10 +309,12 @@ class LightRAG:
         max_tokens: int | None = None,
     ) -> str:
         """The configured chat model's whole answer to ``prompt`` after ``history``: no
-        retrieval, no LLM cache. Raises ``ModelError`` when the call fails."""
-        return await self.ctx.llm.complete(
-            prompt, system_prompt=system_prompt, history=history, max_tokens=max_tokens
-        )
+        retrieval, no LLM cache; at query priority. Raises ``ModelError`` when the call
+        fails."""
+        with running_at(Priority.QUERY):
+            return await self.ctx.llm.complete(
+                prompt, system_prompt=system_prompt, history=history, max_tokens=max_tokens
+            )
 
     def chat_stream(
         self,
@@ -321,9 +324,12 @@ class LightRAG:
         history: Sequence[Message] = (),
         max_tokens: int | None = None,
     ) -> AsyncIterator[str]:
-        """``chat`` as text pieces; closing the iterator cancels the request."""
-        return self.ctx.llm.stream(
-            prompt, system_prompt=system_prompt, history=history, max_tokens=max_tokens
+        """``chat`` as text pieces (at query priority); closing the iterator cancels the
+        request."""
+        return at_query_priority(
+            self.ctx.llm.stream(
+                prompt, system_prompt=system_prompt, history=history, max_tokens=max_tokens
+            )
         )
 
     def count_tokens(self, text: str) -> int:

@@ -70,7 +70,9 @@ def _weight(text: str) -> float | None:
 
 
 def _entity_name(raw: str) -> str | None:
-    name = normalize_entity_name(_clean_field(raw))
+    # normalised from the raw field: a hyphen at a line break is only visible before the
+    # whitespace is collapsed
+    name = normalize_entity_name(raw)
     return name if name and len(name) <= MAX_NAME_LENGTH else None
 
 

@@ -17,8 +17,11 @@ from lightrag.vocabulary.types import GRAPH_FIELD_SEP
 __all__ = [
     "DEFAULT_WEIGHT",
     "UNKNOWN_TYPE",
+    "FieldParts",
     "edge_weight",
+    "field_parts",
     "join_field",
+    "join_field_onto",
     "join_keywords",
     "split_field",
     "unique_texts",
@@ -59,6 +62,87 @@ def join_field(values: Iterable[Any]) -> str:
     return GRAPH_FIELD_SEP.join(
         unique_texts(part for value in values for part in split_field(value))
     )
+
+
+class FieldParts:
+    """The parts of one joined property as ``join_field`` leaves them: ``parts`` in order,
+    ``members`` (the same texts as a set) and ``keys`` (their de-duplication keys).
+
+    Read-only for callers: the cache below extends instances in place.
+    """
+
+    __slots__ = ("joined", "keys", "members", "parts")
+
+    def __init__(self, parts: list[str]) -> None:
+        self.parts = parts
+        self.members = set(parts)
+        self.keys = {_dedup_key(part) for part in parts}
+        self.joined = GRAPH_FIELD_SEP.join(parts)
+
+
+def _dedup_key(text: str) -> str:
+    return _SPACE.sub(" ", text).casefold()
+
+
+_CACHE_MIN_PARTS = 16
+"""Only lists at least this long are cached: short ones are cheap to split again."""
+_CACHE_SIZE = 4096
+_cache: dict[str, FieldParts] = {}
+"""Joined value -> its parts, for the long lists of popular entities and relations: a
+merge then costs O(new parts) instead of re-splitting thousands of chunk ids (which
+made indexing N documents quadratic in N). Entries are keyed by the exact string, so
+a stale entry is never used; the oldest go first past ``_CACHE_SIZE``."""
+
+
+def field_parts(value: Any) -> FieldParts:
+    """The parts of a joined property (``unique_texts`` of ``split_field``), cached for
+    long lists. The result must not be modified."""
+    if isinstance(value, str) and value in _cache:
+        return _cache[value]
+    parsed = FieldParts(unique_texts(split_field(value)))
+    if len(parsed.parts) >= _CACHE_MIN_PARTS:
+        _remember(parsed.joined, parsed)
+    return parsed
+
+
+def _remember(joined: str, parsed: FieldParts) -> None:
+    _cache[joined] = parsed
+    if len(_cache) > _CACHE_SIZE:
+        del _cache[next(iter(_cache))]
+
+
+def join_field_onto(base: Any, values: Iterable[Any]) -> str:
+    """``join_field([base, *values])``, in O(new parts) when ``base`` is a cached list."""
+    parsed = field_parts(base)
+    added: list[str] = []
+    keys = parsed.keys
+    new_keys: set[str] = set()
+    for value in values:
+        for part in split_field(value):
+            text = part.strip()
+            key = _dedup_key(text)
+            if key not in keys and key not in new_keys:
+                new_keys.add(key)
+                added.append(text)
+    if not added:
+        return parsed.joined
+    joined = (
+        GRAPH_FIELD_SEP.join([parsed.joined, *added])
+        if parsed.parts
+        else GRAPH_FIELD_SEP.join(added)
+    )
+    if len(parsed.parts) + len(added) < _CACHE_MIN_PARTS:
+        return joined
+    if _cache.get(parsed.joined) is parsed:  # move the entry on: the old value is superseded
+        del _cache[parsed.joined]
+        parsed.parts.extend(added)
+        parsed.members.update(added)
+        keys.update(new_keys)
+        parsed.joined = joined
+        _remember(joined, parsed)
+    else:
+        _remember(joined, FieldParts([*parsed.parts, *added]))
+    return joined
 
 
 def join_keywords(values: Iterable[Any]) -> str:

@@ -194,7 +194,17 @@ class KeywordExtractor:
 
         Supplied ``hl_keywords``/``ll_keywords`` are used as given. When extraction
         yields nothing and the query is short, the query becomes the low-level keyword.
+        Either way each level keeps its first ``rag.max_query_keywords``.
         """
+        return self._capped(await self._extract(query, param, history))
+
+    def _capped(self, keywords: Keywords) -> Keywords:
+        limit = self.ctx.config.max_query_keywords
+        if len(keywords.high) <= limit and len(keywords.low) <= limit:
+            return keywords
+        return Keywords(high=keywords.high[:limit], low=keywords.low[:limit])
+
+    async def _extract(self, query: str, param: QueryParam, history: Sequence[Message]) -> Keywords:
         if param.hl_keywords or param.ll_keywords:
             return Keywords(high=_clean_list(param.hl_keywords), low=_clean_list(param.ll_keywords))
         key = self.cache_key(query, history, param.mode)

@@ -2,20 +2,18 @@
 
 Every call first looks in the LLM cache (no slot taken); a miss waits for one
 of the pipeline's ``max_async`` slots, so all documents and chunks share one
-bounded pool and slots never idle while any chunk has work ready.
+bounded pool and slots never idle while any chunk has work ready. The pool is a
+``PrioritySlots`` (``lightrag.vocabulary.priority``, re-exported here).
 """
 
 from __future__ import annotations
 
-import asyncio
-import heapq
-import itertools
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 
 from lightrag.core.cache import LLMCache
 from lightrag.core.context import EngineContext
+from lightrag.vocabulary.priority import Priority, PrioritySlots
 from lightrag.vocabulary.types import Message
 
 __all__ = ["PRIORITY", "CancelledByRequest", "InsertLLM", "PrioritySlots"]
@@ -25,53 +23,13 @@ class CancelledByRequest(Exception):
     """The pipeline was asked to stop before this LLM call started."""
 
 
-PRIORITY = {"summary": 0, "glean": 1, "extract": 2}
-"""Lower runs first: summaries hold merge locks, gleanings finish chunks already begun."""
-
-
-class PrioritySlots:
-    """A semaphore whose waiters are served by priority (lower first), then by arrival."""
-
-    def __init__(self, size: int) -> None:
-        if size < 1:
-            raise ValueError(f"max_async must be at least 1, got {size}")
-        self.size = size
-        self._free = size
-        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
-        self._arrivals = itertools.count()
-
-    @property
-    def waiting(self) -> int:
-        return sum(1 for *_, future in self._waiters if not future.done())
-
-    async def acquire(self, priority: int) -> None:
-        if self._free > 0 and not self.waiting:
-            self._free -= 1
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiters, (priority, next(self._arrivals), future))
-        try:
-            await future
-        except asyncio.CancelledError:
-            if future.done() and not future.cancelled():
-                self.release()  # the slot was handed over just as we were cancelled
-            raise
-
-    def release(self) -> None:
-        while self._waiters:
-            *_, future = heapq.heappop(self._waiters)
-            if not future.done():
-                future.set_result(None)
-                return
-        self._free += 1
-
-    @asynccontextmanager
-    async def slot(self, priority: int) -> AsyncIterator[None]:
-        await self.acquire(priority)
-        try:
-            yield
-        finally:
-            self.release()
+PRIORITY = {
+    "summary": Priority.INGEST,
+    "glean": Priority.INGEST + 1,
+    "extract": Priority.INGEST + 2,
+}
+"""Lower runs first: summaries hold merge locks, gleanings finish chunks already begun;
+all of them behind queries (``Priority.QUERY``)."""
 
 
 class InsertLLM:
@@ -121,7 +79,9 @@ class InsertLLM:
                 return cached
         if self.cancelled():
             raise CancelledByRequest("the pipeline was asked to stop")
-        async with self.slots.slot(PRIORITY.get(kind or cache_type, len(PRIORITY))):
+        async with self.slots.slot(
+            PRIORITY.get(kind or cache_type, Priority.INGEST + len(PRIORITY))
+        ):
             if self.cancelled():
                 raise CancelledByRequest("the pipeline was asked to stop")
             self.calls[cache_type] += 1

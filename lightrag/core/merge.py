@@ -2,8 +2,12 @@
 
 Rules (per entity, identity ``ids.entity_key``; per relation, the sorted key pair):
 
-- the node id is the display form first seen; ``entity_type`` is the majority
-  type (the stored type counts once per existing source chunk);
+- the node id is the least spelling in code-point order of those seen
+  (``ids.display_name``: ``PATH`` over ``path``), so the graph does not depend on
+  the order documents are processed in: a merge that brings a lesser spelling
+  renames the node (its edges, vectors and the documents' entity indexes move with
+  it); ``entity_type`` is the majority type (the stored type counts once per
+  existing source chunk; a tie goes to the least type name);
 - descriptions are de-duplicated and joined with ``GRAPH_FIELD_SEP``; past
   ``force_llm_summary_on_merge`` items or ``summary_max_tokens`` tokens the LLM
   summarises them (map-reduce over ``summary_context_size``-token groups);
@@ -41,11 +45,13 @@ from typing import Any, Protocol, TypeVar
 from lightrag.core.context import EngineContext
 from lightrag.core.graph_fields import (
     UNKNOWN_TYPE,
-    join_field,
+    field_parts,
+    join_field_onto,
     join_keywords,
     split_field,
     unique_texts,
 )
+from lightrag.core.kg_doc_index import rename_in_doc_index
 from lightrag.core.llm_calls import InsertLLM
 from lightrag.core.summarize import DescriptionSummarizer, SummaryMemo
 from lightrag.core.vector_records import entity_vector_record, relation_vector_record, write_vectors
@@ -58,6 +64,15 @@ from lightrag.vocabulary.types import (
 )
 
 __all__ = ["GraphMerger", "MergeOutcome"]
+
+_Renames = dict[str, tuple[str, str]]
+"""entity key -> (stored node id, new node id) for nodes a merge renames."""
+
+
+def _add_spelling(names: dict[str, str], key: str, name: str) -> None:
+    """Keep, per entity key, the display form of the spellings seen so far."""
+    names[key] = ids.display_name(names[key], name) if key in names else ids.display_name(name)
+
 
 T = TypeVar("T")
 
@@ -206,21 +221,23 @@ class GraphMerger:
     ) -> dict[str, Any]:
         """Node properties after adding ``items`` to ``base`` (the stored node or None)."""
         base = base or {}
-        sources = split_field(base.get("source_id"))
+        # field_parts/join_field_onto: O(new chunks) per merge, not O(chunks of the entity)
+        source_count = len(field_parts(base.get("source_id")).parts)
         types: Counter[str] = Counter()
         if base.get("entity_type"):
-            types[str(base["entity_type"])] += max(1, len(sources))
+            types[str(base["entity_type"])] += max(1, source_count)
         for item in items:
             types[item.type or UNKNOWN_TYPE] += 1
-        known = [t for t, _ in types.most_common() if t != UNKNOWN_TYPE]
+        # ties go to the least type name, not to whichever document came first
+        known = sorted((t for t in types if t != UNKNOWN_TYPE), key=lambda t: (-types[t], t))
         return {
             "entity_id": node_id,
             "entity_type": known[0] if known else UNKNOWN_TYPE,
             "description": await self.summarizer.combine(
                 node_id, "entity", _descriptions(base, items), memo, summarise
             ),
-            "source_id": join_field([*sources, *(i.source_id for i in items)]),
-            "file_path": join_field([base.get("file_path"), *(i.file_path for i in items)]),
+            "source_id": join_field_onto(base.get("source_id"), (i.source_id for i in items)),
+            "file_path": join_field_onto(base.get("file_path"), (i.file_path for i in items)),
             "created_at": base.get("created_at", _now()),
         }
 
@@ -244,8 +261,8 @@ class GraphMerger:
             ),
             "keywords": join_keywords([base.get("keywords"), *(i.keywords for i in items)]),
             "weight": float(base.get("weight", 0.0)) + sum(i.weight for i in items),
-            "source_id": join_field([base.get("source_id"), *(i.source_id for i in items)]),
-            "file_path": join_field([base.get("file_path"), *(i.file_path for i in items)]),
+            "source_id": join_field_onto(base.get("source_id"), (i.source_id for i in items)),
+            "file_path": join_field_onto(base.get("file_path"), (i.file_path for i in items)),
             "created_at": base.get("created_at", _now()),
         }
 
@@ -267,20 +284,20 @@ class GraphMerger:
         for extraction in extractions:
             for entity in extraction.entities:
                 key = ids.entity_key(entity.name)
-                names.setdefault(key, entity.name)
+                _add_spelling(names, key, entity.name)
                 entities.setdefault(key, []).append(entity)
             for relation in extraction.relations:
                 pair = ids.relation_key(relation.source, relation.target)
-                names.setdefault(ids.entity_key(relation.source), relation.source)
-                names.setdefault(ids.entity_key(relation.target), relation.target)
+                _add_spelling(names, ids.entity_key(relation.source), relation.source)
+                _add_spelling(names, ids.entity_key(relation.target), relation.target)
                 relations.setdefault(pair, []).append(relation)
         if not names:
             return MergeOutcome()
         async with self.locks.hold(names):
-            nodes, edges = await self._compute(names, entities, relations)
+            nodes, edges, renames = await self._compute(names, entities, relations)
             if fence is not None:
                 await fence()
-            outcome = await self._write(nodes, edges)
+            outcome = await self._write(nodes, edges, renames)
         await self._summarise(nodes.values(), edges.items())
         return outcome
 
@@ -344,12 +361,19 @@ class GraphMerger:
         names: dict[str, str],
         extracted: dict[str, list[ExtractedEntity]],
         relations: dict[tuple[str, str], list[ExtractedRelation]],
-    ) -> tuple[dict[str, tuple[str, dict[str, Any]]], dict[tuple[str, str], dict[str, Any]]]:
+    ) -> tuple[
+        dict[str, tuple[str, dict[str, Any]]], dict[tuple[str, str], dict[str, Any]], _Renames
+    ]:
         """New properties from the stored state: ``({entity key: (node id, props)},
-        {(node id, node id): edge props})``, descriptions joined (no LLM call). Writes
-        nothing."""
+        {(node id, node id): edge props}, {entity key: (stored id, new id)})``,
+        descriptions joined (no LLM call). Writes nothing."""
         graph = self.ctx.storages.graph
         resolved = await self.resolve(names)
+        renames: _Renames = {
+            key: (node_id, display)
+            for key, (node_id, props) in resolved.items()
+            if props is not None and (display := ids.display_name(node_id, names[key])) != node_id
+        }
         entities = dict(extracted)
         # entities named only as relation endpoints and unknown to the graph become nodes
         for pair, items in relations.items():
@@ -364,56 +388,101 @@ class GraphMerger:
         node_keys = list(entities)
 
         def fresh_entities(key: str) -> list[ExtractedEntity]:
-            done = set(split_field((resolved[key][1] or {}).get("source_id")))
+            done = field_parts((resolved[key][1] or {}).get("source_id")).members
             return [e for e in entities[key] if e.source_id not in done]
 
         edge_ids = {pair: (resolved[pair[0]][0], resolved[pair[1]][0]) for pair in relations}
         stored_edges = await graph.get_edges(list(edge_ids.values()))
 
         def fresh_relations(pair: tuple[str, str]) -> list[ExtractedRelation]:
-            done = set(split_field(stored_edges.get(edge_ids[pair], {}).get("source_id")))
+            done = field_parts(stored_edges.get(edge_ids[pair], {}).get("source_id")).members
             return [r for r in relations[pair] if r.source_id not in done]
 
+        def shown(key: str) -> str:  # the node id written: the new one when renamed
+            return renames[key][1] if key in renames else resolved[key][0]
+
+        node_keys += [k for k in renames if k not in entities]  # a renamed node is rewritten
         entity_jobs = [
-            self.entity_props(resolved[k][0], resolved[k][1], fresh_entities(k), summarise=False)
+            self.entity_props(
+                shown(k),
+                resolved[k][1],
+                fresh_entities(k) if k in entities else [],
+                summarise=False,
+            )
             for k in node_keys
         ]
         relation_jobs = [
             self.relation_props(
-                edge_ids[p], stored_edges.get(edge_ids[p]), fresh_relations(p), summarise=False
+                (shown(p[0]), shown(p[1])),
+                stored_edges.get(edge_ids[p]),
+                fresh_relations(p),
+                summarise=False,
             )
             for p in relations
         ]
         merged = await _all_or_first_error([*entity_jobs, *relation_jobs])
         nodes = {
-            key: (resolved[key][0], props)
+            key: (shown(key), props)
             for key, props in zip(node_keys, merged[: len(node_keys)], strict=True)
         }
         edges = {
-            edge_ids[pair]: props
+            (shown(pair[0]), shown(pair[1])): props
             for pair, props in zip(relations, merged[len(node_keys) :], strict=True)
         }
-        return nodes, edges
+        return nodes, edges, renames
+
+    async def _moved_edges(
+        self, renames: _Renames, written: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], dict[str, Any]]:
+        """The stored edges of renamed nodes that this merge does not rewrite, keyed by
+        their endpoints after the renames."""
+        graph = self.ctx.storages.graph
+        new_ids = {old: new for old, new in renames.values()}
+        done = {ids.relation_key(*edge) for edge in written}
+        old_edges: set[tuple[str, str]] = set()
+        for old, _ in renames.values():
+            old_edges.update(await graph.get_node_edges(old))
+        stored = await graph.get_edges(sorted(old_edges))
+        moved: dict[tuple[str, str], dict[str, Any]] = {}
+        for (first, second), props in stored.items():
+            edge = (new_ids.get(first, first), new_ids.get(second, second))
+            if ids.relation_key(*edge) not in done:
+                moved[edge] = props
+        return moved
 
     async def _write(
         self,
         nodes: dict[str, tuple[str, dict[str, Any]]],
         edges: dict[tuple[str, str], dict[str, Any]],
+        renames: _Renames,
     ) -> MergeOutcome:
         """Write computed properties (under the merge locks): vectors first, so an
-        embedding failure never leaves a half-written graph."""
+        embedding failure never leaves a half-written graph. A renamed node's other
+        edges move to its new id (vector ids hang on entity keys, so its vectors are
+        rewritten in place), then the old node goes."""
         graph = self.ctx.storages.graph
+        moved = await self._moved_edges(renames, edges) if renames else {}
         await write_vectors(
             self.ctx,
             entities_vdb=dict(entity_vector_record(*node) for node in nodes.values()),
             relationships_vdb=dict(
-                relation_vector_record(*edge, props) for edge, props in edges.items()
+                relation_vector_record(*edge, props)
+                for edge, props in (*edges.items(), *moved.items())
             ),
         )
         await graph.upsert_nodes(dict(nodes.values()))
         for key, (node_id, _) in nodes.items():
             self._node_ids[key] = node_id
-        await graph.upsert_edges([(*edge, props) for edge, props in edges.items()])
+        await graph.upsert_edges(
+            [(*edge, props) for edge, props in (*moved.items(), *edges.items())]
+        )
+        if renames:
+            await graph.delete_nodes([old for old, _ in renames.values()])
+            sources = [props.get("source_id") for _, props in nodes.values()]
+            sources += [props.get("source_id") for props in moved.values()]
+            await rename_in_doc_index(
+                self.ctx.storages, sources, {key: new for key, (_, new) in renames.items()}
+            )
         return MergeOutcome(
             entity_names=[node_id for node_id, _ in nodes.values()],
             relation_pairs=list(edges),

@@ -33,6 +33,7 @@ from lightrag.core.persist import CoalescingPersister
 from lightrag.core.pipeline_status import MAX_HISTORY_MESSAGES, PipelineStatus
 from lightrag.core.vector_records import write_vectors
 from lightrag.vocabulary.coordination import Claim, ClaimLostError, Coordinator
+from lightrag.vocabulary.priority import Priority, running_at
 from lightrag.vocabulary.types import (
     ChunkRecord,
     DeletionResult,
@@ -224,6 +225,11 @@ class Pipeline:
     # internals ----------------------------------------------------------------------
 
     async def _run(self) -> None:
+        # Ingestion priority whoever started the run (its tasks inherit this context).
+        with running_at(Priority.INGEST):
+            await self._run_at_ingest_priority()
+
+    async def _run_at_ingest_priority(self) -> None:
         status = self.status
         status.busy, status.job_start = True, _now()
         status.cancellation_requested = False

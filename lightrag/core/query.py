@@ -10,8 +10,10 @@ Nothing here persists storages: the cache is flushed by the storage lifecycle.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from lightrag.core.cache import LLMCache, cache_digest
 from lightrag.core.context import EngineContext
@@ -20,6 +22,7 @@ from lightrag.core.keywords import KeywordExtractor, Keywords, recent_history
 from lightrag.core.query_prompts import NO_CONTEXT_RESPONSE, QUERY_PROMPT_VERSION
 from lightrag.core.retrieval import Retriever
 from lightrag.vocabulary.models import NativeRagModel
+from lightrag.vocabulary.priority import Priority, at_query_priority, running_at
 from lightrag.vocabulary.types import (
     Message,
     QueryParam,
@@ -72,18 +75,43 @@ class QueryEngine:
     async def retrieve(self, text: str, param: QueryParam) -> RetrievedContext:
         """Retrieval only (no answer): keywords, entities, relationships, chunks, references.
 
-        Raises ``ValueError`` for an empty query or malformed conversation history.
+        Runs at query priority. Raises ``ValueError`` for an empty query or malformed
+        conversation history.
         """
+        with running_at(Priority.QUERY):
+            return await self._retrieve(text, param)
+
+    async def query(self, text: str, param: QueryParam) -> QueryResult:
+        """The whole answer; ``only_need_context``/``only_need_prompt`` return the context
+        or the full prompt without calling the model; an empty retrieval returns the
+        no-context answer (``llm_generated=False``) without calling the model. Runs at
+        query priority (``lightrag.vocabulary.priority``)."""
+        with running_at(Priority.QUERY):
+            return await self._query(text, param)
+
+    async def query_stream(self, text: str, param: QueryParam) -> StreamingAnswer:
+        """The answer as pieces (references known up front). A cache hit, the context,
+        the prompt and the no-context answer come as one piece. The complete streamed
+        text is cached; a stream closed early is not. Retrieval and every piece run at
+        query priority."""
+        with running_at(Priority.QUERY):
+            answer = await self._query_stream(text, param)
+        return StreamingAnswer(
+            references=answer.references,
+            pieces=at_query_priority(answer.pieces),
+            llm_generated=answer.llm_generated,
+        )
+
+    # implementations -----------------------------------------------------------------
+
+    async def _retrieve(self, text: str, param: QueryParam) -> RetrievedContext:
         query = _check_query(text)
         history = recent_history(param.conversation_history, param.history_turns)
         if param.mode == "bypass":
             return RetrievedContext(mode="bypass")
         return (await self._prepare(query, param, history)).retrieved
 
-    async def query(self, text: str, param: QueryParam) -> QueryResult:
-        """The whole answer; ``only_need_context``/``only_need_prompt`` return the context
-        or the full prompt without calling the model; an empty retrieval returns the
-        no-context answer (``llm_generated=False``) without calling the model."""
+    async def _query(self, text: str, param: QueryParam) -> QueryResult:
         query = _check_query(text)
         history = recent_history(param.conversation_history, param.history_turns)
         if param.mode == "bypass":
@@ -103,10 +131,7 @@ class QueryEngine:
         await self._remember(key, answer)
         return QueryResult(response=answer, references=references, context=prepared.retrieved)
 
-    async def query_stream(self, text: str, param: QueryParam) -> StreamingAnswer:
-        """The answer as pieces (references known up front). A cache hit, the context,
-        the prompt and the no-context answer come as one piece. The complete streamed
-        text is cached; a stream closed early is not."""
+    async def _query_stream(self, text: str, param: QueryParam) -> StreamingAnswer:
         query = _check_query(text)
         history = recent_history(param.conversation_history, param.history_turns)
         if param.mode == "bypass":
@@ -153,14 +178,19 @@ class QueryEngine:
         else:
             keywords = await self.keywords.extract(query, param, history)
         candidates = await self.retriever.search(param.mode, query, keywords, param)
-        built = build_context(
-            entities=candidates.entities,
-            relations=candidates.relations,
-            chunks=candidates.chunks,
-            query=query,
-            history=history,
-            param=param,
-            tokenizer=self.ctx.tokenizer,
+        # Tokenising every candidate is CPU work: off the event loop, so that other
+        # requests (and the streams already answering) keep moving meanwhile.
+        built = await asyncio.to_thread(
+            partial(
+                build_context,
+                entities=candidates.entities,
+                relations=candidates.relations,
+                chunks=candidates.chunks,
+                query=query,
+                history=history,
+                param=param,
+                tokenizer=self.ctx.tokenizer,
+            )
         )
         retrieved = RetrievedContext(
             mode=param.mode,

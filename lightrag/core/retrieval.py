@@ -6,9 +6,10 @@
 - ``naive``: chunk vectors (query) only;
 - ``mix``: ``hybrid`` plus chunk vectors.
 
-The query and the keyword strings are embedded in one call. A missing keyword list
-falls back to the query's own vector, so a question without extracted keywords
-still reaches the graph.
+The query and the keyword strings are embedded in one call, each cut to
+``rag.retrieval_query_tokens`` tokens (the cost of a query does not grow with its
+length). A missing keyword list falls back to the query's own vector, so a question
+without extracted keywords still reaches the graph.
 """
 
 from __future__ import annotations
@@ -103,7 +104,10 @@ class Retriever:
             texts["low"] = low
         if wants_global and high:
             texts["high"] = high
-        vectors = dict(zip(texts, await self.ctx.embed(list(texts.values())), strict=True))
+        # However long the question, a bounded number of tokens is embedded.
+        limit = self.ctx.config.retrieval_query_tokens
+        embedded = [self._bounded(text, limit) for text in texts.values()]
+        vectors = dict(zip(texts, await self.ctx.embed(embedded), strict=True))
         query_vector = vectors.get("query")
         local_vector = vectors.get("low", query_vector) if wants_local else None
         global_vector = vectors.get("high", query_vector) if wants_global else None
@@ -125,6 +129,11 @@ class Retriever:
         vector_chunks = vector_task.result() if vector_task else []
         chunks = await self._merge_chunks(vector_chunks, entities, relations, param)
         return Candidates(entities=entities, relations=relations, chunks=chunks)
+
+    def _bounded(self, text: str, limit: int) -> str:
+        """``text`` cut to ``limit`` tokens (a token is at least one character, so a text
+        of at most ``limit`` characters is never tokenised here)."""
+        return text if len(text) <= limit else self.ctx.tokenizer.truncate(text, limit)
 
     async def _local(self, vector: np.ndarray, param: QueryParam) -> Candidates:
         graph = self.ctx.storages.graph

@@ -1,7 +1,8 @@
 """The HTTP plumbing every network binding shares.
 
 One ``HttpClient`` per binding instance: a pooled ``httpx.AsyncClient``, a
-``max_async`` semaphore shared by all callers of that instance, a per-call
+``max_async`` slot pool shared by all callers of that instance (served query
+first: ``lightrag.vocabulary.priority``), a per-call
 timeout, and retries with exponential backoff and jitter on connection
 errors, 429 and 5xx (honouring ``Retry-After``), never on other statuses.
 Every failure surfaces as ``HttpModelError`` whose message names the binding,
@@ -29,6 +30,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from lightrag.vocabulary.models import ModelError, ModelUnavailableError
+from lightrag.vocabulary.priority import PrioritySlots
 
 __all__ = [
     "HttpClient",
@@ -174,7 +176,7 @@ class HttpClient:
         )
         secrets = {s for s in self._secret_values(auth_headers) if len(s) >= 4}
         self._secrets = sorted(secrets, key=len, reverse=True)  # "Bearer k" before "k"
-        self._slots = asyncio.Semaphore(config.max_async)
+        self._slots = PrioritySlots(config.max_async)
         self._random = random.Random()
         timeout = config.timeout
         self._client = httpx.AsyncClient(
@@ -321,7 +323,7 @@ class HttpClient:
         self, path: str, body: Any, *, params: Mapping[str, str] | None = None
     ) -> httpx.Response:
         """POST ``body`` as JSON; the fully read 2xx response (each attempt within ``timeout``)."""
-        async with self._slots:
+        async with self._slots.slot():
             return await self._send(path, body, params, stream=False)
 
     @asynccontextmanager
@@ -334,7 +336,7 @@ class HttpClient:
         so the server sees the client go away). Transport failures while reading
         become ``HttpModelError``; they are not retried (pieces were delivered).
         """
-        async with self._slots:
+        async with self._slots.slot():
             response = await self._send(path, body, params, stream=True)
             try:
                 yield response

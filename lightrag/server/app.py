@@ -22,7 +22,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 import lightrag
@@ -32,13 +31,16 @@ from lightrag.core.engine import LightRAG, finish_reporting
 from lightrag.registry.models import chat_registry, embedding_registry
 from lightrag.server import auth as auth_module
 from lightrag.server.auth import Authenticator, require_auth
+from lightrag.server.cors import add_cors
 from lightrag.server.docs import complete_openapi, mount_offline_docs
 from lightrag.server.ingest import Scanner, parsing_limits
 from lightrag.server.jobs import BackgroundJobs
 from lightrag.server.limits import BodySizeLimitMiddleware
 from lightrag.server.model_errors import model_error_headers, model_error_status
+from lightrag.server.query_guard import ClientDisconnected, client_disconnected_response
 from lightrag.server.routers import documents, documents_admin, graph, health, query, workspaces
 from lightrag.server.startup_errors import OPERATOR_ERRORS, record_startup_error
+from lightrag.server.startup_summary import log_startup_summary
 from lightrag.server.workspace_registry import REGISTRY_NAMESPACE, WorkspaceRegistry
 from lightrag.server.workspaces import WorkspacePool
 from lightrag.vocabulary.clients import ClientHub
@@ -144,9 +146,12 @@ async def _stop_background_work(app: FastAPI) -> None:
     await jobs.aclose()
 
 
-def create_app(config: AppConfig, *, rag: LightRAG | None = None) -> FastAPI:
+def create_app(
+    config: AppConfig, *, rag: LightRAG | None = None, recipe: str | None = None
+) -> FastAPI:
     """Build the app. A given ``rag`` is initialised at startup but not finalised at
-    shutdown (its owner does that); otherwise the app builds and owns one.
+    shutdown (its owner does that); otherwise the app builds and owns one. ``recipe``
+    (the recipe's name, when one was chosen) is named in the start-up summary.
 
     Raises ``ValueError`` for a configuration that must not start (accounts
     without a token secret, an empty API key).
@@ -157,9 +162,15 @@ def create_app(config: AppConfig, *, rag: LightRAG | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub = ClientHub()
         models = _SharedModels(config)
-        pool = _pool(config, models, hub)
-        engine = rag if rag is not None else pool.default_engine()
-        default = await pool.open_default(engine, app.state.scanner)
+        try:
+            pool = _pool(config, models, hub)
+            engine = rag if rag is not None else pool.default_engine()
+            default = await pool.open_default(engine, app.state.scanner)
+        except OPERATOR_ERRORS as exc:
+            record_startup_error(app, exc)
+            await finish_reporting("shared model clients", models.aclose())
+            await finish_reporting("shared database clients", hub.close())
+            raise
         started = False
         try:
             await asyncio.to_thread(config.server.input_dir.mkdir, parents=True, exist_ok=True)
@@ -180,6 +191,7 @@ def create_app(config: AppConfig, *, rag: LightRAG | None = None) -> FastAPI:
                 app.state.scanner.start(engine, skip_dirs=others)
                 engine.pipeline_status.autoscanned = True
             app.state.ready = True
+            log_startup_summary(config, recipe)
             yield
         finally:
             app.state.ready = False
@@ -213,19 +225,13 @@ def create_app(config: AppConfig, *, rag: LightRAG | None = None) -> FastAPI:
         app.state.rag = rag
 
     app.add_exception_handler(ModelError, _model_error)
+    app.add_exception_handler(ClientDisconnected, client_disconnected_response)
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_request_body=config.server.max_request_body,
         max_upload_size=config.server.max_upload_size,
     )
-    origins = config.server.cors_origins
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=origins,
-        allow_credentials="*" not in origins,
-        allow_methods=["*"],
-        allow_headers=["*"],
-    )
+    add_cors(app, config.server.cors_origins)
 
     app.include_router(auth_module.router)
     protected = [Depends(require_auth)]

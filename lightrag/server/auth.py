@@ -13,6 +13,8 @@ Modes, from the server config:
 - ``api_keys``: keys scoped to workspaces; a request with one reaches only the
   workspaces it lists (403 elsewhere). ``api_key`` and accounts without a
   ``workspaces`` list are admins: every workspace, and creating or deleting them.
+- ``query_api_keys``: query-only keys (every workspace): GET routes and the query
+  and chat routes (``QUERY_ROUTES``); any other write answers 403 with a message.
 
 Whitelisted paths (``server.whitelist_paths``, ``*`` globs) are open in every
 mode; ``/login``, ``/auth-status`` and ``/ready`` always are. When no accounts
@@ -24,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import re
 import secrets
 import time
 from collections import defaultdict, deque
@@ -38,13 +39,15 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer, OAuth2PasswordR
 from pydantic import BaseModel
 
 import lightrag
-from lightrag.config.models import WORKSPACE_NAME_PATTERN, ServerConfig
+from lightrag.config.models import ServerConfig
+from lightrag.config.server_checks import check_auth_config
 from lightrag.server.passwords import StoredPassword
 from lightrag.server.schemas import error_response
 
 __all__ = [
     "ALWAYS_OPEN_PATHS",
     "API_VERSION",
+    "QUERY_ROUTES",
     "Authenticator",
     "WorkspaceScope",
     "check_auth_config",
@@ -56,6 +59,20 @@ API_VERSION = "0344"
 """The upstream API generation this server speaks (reported by login and health)."""
 
 ALWAYS_OPEN_PATHS = frozenset({"/", "/login", "/auth-status", "/ready"})
+QUERY_ROUTES = frozenset(
+    {
+        "/query",
+        "/query/stream",
+        "/query/data",
+        "/api/chat",
+        "/api/generate",
+        "/api/show",
+        "/v1/chat/completions",
+        "/documents/paginated",
+    }
+)
+"""The POST routes a query key may call: they answer or list, and change nothing."""
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _ALGORITHM = "HS256"
 _MAX_FAILED_LOGINS = 5
 _LOCKOUT_WINDOW_SECONDS = 300.0
@@ -65,60 +82,32 @@ _bearer = OAuth2PasswordBearer(tokenUrl="login", auto_error=False)
 
 
 class WorkspaceScope:
-    """The workspaces a caller may use: ``names`` (``None``: all of them, an admin)."""
+    """The workspaces a caller may use: ``names`` (``None``: all of them); a
+    ``query_only`` caller may only read and query them."""
 
-    __slots__ = ("names",)
+    __slots__ = ("names", "query_only")
 
-    def __init__(self, names: frozenset[str] | None) -> None:
+    def __init__(self, names: frozenset[str] | None, *, query_only: bool = False) -> None:
         self.names = names
+        self.query_only = query_only
 
     @property
     def admin(self) -> bool:
-        return self.names is None
+        return self.names is None and not self.query_only
+
+    def may_call(self, method: str, path: str) -> bool:
+        """Whether this caller may send ``method`` to ``path`` (query keys: reads and
+        ``QUERY_ROUTES`` only)."""
+        if not self.query_only:
+            return True
+        return method.upper() in _READ_METHODS or path.rstrip("/") in QUERY_ROUTES
 
     def allows(self, workspace: str) -> bool:
         return self.names is None or workspace in self.names
 
 
 _ADMIN = WorkspaceScope(None)
-
-
-def _check_scope_names(names: list[str], where: str, default: str) -> None:
-    pattern = re.compile(WORKSPACE_NAME_PATTERN)
-    bad = [name for name in names if name != default and not pattern.fullmatch(name)]
-    if bad:
-        raise ValueError(
-            f"{where} names invalid workspace(s) {', '.join(map(repr, bad))}: workspace names "
-            "are 1 to 48 lower-case letters, digits and '_' (or the configured workspace)"
-        )
-
-
-def check_auth_config(config: ServerConfig) -> None:
-    """Raise ``ValueError`` for an auth setup that must not start."""
-    if config.accounts and (
-        config.token_secret is None or not config.token_secret.get_secret_value()
-    ):
-        raise ValueError(
-            "server.accounts is set but server.token_secret is empty: set TOKEN_SECRET "
-            "(or server.token_secret) to a long random string; there is no default secret"
-        )
-    if config.api_key is not None and not config.api_key.get_secret_value():
-        raise ValueError("server.api_key is set but empty: give a key or leave it unset")
-    names = [account.username for account in config.accounts]
-    if len(set(names)) != len(names):
-        raise ValueError("server.accounts lists the same username twice")
-    keys = [scoped.key.get_secret_value() for scoped in config.api_keys]
-    if any(not key for key in keys):
-        raise ValueError("server.api_keys has an empty key: give a key or remove the entry")
-    admin = config.api_key.get_secret_value() if config.api_key else None
-    if len(set(keys)) != len(keys) or admin in keys:
-        raise ValueError("server.api_keys repeats a key (or repeats server.api_key)")
-    for index, scoped in enumerate(config.api_keys):
-        _check_scope_names(scoped.workspaces, f"server.api_keys[{index}]", config.workspace)
-    for account in config.accounts:
-        if account.workspaces is not None:
-            where = f"server.accounts[{account.username!r}]"
-            _check_scope_names(account.workspaces, where, config.workspace)
+_QUERY = WorkspaceScope(None, query_only=True)
 
 
 class Authenticator:
@@ -130,6 +119,9 @@ class Authenticator:
         self._scoped_keys = [
             (scoped.key.get_secret_value().encode(), WorkspaceScope(frozenset(scoped.workspaces)))
             for scoped in config.api_keys
+        ]
+        self._scoped_keys += [
+            (key.get_secret_value().encode(), _QUERY) for key in config.query_api_keys
         ]
         self._account_scopes = {
             account.username: WorkspaceScope(
@@ -225,9 +217,20 @@ class Authenticator:
         """Whether these credentials grant access (always true in open mode)."""
         return self.scope(api_key, token) is not None
 
-    def check(self, path: str, api_key: str | None, token: str | None) -> None:
-        """Raise 401/403 (upstream's messages) unless the request may reach ``path``."""
-        if self.is_whitelisted(path) or self.is_authenticated(api_key, token):
+    def check(self, path: str, api_key: str | None, token: str | None, method: str = "GET") -> None:
+        """Raise 401/403 (upstream's messages) unless the request may reach ``path``;
+        403 for a query key sending a write."""
+        if self.is_whitelisted(path):
+            return
+        scope = self.scope(api_key, token)
+        if scope is not None:
+            if not scope.may_call(method, path):
+                raise HTTPException(
+                    status_code=status.HTTP_403_FORBIDDEN,
+                    detail=f"This key is a query key (server.query_api_keys): it may read "
+                    f"and query, not {method.upper()} {path}; use the admin key "
+                    "(server.api_key) for changes",
+                )
             return
         if token is not None and self._accounts:
             raise HTTPException(
@@ -285,7 +288,7 @@ async def require_auth(
     token: Annotated[str | None, Security(_bearer)],
 ) -> None:
     """Route dependency: 401/403 unless the request is authenticated or whitelisted."""
-    auth.check(request.url.path, api_key, token)
+    auth.check(request.url.path, api_key, token, request.method)
 
 
 def request_scope(request: Request) -> WorkspaceScope | None:

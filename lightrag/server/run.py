@@ -3,47 +3,31 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import uvicorn
 
-from lightrag.config.models import AppConfig, ServerConfig
+from lightrag.config.models import AppConfig
+from lightrag.config.server_checks import StartupRefusal, check_server_config, check_tls
 from lightrag.server.app import create_app
-from lightrag.server.startup_errors import StartupErrorReport
+from lightrag.server.startup_errors import StartupErrorReport, recorded_startup_error
 
 __all__ = ["check_tls", "serve", "uvicorn_config"]
 
 logger = logging.getLogger(__name__)
 
-
-def check_tls(server: ServerConfig) -> tuple[Path, Path] | None:
-    """The certificate and key files when TLS is on; ``None`` when off.
-
-    Raises ``ValueError`` naming the setting when ``ssl`` is on without both
-    files, or when a file does not exist.
-    """
-    if not server.ssl:
-        return None
-    if server.ssl_certfile is None or server.ssl_keyfile is None:
-        raise ValueError(
-            "server.ssl is on but server.ssl_certfile and server.ssl_keyfile are not both set "
-            "(--ssl-certfile / SSL_CERTFILE and --ssl-keyfile / SSL_KEYFILE)"
-        )
-    for setting, path in (
-        ("ssl_certfile", server.ssl_certfile),
-        ("ssl_keyfile", server.ssl_keyfile),
-    ):
-        if not path.is_file():
-            raise ValueError(f"server.{setting}: {str(path)!r} does not exist or is not a file")
-    return server.ssl_certfile, server.ssl_keyfile
+_UVICORN_STARTUP_FAILED = "Application startup failed. Exiting."
 
 
-def uvicorn_config(config: AppConfig) -> uvicorn.Config:
-    """A uvicorn config for the app built from ``config`` (TLS checked first)."""
+def uvicorn_config(
+    config: AppConfig, *, recipe: str | None = None, quiet_startup_errors: bool = False
+) -> uvicorn.Config:
+    """A uvicorn config for the app built from ``config`` (server settings checked first)."""
     server = config.server
+    check_server_config(server)
     tls = check_tls(server)
+    app = StartupErrorReport(create_app(config, recipe=recipe), quiet=quiet_startup_errors)
     return uvicorn.Config(
-        StartupErrorReport(create_app(config)),
+        app,
         host=server.host,
         port=server.port,
         log_level=server.log_level.lower(),
@@ -54,13 +38,44 @@ def uvicorn_config(config: AppConfig) -> uvicorn.Config:
     )
 
 
-def serve(config: AppConfig) -> None:
+class _HideStartupFailedLine(logging.Filter):
+    """Drops uvicorn's "startup failed" line when the launcher reports the reason itself."""
+
+    def __init__(self, app: StartupErrorReport) -> None:
+        super().__init__()
+        self.app = app
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage() != _UVICORN_STARTUP_FAILED:
+            return True
+        return recorded_startup_error(self.app.app) is None
+
+
+def serve(config: AppConfig, *, recipe: str | None = None) -> None:
     """Run the server until interrupted (blocking); returns after a graceful shutdown on
-    Ctrl-C / SIGINT. Raises ``ValueError`` for bad TLS or auth settings before binding
-    the port."""
-    server = uvicorn.Server(uvicorn_config(config))
+    Ctrl-C / SIGINT.
+
+    Raises ``StartupRefusal`` (one line: what, where, the fix) for bad TLS or auth
+    settings before binding the port, and for a start-up that failed on something the
+    operator can fix (a working directory another server holds, a storage file that
+    cannot be read, a database down, a model that does not load).
+    """
+    settings = uvicorn_config(config, recipe=recipe, quiet_startup_errors=True)
+    server = uvicorn.Server(settings)
+    app = settings.app
+    assert isinstance(app, StartupErrorReport)
+    hide = _HideStartupFailedLine(app)
+    uvicorn_logger = logging.getLogger("uvicorn.error")
+    uvicorn_logger.addFilter(hide)
     try:
         server.run()
     except KeyboardInterrupt:
         # uvicorn re-raises the interrupt after its graceful shutdown: that is a normal stop.
         logger.info("server stopped by interrupt")
+    except SystemExit:
+        recorded = recorded_startup_error(app.app)
+        if recorded is None:
+            raise
+        raise StartupRefusal(recorded) from None
+    finally:
+        uvicorn_logger.removeFilter(hide)

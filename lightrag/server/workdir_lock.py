@@ -16,12 +16,14 @@ import os
 from pathlib import Path
 from typing import IO
 
+from lightrag.vocabulary.errors import StorageError
+
 __all__ = ["WorkingDirInUseError", "WorkingDirLock"]
 
 LOCK_NAME = ".lightrag-server.lock"
 
 
-class WorkingDirInUseError(RuntimeError):
+class WorkingDirInUseError(StorageError):
     """Another process holds the working directory's lock."""
 
 

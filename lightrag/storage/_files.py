@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from lightrag.vocabulary.errors import StorageError
 from lightrag.vocabulary.storage import StorageContext
 
 __all__ = [
@@ -41,7 +42,7 @@ __all__ = [
 ]
 
 
-class CorruptStorageFileError(RuntimeError):
+class CorruptStorageFileError(StorageError):
     """A storage file exists but cannot be read; the message names the file and the fix."""
 
     def __init__(self, path: Path, reason: str) -> None:

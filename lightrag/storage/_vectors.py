@@ -73,11 +73,17 @@ def kept_meta(
 ) -> list[dict[str, Any]]:
     """The ``meta_fields`` of each record, checked JSON-encodable (``ValueError`` if not)."""
     metas = [{k: v for k, v in record.items() if k in meta_fields} for record in records.values()]
+    # Scalars always encode; only other values need the (record-sized) trial encoding.
+    if all(type(v) in _JSON_SCALARS for meta in metas for v in meta.values()):
+        return metas
     try:
         json.dumps(metas)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{backend}: metadata must be JSON-encodable ({exc})") from exc
     return metas
+
+
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def checked_filters(

@@ -7,6 +7,7 @@ crash between status writes never loses a ``pending`` document.
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
@@ -40,15 +41,33 @@ class JsonDocStatusStorage(JsonKVStorage):
     backend_name: ClassVar[str] = "json doc status storage"
     config_model: ClassVar[type[JsonKVConfig]] = JsonDocStatusConfig
     shared: ClassVar[bool] = False
+    _tracks_replacements: ClassVar[bool] = True
+    _counts: Counter[str]
 
     async def status_counts(self) -> dict[str, int]:
-        """Documents per status; every ``DocStatus`` value is present (0 allowed)."""
+        """Documents per status; every ``DocStatus`` value is present (0 allowed).
+
+        Kept up to date by every write (no scan: the status endpoints poll it).
+        """
         self._require_open()
         counts = {status.value: 0 for status in DocStatus}
-        for record in self._data.values():
-            status = str(record.get("status", ""))
-            counts[status] = counts.get(status, 0) + 1
+        counts.update((status, n) for status, n in self._counts.items() if n)
         return counts
+
+    async def initialize(self) -> None:
+        """Load the file and journal (see ``JsonKVStorage.initialize``) and count statuses."""
+        if self._open:
+            return
+        self._counts = Counter()
+        await super().initialize()
+        self._counts = Counter(str(record.get("status", "")) for record in self._data.values())
+
+    def _replaced(self, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        counts = self._counts
+        if old is not None:
+            counts[str(old.get("status", ""))] -= 1
+        if new is not None:
+            counts[str(new.get("status", ""))] += 1
 
     async def by_status(
         self,

@@ -4,8 +4,9 @@ Layout (upstream-compatible): ``<working_dir>[/<workspace>]/kv_store_<namespace>
 holds ``{key: record}``. With ``journal`` on (the default), every ``upsert`` and
 ``delete`` is also appended to ``kv_store_<namespace>.journal.jsonl`` before it
 returns, so small frequent writes (LLM cache, doc status) survive a crash without
-rewriting the big file; ``index_done`` compacts the journal into the main file
-(atomically, off the event loop, only when something changed) and trims it.
+rewriting the big file. The journal is compacted into the main file (atomically, off
+the event loop) once it outgrows ``compact_ratio`` of it, and on ``finalize``; so
+ingesting N documents writes O(N) bytes, not O(N^2).
 """
 
 from __future__ import annotations
@@ -16,9 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from lightrag.storage._file_store import FileStore
+from lightrag.storage._file_store import JournalConfig, JournaledFileStore
 from lightrag.storage._files import (
     ChangeTracker,
     CorruptStorageFileError,
@@ -33,21 +32,16 @@ from lightrag.vocabulary.storage import StorageContext
 __all__ = ["JsonKVConfig", "JsonKVStorage"]
 
 
-class JsonKVConfig(BaseModel):
-    """Parameters of the JSON file KV storage."""
+class JsonKVConfig(JournalConfig):
+    """Parameters of the JSON file KV storage.
 
-    model_config = ConfigDict(extra="forbid")
-
-    journal: bool = True
-    """Append every write to a journal so it is durable before ``index_done``."""
-    fsync: bool = True
-    """fsync each journal append (off: faster, but a power loss may drop the last writes)."""
-    journal_max_bytes: int = Field(16 * 1024 * 1024, ge=0)
-    """Compact into the main file as soon as the journal grows past this (0: only on
-    ``index_done``/``finalize``), so a long run of writes without ``index_done`` stays bounded."""
+    With ``journal`` on, every write is appended to the journal before it returns
+    (durable before ``index_done``); the journal is compacted as soon as it outgrows
+    its limit, also between ``index_done`` calls, so it stays bounded.
+    """
 
 
-class JsonKVStorage(FileStore):
+class JsonKVStorage(JournaledFileStore):
     """Key -> JSON object store kept in memory and persisted to one JSON file.
 
     Records returned by ``get``/``get_many`` are shallow copies: mutating them
@@ -58,6 +52,7 @@ class JsonKVStorage(FileStore):
     backend_name: ClassVar[str] = "json kv storage"
     config_model: ClassVar[type[JsonKVConfig]] = JsonKVConfig
     shared: ClassVar[bool] = False
+    _journal: KVJournal
 
     def __init__(self, ctx: StorageContext, params: Mapping[str, Any]) -> None:
         self.ctx = ctx
@@ -68,7 +63,6 @@ class JsonKVStorage(FileStore):
             self.directory / f"kv_store_{ctx.namespace}.journal.jsonl", fsync=self.config.fsync
         )
         self._data: dict[str, dict[str, Any]] = {}
-        self._journal_mark = 0
         self._init_file_state()
 
     # lifecycle
@@ -102,38 +96,25 @@ class JsonKVStorage(FileStore):
                 raise CorruptStorageFileError(
                     self.path, f"record {key!r} is a {type(record).__name__}, not an object"
                 )
+        self._loaded_main_file()
         # Replayed even with the journal off: writes journaled before a config change count.
         replayed = self._journal.replay(content)
         return content, replayed
 
     async def _snapshot(self) -> Callable[[], None]:
-        snapshot = dict(self._data)
-        self._journal_mark = self._journal.size
-        return partial(atomic_write_json, self.path, snapshot)
-
-    async def _after_persist(self) -> None:
-        """Trim the journal of what the main file now holds."""
-        if self._journal_mark:
-            async with self._write_lock:
-                await asyncio.to_thread(self._journal.discard_prefix, self._journal_mark)
-
-    async def _close(self) -> None:
-        async with self._write_lock:
-            await asyncio.to_thread(self._journal.close)
+        return partial(atomic_write_json, self.path, dict(self._data))
 
     async def drop(self) -> None:
         """Remove every record and persist the empty namespace."""
         self._require_open()
         async with self._persist_lock, self._write_lock:
+            for record in self._data.values():
+                self._replaced(record, None)
             self._data = {}
             self._changes.touch()
             version = self._changes.version
-            await asyncio.to_thread(self._write_empty)
+            await asyncio.to_thread(self._reset_files, partial(atomic_write_json, self.path, {}))
             self._changes.saved(version)
-
-    def _write_empty(self) -> None:
-        atomic_write_json(self.path, {})
-        self._journal.reset()
 
     # reads
 
@@ -175,13 +156,16 @@ class JsonKVStorage(FileStore):
         async with self._write_lock:
             if line is not None:
                 await asyncio.to_thread(self._journal.append, line)
+            if self._tracks_replacements:
+                data = self._data
+                for key, record in records.items():
+                    self._replaced(data.get(key), record)
             self._data.update(records)
             self._changes.touch()
         await self._compact_if_journal_is_large()
 
     async def _compact_if_journal_is_large(self) -> None:
-        limit = self.config.journal_max_bytes
-        if limit and self._journal.size > limit:
+        if self._compaction_due():
             await self._persist()
 
     def _validated(self, data: Mapping[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -233,8 +217,16 @@ class JsonKVStorage(FileStore):
         if self.config.journal:
             await asyncio.to_thread(self._journal.append, encode_delete(present))
         for key in present:
+            if self._tracks_replacements:
+                self._replaced(self._data[key], None)
             del self._data[key]
         self._changes.touch()
+
+    _tracks_replacements: ClassVar[bool] = False
+    """Subclasses that keep derived state set this and override ``_replaced``."""
+
+    def _replaced(self, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        """Called under the write lock as a record changes (``None``: absent before/after)."""
 
     # helpers
 

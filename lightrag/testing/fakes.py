@@ -48,6 +48,14 @@ _FEATURE_CACHE_SIZE = 200_000
 _TOKEN_COUNT_CACHE_SIZE = 4096
 
 
+_WORK_UNIT_DATA = bytes(1 << 20)
+
+
+def _work_unit() -> None:
+    """One unit of the fake chat model's CPU work: a few milliseconds of hashing."""
+    hashlib.sha256(_WORK_UNIT_DATA).digest()
+
+
 class HashingEmbeddingConfig(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -127,6 +135,12 @@ class FakeChatConfig(BaseModel):
 
     model: str = "fake-chat"
     latency_ms: float = Field(0.0, ge=0.0, description="simulated time per call")
+    work_units: int = Field(
+        0,
+        ge=0,
+        description="units of CPU work per call (a unit hashes 1 MiB in a worker thread), "
+        "counted in ``work_done``: a cancelled call stops between units",
+    )
     fail_kinds: list[str] = Field(
         default_factory=list, description="prompt kinds whose calls raise ModelError"
     )
@@ -171,8 +185,8 @@ class FakeChatModel:
     """Deterministic chat model that answers each known prompt in that prompt's format.
 
     Counts calls, input and output tokens per prompt kind (``calls``,
-    ``input_tokens``, ``output_tokens``) and the peak number of concurrent calls
-    (``max_in_flight``). Raises ``ModelError`` when configured to fail.
+    ``input_tokens``, ``output_tokens``), the peak number of concurrent calls
+    (``max_in_flight``) and the units of simulated CPU work done (``work_done``). Raises ``ModelError`` when configured to fail.
     """
 
     config_model: ClassVar[type[FakeChatConfig]] = FakeChatConfig
@@ -191,6 +205,7 @@ class FakeChatModel:
         self.in_flight = 0
         self.max_in_flight = 0
         self.cpu_seconds = 0.0  # thread CPU spent producing answers (benchmarks subtract it)
+        self.work_done = 0  # units of ``work_units`` done, over all calls
         self._token_counts: dict[str, int] = {}
 
     @property
@@ -220,6 +235,9 @@ class FakeChatModel:
         try:
             if self.config.latency_ms:
                 await asyncio.sleep(self.config.latency_ms / 1000)
+            for _ in range(self.config.work_units):
+                self.work_done += 1
+                await asyncio.to_thread(_work_unit)
             started = time.thread_time()
             try:
                 return self._answer(request)

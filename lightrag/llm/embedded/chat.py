@@ -31,6 +31,7 @@ from lightrag.llm.embedded.keywords import keywords_from_doc
 from lightrag.llm.embedded.ner import GraphExtractionSettings, extract_graph_from_doc
 from lightrag.llm.embedded.nlp import DEFAULT_SPACY_MODEL, SpacyPipeline
 from lightrag.vocabulary.models import ModelError
+from lightrag.vocabulary.priority import PrioritySlots
 from lightrag.vocabulary.types import Extraction, Message, RetrievedContext
 
 __all__ = ["BYPASS_MESSAGE", "EmbeddedChatConfig", "EmbeddedChatModel"]
@@ -92,7 +93,7 @@ class EmbeddedChatConfig(BaseModel):
     )
     answer_shortlist: int = Field(64, ge=1, description="sentences ranked with embeddings")
     rank_with_embeddings: bool = True
-    max_async: int = Field(1, ge=1, description="spaCy runs at once")
+    max_async: int = Field(1, ge=1, description="spaCy runs at once (served query first)")
 
 
 class EmbeddedChatModel:
@@ -114,8 +115,12 @@ class EmbeddedChatModel:
             max_description_chars=self.config.max_description_chars,
         )
         self._pipeline = SpacyPipeline(self.config.spacy_model)
-        self._embedder = EmbeddedEmbeddingModel() if self.config.rank_with_embeddings else None
-        self._slots = asyncio.Semaphore(self.config.max_async)
+        self._slots = PrioritySlots(self.config.max_async)
+        # The ranking runs share the spaCy runs' pool: a query's ranking (QUERY) goes
+        # before the next extraction (INGEST), so ingestion yields the CPU to queries.
+        self._embedder = (
+            EmbeddedEmbeddingModel(runs=self._slots) if self.config.rank_with_embeddings else None
+        )
 
     @property
     def identity(self) -> str:
@@ -128,7 +133,7 @@ class EmbeddedChatModel:
             await self._embedder.load()
 
     async def _in_thread(self, work: Callable[[], _T]) -> _T:
-        async with self._slots:
+        async with self._slots.slot():  # query first: a query's run goes next
             return await asyncio.to_thread(work)
 
     # ChatModel ---------------------------------------------------------------------

@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lightrag.llm.embedded.heap import release_free_memory
 from lightrag.vocabulary.models import ModelError
+from lightrag.vocabulary.priority import PrioritySlots
 
 __all__ = [
     "MODEL_NAME",
@@ -75,7 +76,9 @@ class EmbeddedEmbeddingConfig(BaseModel):
     window_tokens: int = Field(256, ge=16, le=512, description="word pieces per window")
     window_overlap: int = Field(32, ge=0, description="word pieces shared by adjacent windows")
     batch_size: int = Field(32, ge=1, description="windows per onnxruntime run")
-    max_concurrent_runs: int = Field(1, ge=1, description="onnxruntime runs at once")
+    max_concurrent_runs: int = Field(
+        1, ge=1, description="onnxruntime runs at once (waiting runs are served query first)"
+    )
     intra_op_threads: int = Field(0, ge=0, description="onnxruntime threads; 0 = all cores")
     allow_spinning: bool = Field(
         False, description="let idle onnxruntime threads spin (faster only on an idle machine)"
@@ -175,11 +178,15 @@ class EmbeddedEmbeddingModel:
     against their best entity, relation or chunk (one 0.33 relation), off-corpus ones
     0.05-0.35 (mostly under 0.25), where the public project's 0.2 lets most through."""
 
-    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, config: Mapping[str, Any] | None = None, *, runs: PrioritySlots | None = None
+    ) -> None:
+        """``runs``: a slot pool to share with other CPU-bound work (by default its own of
+        ``max_concurrent_runs`` slots), so that work queued there yields to queries."""
         self.config = EmbeddedEmbeddingConfig.model_validate(dict(config or {}))
         self._loaded: _Loaded | None = None
         self._load_lock = threading.Lock()
-        self._runs = asyncio.Semaphore(self.config.max_concurrent_runs)
+        self._runs = runs or PrioritySlots(self.config.max_concurrent_runs)
         self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
 
     @property
@@ -231,8 +238,7 @@ class EmbeddedEmbeddingModel:
                 missing[key] = [index]
                 todo.append(text)
         if todo:
-            async with self._runs:
-                fresh = await asyncio.to_thread(self._embed_and_release, todo)
+            fresh = await self._compute(todo)
             for (key, rows), vector in zip(missing.items(), fresh, strict=True):
                 vectors[rows] = vector
                 self._remember(key, vector.copy())  # not a view pinning the whole batch
@@ -274,14 +280,8 @@ class EmbeddedEmbeddingModel:
             for start in starts
         ]
 
-    def _embed_and_release(self, texts: list[str]) -> np.ndarray:
-        vectors = self._embed_sync(texts)
-        if self.config.release_memory:
-            release_free_memory()
-        return vectors
-
-    def _embed_sync(self, texts: list[str]) -> np.ndarray:
-        loaded = self._ensure_loaded()
+    def _plan(self, loaded: _Loaded, texts: list[str]) -> list[list[_Window]]:
+        """The windows of ``texts`` in groups of ``batch_size``, one onnxruntime run each."""
         encodings = loaded.tokenizer.encode_batch(texts, add_special_tokens=False)
         windows = [
             window
@@ -289,17 +289,29 @@ class EmbeddedEmbeddingModel:
             for window in self._windows(index, encoding.ids)
         ]
         # Similar lengths together: less padding, and padding never changes a vector.
-        order = sorted(range(len(windows)), key=lambda i: len(windows[i].ids))
+        windows.sort(key=lambda window: len(window.ids))
+        size = self.config.batch_size
+        return [windows[start : start + size] for start in range(0, len(windows), size)]
+
+    async def _compute(self, texts: list[str]) -> np.ndarray:
+        """Vectors of ``texts`` from the model (no cache). Each onnxruntime run takes a
+        slot of its own, served query first, so a query's run goes between the runs of
+        a long ingestion batch instead of after all of them."""
+        loaded = self._loaded
+        if loaded is None:
+            loaded = await asyncio.to_thread(self._ensure_loaded)
+        groups = await asyncio.to_thread(self._plan, loaded, texts)
         sums = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float64)
         weights = np.zeros(len(texts), dtype=np.float64)
-        size = self.config.batch_size
-        for start in range(0, len(order), size):
-            group = [windows[i] for i in order[start : start + size]]
-            pooled = self._run(loaded, group)
+        for group in groups:
+            async with self._runs.slot():
+                pooled = await asyncio.to_thread(self._run, loaded, group)
             for window, vector in zip(group, pooled, strict=True):
                 weight = float(len(window.ids))
                 sums[window.text_index] += weight * vector
                 weights[window.text_index] += weight
+        if self.config.release_memory:  # the runs' freed activations, back to the OS
+            await asyncio.to_thread(release_free_memory)
         means = sums / weights[:, None]
         norms = np.linalg.norm(means, axis=1, keepdims=True)
         return (means / np.clip(norms, 1e-12, None)).astype(np.float32)

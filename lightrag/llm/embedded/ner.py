@@ -86,14 +86,19 @@ def _usable_name(name: str) -> bool:
 
 
 def _concept_name(span: Span) -> str:
-    """Display form of a noun phrase: common nouns lower-cased, a plural head singular."""
-    words = [token.text if token.pos_ == "PROPN" else token.lower_ for token in span[:-1]]
+    """Display form of a noun phrase: common nouns lower-cased, a plural head singular,
+    the text's own whitespace kept until ``normalize_entity_name`` collapses it (and
+    joins a word hyphenated across a line break)."""
+    words = [
+        (token.text if token.pos_ == "PROPN" else token.lower_) + token.whitespace_
+        for token in span[:-1]
+    ]
     head = span[-1]
     if head.pos_ == "PROPN":
         words.append(head.text)
     else:
         words.append(head.lemma_.lower() if head.tag_ in {"NNS"} else head.lower_)
-    return " ".join(words)
+    return normalize_entity_name("".join(words))
 
 
 def _sentence_index(doc: Doc) -> list[int]:

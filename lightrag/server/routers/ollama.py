@@ -39,6 +39,7 @@ from lightrag.server.chat_routing import (
 from lightrag.server.deps import ChatRagDep, ConfigDep, model_workspace, visible_workspaces
 from lightrag.server.limits import check_query_length
 from lightrag.server.model_errors import model_error_headers, model_error_status
+from lightrag.server.query_guard import GuardDep
 from lightrag.server.schemas import (
     NDJSONResponse,
     Responses,
@@ -317,6 +318,7 @@ def _chat_answers(answer: type[BaseModel]) -> Responses:
         },
         502: {"model": OllamaError, "description": "The LLM answered something unusable"},
         503: {"model": OllamaError, "description": "The LLM is down or too slow (`Retry-After`)"},
+        504: {"model": OllamaError, "description": "Ran past `server.query_timeout`; stopped"},
     }
 
 
@@ -428,7 +430,7 @@ def _stream_response(body: AsyncIterator[bytes]) -> StreamingResponse:
     responses=_chat_answers(OllamaChatChunk),
 )
 async def chat(
-    request: OllamaChatRequest, rag: ChatRagDep, config: ConfigDep
+    request: OllamaChatRequest, rag: ChatRagDep, config: ConfigDep, guard: GuardDep
 ) -> JSONResponse | StreamingResponse:
     """Answer the last user message through the RAG engine (prefix routing; earlier
     messages are the conversation history). Streams NDJSON unless ``stream`` is false.
@@ -441,7 +443,7 @@ async def chat(
         )
         prompt_tokens = count_prompt_tokens(rag, turn)
         if request.stream:
-            pieces = await stream_chat(rag, config, turn)
+            pieces = guard.stream(await guard.run(stream_chat(rag, config, turn)))
             return _stream_response(
                 _ndjson(
                     pieces,
@@ -452,7 +454,7 @@ async def chat(
                     shape=_chat_shape,
                 )
             )
-        reply = await complete_chat(rag, config, turn)
+        reply = await guard.run(complete_chat(rag, config, turn))
     except HTTPException as exc:
         return _error(exc.status_code, str(exc.detail))
     except ValueError as exc:
@@ -474,7 +476,7 @@ async def chat(
     responses=_chat_answers(OllamaGenerateChunk),
 )
 async def generate(
-    request: OllamaGenerateRequest, rag: ChatRagDep, config: ConfigDep
+    request: OllamaGenerateRequest, rag: ChatRagDep, config: ConfigDep, guard: GuardDep
 ) -> JSONResponse | StreamingResponse:
     """Send ``prompt`` (with the request's ``system`` prompt) straight to the LLM, no RAG."""
     watch = Stopwatch()
@@ -489,8 +491,8 @@ async def generate(
         max_tokens = _max_tokens(request.options)
         prompt_tokens = count_tokens(rag, request.prompt) + count_tokens(rag, request.system or "")
         if request.stream:
-            pieces = rag.chat_stream(
-                request.prompt, system_prompt=request.system, max_tokens=max_tokens
+            pieces = guard.stream(
+                rag.chat_stream(request.prompt, system_prompt=request.system, max_tokens=max_tokens)
             )
             return _stream_response(
                 _ndjson(
@@ -502,7 +504,11 @@ async def generate(
                     shape=_generate_shape,
                 )
             )
-        reply = await rag.chat(request.prompt, system_prompt=request.system, max_tokens=max_tokens)
+        reply = await guard.run(
+            rag.chat(request.prompt, system_prompt=request.system, max_tokens=max_tokens)
+        )
+    except HTTPException as exc:
+        return _error(exc.status_code, str(exc.detail))
     except ValueError as exc:
         return _error(400, str(exc))
     except ModelError as exc:

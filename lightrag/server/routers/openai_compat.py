@@ -33,6 +33,7 @@ from lightrag.server.chat_answers import (
 from lightrag.server.chat_routing import message_text, parse_chat_messages
 from lightrag.server.deps import ChatRagDep, ConfigDep, model_workspace, visible_workspaces
 from lightrag.server.model_errors import model_error_headers, model_error_status
+from lightrag.server.query_guard import GuardDep
 from lightrag.server.schemas import Responses, error_response, require_in_schema
 from lightrag.vocabulary.models import ModelError
 
@@ -255,10 +256,11 @@ async def _sse(
         },
         502: {"model": OpenAIError, "description": "The LLM answered something unusable"},
         503: {"model": OpenAIError, "description": "The LLM is down or too slow (`Retry-After`)"},
+        504: {"model": OpenAIError, "description": "Ran past `server.query_timeout`; stopped"},
     },
 )
 async def chat_completions(
-    request: ChatCompletionRequest, rag: ChatRagDep, config: ConfigDep
+    request: ChatCompletionRequest, rag: ChatRagDep, config: ConfigDep, guard: GuardDep
 ) -> JSONResponse | StreamingResponse:
     """Answer the last user message through the RAG engine, whole or streamed (SSE).
     The workspace is the header's, else the model's (``lightrag:<workspace>``)."""
@@ -269,7 +271,7 @@ async def chat_completions(
         turn = parse_chat_messages([(m.role, message_text(m.content)) for m in request.messages])
         prompt_tokens = count_prompt_tokens(rag, turn)
         if request.stream:
-            pieces = await stream_chat(rag, config, turn)
+            pieces = guard.stream(await guard.run(stream_chat(rag, config, turn)))
             include_usage = bool(request.stream_options and request.stream_options.include_usage)
             body = _sse(
                 pieces,
@@ -280,9 +282,10 @@ async def chat_completions(
                 include_usage=include_usage,
             )
             return StreamingResponse(body, media_type="text/event-stream", headers=_SSE_HEADERS)
-        reply = await complete_chat(rag, config, turn)
+        reply = await guard.run(complete_chat(rag, config, turn))
     except HTTPException as exc:
-        return _error(exc.status_code, str(exc.detail), "invalid_request_error")
+        kind = "timeout" if exc.status_code == 504 else "invalid_request_error"
+        return _error(exc.status_code, str(exc.detail), kind)
     except ValueError as exc:
         return _error(400, str(exc), "invalid_request_error")
     except ModelError as exc:

@@ -13,6 +13,7 @@ from fastapi.responses import StreamingResponse
 from lightrag.config.models import AppConfig
 from lightrag.server.deps import ConfigDep, RagDep
 from lightrag.server.limits import check_query_length
+from lightrag.server.query_guard import GuardDep, QueryTimeoutError
 from lightrag.server.schemas import (
     NDJSONResponse,
     QueryDataResponse,
@@ -36,6 +37,7 @@ _STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 _MODEL_FAILED: Responses = {
     502: error_response("The LLM or embedding model answered something unusable"),
     503: error_response("The model backend is down or too slow (`Retry-After` set)"),
+    504: error_response("The query ran past `server.query_timeout` and was stopped"),
 }
 
 
@@ -50,9 +52,12 @@ def _references(items: list[Any], with_content: bool) -> list[dict[str, Any]]:
 
 
 @router.post("/query", response_model_exclude_none=True, responses=_MODEL_FAILED)
-async def query(request: QueryRequest, rag: RagDep, config: ConfigDep) -> QueryResponse:
-    """Answer a question in the chosen mode; ``references`` lists the sources used."""
-    result = await rag.query(request.query, _param(request, config, stream=False))
+async def query(
+    request: QueryRequest, rag: RagDep, config: ConfigDep, guard: GuardDep
+) -> QueryResponse:
+    """Answer a question in the chosen mode; ``references`` lists the sources used.
+    A client that disconnects cancels the work; past ``server.query_timeout``: 504."""
+    result = await guard.run(rag.query(request.query, _param(request, config, stream=False)))
     references = None
     if request.include_references:
         references = [
@@ -83,6 +88,8 @@ async def _ndjson(answer: StreamingAnswer, request: QueryRequest) -> AsyncIterat
         # The status line is already sent: report the failure in-band, as upstream does.
         logger.error("query stream failed: %s", exc)
         yield _line({"error": f"Model call failed: {exc}"})
+    except QueryTimeoutError as exc:
+        yield _line({"error": str(exc)})
     except Exception as exc:
         logger.exception("query stream failed")
         yield _line({"error": str(exc) or type(exc).__name__})
@@ -100,10 +107,13 @@ async def _ndjson(answer: StreamingAnswer, request: QueryRequest) -> AsyncIterat
         200: {"model": QueryStreamLine, "description": "NDJSON: one `QueryStreamLine` a line"},
     },
 )
-async def query_stream(request: QueryRequest, rag: RagDep, config: ConfigDep) -> StreamingResponse:
-    """Stream the answer as NDJSON (``stream: false`` sends one line with everything)."""
+async def query_stream(
+    request: QueryRequest, rag: RagDep, config: ConfigDep, guard: GuardDep
+) -> StreamingResponse:
+    """Stream the answer as NDJSON (``stream: false`` sends one line with everything).
+    Past ``server.query_timeout`` before the first line: 504; after it: an ``error`` line."""
     if request.stream is False:
-        result = await rag.query(request.query, _param(request, config, stream=False))
+        result = await guard.run(rag.query(request.query, _param(request, config, stream=False)))
         payload: dict[str, Any] = {"response": result.response}
         if request.include_references:
             payload = {
@@ -113,17 +123,20 @@ async def query_stream(request: QueryRequest, rag: RagDep, config: ConfigDep) ->
         return StreamingResponse(
             iter([_line(payload)]), media_type="application/x-ndjson", headers=_STREAM_HEADERS
         )
-    answer = await rag.query_stream(request.query, _param(request, config, stream=True))
+    answer = await guard.run(rag.query_stream(request.query, _param(request, config, stream=True)))
+    answer.pieces = guard.stream(answer.pieces)
     return StreamingResponse(
         _ndjson(answer, request), media_type="application/x-ndjson", headers=_STREAM_HEADERS
     )
 
 
 @router.post("/query/data", responses=_MODEL_FAILED)
-async def query_data(request: QueryRequest, rag: RagDep, config: ConfigDep) -> QueryDataResponse:
+async def query_data(
+    request: QueryRequest, rag: RagDep, config: ConfigDep, guard: GuardDep
+) -> QueryDataResponse:
     """Retrieval only: keywords, entities, relationships, chunks and references; no LLM
     answer."""
-    context = await rag.retrieve(request.query, _param(request, config, stream=False))
+    context = await guard.run(rag.retrieve(request.query, _param(request, config, stream=False)))
     return QueryDataResponse(
         status="success",
         message="Nothing relevant was found" if context.is_empty else "Retrieval succeeded",

@@ -22,6 +22,8 @@ edge statements over ``pairs_list`` repeat them in every key).
 
 from __future__ import annotations
 
+from tidb_vector import DistanceMetric
+
 __all__ = [
     "DOC_STATUS_SCHEMA",
     "GRAPH_SCHEMA",
@@ -298,11 +300,12 @@ VECTOR_UPSERT = (
     " updated_at = CURRENT_TIMESTAMP(6)"
 )
 VECTOR_META_FILTER = " AND JSON_UNQUOTE(JSON_EXTRACT(meta, %s)) IN {values}"
+_COSINE_DISTANCE = DistanceMetric.COSINE.to_sql_func()
 VECTOR_QUERY = (
     "SELECT id, meta, score FROM ("
-    "SELECT id, meta, 1 - VEC_COSINE_DISTANCE(embedding, %s) AS score FROM {table}"
+    f"SELECT id, meta, 1 - {_COSINE_DISTANCE}(embedding, %s) AS score FROM {{table}}"
     " WHERE workspace = %s AND namespace = %s{filters}"
-    " ORDER BY VEC_COSINE_DISTANCE(embedding, %s) LIMIT %s"
+    f" ORDER BY {_COSINE_DISTANCE}(embedding, %s) LIMIT %s"
     ") AS nearest WHERE score >= %s ORDER BY score DESC"
 )
 """The ``top_k`` nearest rows (after the filters), then those at or above the threshold:

@@ -9,7 +9,8 @@ cosine distance (fine to about 10^5 vectors per namespace; past that, a cluster
 with TiFlash and a vector index is the way). The column keeps the dimension the
 table was created with: a storage opened with another ``embedding_dim`` is refused
 at ``initialize`` with a ``StorageSchemaError`` naming both. Vectors travel as
-TiDB's text form (``'[0.1,0.2]'``). MySQL and MariaDB before 11.7 have no vector
+TiDB's text form (``'[0.1,0.2]'``), written by the ``tidb-vector`` package's encoder,
+which also gives TiDB's dimension limits and distance function names. MySQL and MariaDB before 11.7 have no vector
 type: this storage needs TiDB.
 """
 
@@ -23,6 +24,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pymysql
+from tidb_vector import MAX_DIM, MIN_DIM
+from tidb_vector.utils import encode_vector
 
 from lightrag.storage._vectors import checked_filters, checked_matrix, checked_query, kept_meta
 from lightrag.storage.tidb import sql
@@ -38,7 +41,7 @@ _VECTOR_TYPE = re.compile(r"vector\((\d+)\)", re.IGNORECASE)
 
 
 def _vector_text(row: np.ndarray) -> str:
-    return "[" + ",".join(map(repr, row.tolist())) + "]"
+    return str(encode_vector(row))
 
 
 def _vectors_text(array: np.ndarray) -> list[str]:
@@ -62,10 +65,11 @@ class TiDBVectorStorage(TiDBStorageBase):
 
     def __init__(self, ctx: StorageContext, params: Mapping[str, Any]) -> None:
         super().__init__(ctx, params)
-        if ctx.embedding_dim <= 0:
+        if not MIN_DIM <= ctx.embedding_dim <= MAX_DIM:
             raise ValueError(
-                f"{self.backend_name} {ctx.namespace!r} needs embedding_dim > 0 "
-                f"(the embedding model's dimension), got {ctx.embedding_dim}"
+                f"{self.backend_name} {ctx.namespace!r} needs an embedding_dim from {MIN_DIM} "
+                f"to {MAX_DIM} (TiDB's VECTOR limits; the embedding model's dimension), "
+                f"got {ctx.embedding_dim}"
             )
         self.dim = ctx.embedding_dim
         self.table = self.config.vector_table

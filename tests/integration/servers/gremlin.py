@@ -29,7 +29,7 @@ import pytest
 from .base import LaunchError, RunningServer, ServerLauncher, spawn, tcp_open
 from .fixtures import server_or_skip
 
-__all__ = ["GremlinLauncher", "gremlin_params", "gremlin_server"]
+__all__ = ["CACHE", "HOME", "GremlinLauncher", "gremlin_params", "gremlin_server", "write_config"]
 
 VERSION = "3.8.1"
 ARTIFACT = f"org.apache.tinkerpop:gremlin-server:{VERSION}:zip:distribution"
@@ -132,12 +132,7 @@ class GremlinLauncher(ServerLauncher):
         unpacking.rmdir()
 
     def start(self, data_dir: Path, port: int) -> RunningServer:
-        properties = data_dir / "tinkergraph.properties"
-        init = data_dir / "init.groovy"
-        config = data_dir / "gremlin-server.yaml"
-        properties.write_text(_GRAPH_PROPERTIES.format(location=data_dir / "graph.json"))
-        init.write_text(_INIT_SCRIPT)
-        config.write_text(_SERVER_YAML.format(port=port, properties=properties, init=init))
+        config = write_config(data_dir, port, conf_dir=data_dir, graph=data_dir / "graph.json")
         env = dict(os.environ, JAVA_OPTIONS="-Xms128m -Xmx1g")
         pid = spawn(
             [str(HOME / "bin" / "gremlin-server.sh"), str(config)],
@@ -157,6 +152,20 @@ class GremlinLauncher(ServerLauncher):
         if text.count("Channel started at port") < text.count("Configuring Gremlin Server"):
             return False  # the log is appended to across restarts
         return tcp_open(server.host, server.port)
+
+
+def write_config(target: Path, port: int, *, conf_dir: Path, graph: Path) -> Path:
+    """Write the server config (``gremlin-server.yaml``, TinkerGraph properties, init
+    script) into ``target``; return the yaml. ``conf_dir`` and ``graph`` are the paths the
+    server sees: ``target`` itself for the launcher, a mount point in a container (the
+    docker compose service runs the same config)."""
+    target.mkdir(parents=True, exist_ok=True)
+    properties, init = conf_dir / "tinkergraph.properties", conf_dir / "init.groovy"
+    (target / properties.name).write_text(_GRAPH_PROPERTIES.format(location=graph))
+    (target / init.name).write_text(_INIT_SCRIPT)
+    config = target / "gremlin-server.yaml"
+    config.write_text(_SERVER_YAML.format(port=port, properties=properties, init=init))
+    return config
 
 
 def gremlin_params(url: str) -> dict[str, Any]:

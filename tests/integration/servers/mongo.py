@@ -20,13 +20,20 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from .base import LaunchError, RunningServer, ServerLauncher, spawn
 from .fixtures import server_or_skip
 
-__all__ = ["SECANTUSDB_PIN", "SecantusLauncher", "mongo_server", "mongo_vector_uri"]
+__all__ = [
+    "SECANTUSDB_PIN",
+    "SecantusLauncher",
+    "mongo_server",
+    "mongo_vector_uri",
+    "params_from_uri",
+]
 
 SECANTUSDB_PIN = "secantusdb==0.7.0b3"
 """The version tested here (a beta: pinned, so a new release cannot change the suite)."""
@@ -83,6 +90,11 @@ class SecantusLauncher(ServerLauncher):
         finally:
             client.close()
         return True
+
+
+def params_from_uri(uri: str) -> dict[str, Any]:
+    """``MongoConfig`` parameters for a server at ``uri`` (the benchmarks' database)."""
+    return {"uri": uri, "database": "lightrag_bench", "server_selection_timeout": 10.0}
 
 
 @pytest.fixture(scope="session")

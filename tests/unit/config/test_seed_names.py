@@ -66,8 +66,13 @@ VALUE_SAMPLES: dict[str, tuple[str, Any]] = {
     "HISTORY_TURNS": ("5", 5),
     "MAX_GRAPH_NODES": ("500", 500),
     "LIGHTRAG_WORKSPACE_API_KEYS": ('{"k1": ["team_a"], "k2": ["team_a", "team_b"]}', ["k1", "k2"]),
+    "LIGHTRAG_QUERY_API_KEYS": ("q-1, q-2", ["q-1", "q-2"]),
     "LIGHTRAG_WORKSPACES_AUTO_CREATE": ("true", True),
     "LIGHTRAG_WORKSPACES_MAX_ENGINES": ("8", 8),
+    "LIGHTRAG_MAX_QUERY_LENGTH": ("2000", 2000),
+    "LIGHTRAG_QUERY_TIMEOUT": ("none", None),
+    "LIGHTRAG_RETRIEVAL_QUERY_TOKENS": ("256", 256),
+    "LIGHTRAG_MAX_QUERY_KEYWORDS": ("8", 8),
 }
 
 
@@ -81,6 +86,8 @@ def _at(config: Any, key: str) -> Any:
         return [account.username for account in value]
     if isinstance(value, list) and value and hasattr(value[0], "key"):
         return [scoped.key.get_secret_value() for scoped in value]
+    if isinstance(value, list) and value and isinstance(value[0], SecretStr):
+        return [secret.get_secret_value() for secret in value]
     return value
 
 

@@ -35,7 +35,7 @@ async def test_llm_concurrency_set_once_bounds_pipeline_and_binding(
     assert config.rag.max_async == 8
     llm = chat_registry.load(binding)(config.llm.params())
     assert llm.config.max_async == 8  # the binding's own request limit
-    assert llm._http._slots._value == 8  # its semaphore
+    assert llm._http._slots.size == 8  # its slot pool
     engine = build_engine(config, llm=llm)
     try:
         assert engine.pipeline.llm.slots.size == 8  # the pipeline's pool of LLM slots

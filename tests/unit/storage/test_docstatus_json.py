@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,30 @@ async def test_by_status_pages_journaled_writes_after_a_crash(tmp_path: Path) ->
     first = await restarted.by_status(["pending"], limit=3)
     rest = await restarted.by_status(["pending"], after_id=list(first)[-1])
     assert list(first) + list(rest) == [f"doc-{i}" for i in range(5)]
+
+
+async def test_status_counts_follow_every_write_and_survive_a_restart(tmp_path: Path) -> None:
+    rng = random.Random(2)
+    docs = await open_docs(tmp_path)
+    statuses = ["pending", "processing", "processed", "failed"]
+    for step in range(300):
+        key = f"doc-{rng.randrange(40)}"
+        roll = rng.random()
+        if roll < 0.7:
+            await docs.upsert({key: record(rng.choice(statuses))})
+        elif roll < 0.9:
+            await docs.delete([key, "doc-never"])
+        else:
+            await docs.delete_prefix(f"doc-{rng.randrange(4)}")
+        if step == 150:
+            await docs.index_done()
+        scanned = {s: 0 for s in statuses}
+        for stored in await docs.get_many(await docs.keys()):
+            assert stored is not None
+            scanned[stored["status"]] += 1
+        counts = await docs.status_counts()
+        assert {s: counts[s] for s in statuses} == scanned
+    before = await docs.status_counts()
+    assert await (await open_docs(tmp_path)).status_counts() == before
+    await docs.drop()
+    assert set((await docs.status_counts()).values()) == {0}

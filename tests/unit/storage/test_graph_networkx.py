@@ -23,6 +23,18 @@ async def open_graph(root: Path, workspace: str = "") -> NetworkXGraphStorage:
     return graph
 
 
+def file_names(directory: Path) -> list[str]:
+    return sorted(path.name for path in directory.iterdir())
+
+
+def files_state(directory: Path) -> dict[str, tuple[int, int, int]]:
+    """Every file's (inode, mtime, size): equal before and after means nothing was written."""
+    return {
+        path.name: (path.stat().st_ino, path.stat().st_mtime_ns, path.stat().st_size)
+        for path in directory.iterdir()
+    }
+
+
 def graphml_path(root: Path) -> Path:
     return root / "graph_chunk_entity_relation.graphml"
 
@@ -118,21 +130,22 @@ async def test_index_done_without_changes_does_not_rewrite_the_file(tmp_path: Pa
     graph = await open_graph(tmp_path)
     await graph.upsert_node("A", {})
     await graph.index_done()
-    before = graphml_path(tmp_path).stat()
+    before = files_state(tmp_path)
     await graph.delete_node("ghost")
     await graph.delete_edges([("A", "ghost")])
     await graph.index_done()
-    await graph.finalize()
-    after = graphml_path(tmp_path).stat()
-    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert files_state(tmp_path) == before
 
 
 async def test_unpersisted_changes_are_not_on_disk_until_index_done(tmp_path: Path) -> None:
     graph = await open_graph(tmp_path)
     await graph.upsert_node("A", {})
-    assert not graphml_path(tmp_path).exists()
+    assert file_names(tmp_path) == []
     await graph.index_done()
-    assert graphml_path(tmp_path).exists()
+    assert file_names(tmp_path) == ["graph_chunk_entity_relation.journal.jsonl"]
+    assert await (await open_graph(tmp_path)).has_node("A")
+    await graph.finalize()
+    assert file_names(tmp_path) == ["graph_chunk_entity_relation.graphml"]
 
 
 def test_unknown_parameter_is_an_error_naming_the_key(tmp_path: Path) -> None:
@@ -203,23 +216,32 @@ async def test_failed_or_empty_batches_do_not_rewrite_the_file(tmp_path: Path) -
     graph = await open_graph(tmp_path)
     await graph.upsert_nodes({"A": {}, "B": {}})
     await graph.index_done()
-    before = graphml_path(tmp_path).stat()
+    before = files_state(tmp_path)
     with pytest.raises(KeyError, match="no edge of the batch was written"):
         await graph.upsert_edges([("A", "B", {}), ("A", "ghost", {})])
     await graph.delete_nodes(["ghost", "phantom"])
     await graph.upsert_nodes({})
     await graph.upsert_edges([])
     await graph.index_done()
-    after = graphml_path(tmp_path).stat()
-    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert files_state(tmp_path) == before
 
 
-async def test_batch_writes_reach_the_graphml_file_on_index_done(tmp_path: Path) -> None:
+async def test_batch_writes_reach_the_graphml_file_on_finalize(tmp_path: Path) -> None:
     graph = await open_graph(tmp_path)
     await graph.upsert_nodes({"A": {"d": "a"}, "B": {"d": "b"}, "C": {"d": "c"}})
     await graph.upsert_edges([("A", "B", {"weight": 2.0}), ("B", "C", {"weight": 1.0})])
     await graph.delete_nodes(["C"])
-    await graph.index_done()
+    await graph.finalize()
     stored = nx.read_graphml(graphml_path(tmp_path))
     assert sorted(stored.nodes) == ["A", "B"]
     assert stored.edges["A", "B"]["weight"] == 2.0
+
+
+async def test_a_grown_value_with_a_control_character_in_its_tail_is_still_cleaned(
+    tmp_path: Path,
+) -> None:
+    graph = await open_graph(tmp_path)
+    long_value = "chunk-1" * 100
+    await graph.upsert_node("A", {"source_id": long_value})
+    await graph.upsert_node("A", {"source_id": long_value + "<SEP>bad\x01tail"})
+    assert await graph.get_node("A") == {"source_id": long_value + "<SEP>bad\ufffdtail"}

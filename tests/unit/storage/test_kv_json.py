@@ -24,6 +24,14 @@ def file_names(directory: Path) -> list[str]:
     return sorted(path.name for path in directory.iterdir())
 
 
+def files_state(directory: Path) -> dict[str, tuple[int, int, int]]:
+    """Every file's (inode, mtime, size): equal before and after means nothing was written."""
+    return {
+        path.name: (path.stat().st_ino, path.stat().st_mtime_ns, path.stat().st_size)
+        for path in directory.iterdir()
+    }
+
+
 def append_bytes(path: Path, data: bytes) -> None:
     with open(path, "ab") as handle:
         handle.write(data)
@@ -116,13 +124,21 @@ async def test_record_that_is_not_a_dict_is_rejected(tmp_path: Path) -> None:
 async def test_index_done_without_changes_does_not_rewrite_the_file(tmp_path: Path) -> None:
     kv = await open_kv(tmp_path)
     await kv.upsert({"k": {"v": 1}})
-    await kv.index_done()
-    path = tmp_path / "kv_store_full_docs.json"
-    before = path.stat()
+    await kv.finalize()
+    kv = await open_kv(tmp_path)
+    before = files_state(tmp_path)
     await kv.index_done()
     await kv.finalize()
-    after = path.stat()
-    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert files_state(tmp_path) == before
+
+
+async def test_index_done_below_the_compaction_limit_writes_no_main_file(tmp_path: Path) -> None:
+    kv = await open_kv(tmp_path)
+    await kv.upsert({"k": {"v": 1}})
+    journal_before = kv.journal_path.read_bytes()
+    await kv.index_done()
+    assert not (tmp_path / "kv_store_full_docs.json").exists()
+    assert kv.journal_path.read_bytes() == journal_before
 
 
 async def test_reading_does_not_create_or_rewrite_files(tmp_path: Path) -> None:
@@ -158,20 +174,20 @@ async def test_without_journal_unpersisted_writes_are_not_on_disk(tmp_path: Path
     assert await (await open_kv(tmp_path, journal=False)).get("a") == {"v": 1}
 
 
-async def test_index_done_compacts_the_journal_into_the_main_file(tmp_path: Path) -> None:
+async def test_finalize_compacts_the_journal_into_the_main_file(tmp_path: Path) -> None:
     kv = await open_kv(tmp_path)
     await kv.upsert({"a": {"v": 1}})
     assert kv.journal_path.stat().st_size > 0
-    await kv.index_done()
+    await kv.finalize()
     assert not kv.journal_path.exists()
     assert json.loads((tmp_path / "kv_store_full_docs.json").read_text()) == {"a": {"v": 1}}
 
 
-async def test_journal_replay_marks_the_store_dirty_so_it_compacts(tmp_path: Path) -> None:
+async def test_journal_left_by_a_crash_is_compacted_on_finalize(tmp_path: Path) -> None:
     kv = await open_kv(tmp_path)
     await kv.upsert({"a": {"v": 1}})
     survivor = await open_kv(tmp_path)
-    await survivor.index_done()
+    await survivor.finalize()
     assert not survivor.journal_path.exists()
     assert json.loads((tmp_path / "kv_store_full_docs.json").read_text()) == {"a": {"v": 1}}
 
@@ -213,7 +229,7 @@ async def test_crash_between_compaction_and_journal_trim_replays_to_the_same_sta
     await kv.upsert({"a": {"v": 3}})
     saved_journal = tmp_path / "journal.copy"
     shutil.copy(kv.journal_path, saved_journal)
-    await kv.index_done()
+    await kv.finalize()
     # The journal trim was lost: the whole journal is replayed over the compacted file.
     shutil.copy(saved_journal, kv.journal_path)
     os.unlink(saved_journal)
@@ -239,13 +255,35 @@ async def test_drop_persists_an_empty_file_and_removes_the_journal(tmp_path: Pat
 
 
 async def test_journal_is_compacted_once_it_grows_past_its_limit(tmp_path: Path) -> None:
-    kv = await open_kv(tmp_path, journal_max_bytes=1000)
+    kv = await open_kv(tmp_path, compact_min_bytes=1000)
     for i in range(30):
         await kv.upsert({f"k{i}": {"text": "x" * 50}})
         assert kv.journal_path.exists() is False or kv.journal_path.stat().st_size <= 1100
     assert (tmp_path / "kv_store_full_docs.json").exists()
     survivor = await open_kv(tmp_path)
     assert len(await survivor.keys()) == 30
+
+
+async def test_compaction_waits_until_the_journal_outgrows_a_fraction_of_the_main_file(
+    tmp_path: Path,
+) -> None:
+    kv = await open_kv(tmp_path, compact_min_bytes=0, compact_ratio=0.5)
+    await kv.upsert({f"k{i}": {"text": "x" * 100} for i in range(100)})  # journal > 0: compacts
+    main = tmp_path / "kv_store_full_docs.json"
+    main_size = main.stat().st_size
+    assert not kv.journal_path.exists()
+    rewrites = 0
+    for i in range(100):
+        before = main.stat().st_mtime_ns
+        await kv.upsert({f"k{i}": {"text": "y" * 100}})
+        await kv.index_done()
+        rewrites += main.stat().st_mtime_ns != before
+        assert not kv.journal_path.exists() or kv.journal_path.stat().st_size <= main_size
+    # Each rewrite waits for about half the main file's size in new lines (~120 bytes
+    # each): a handful of rewrites for 100 writes, not one per write.
+    assert 1 <= rewrites <= 5
+    survivor = await open_kv(tmp_path)
+    assert await survivor.get("k99") == {"text": "y" * 100}
 
 
 async def test_failed_journal_append_leaves_the_store_and_journal_consistent(
@@ -298,7 +336,7 @@ async def test_delete_prefix_is_durable_before_index_done(tmp_path: Path) -> Non
     await kv.index_done()
     assert await kv.delete_prefix("local:") == 2
     lines = kv.journal_path.read_bytes().splitlines()
-    assert [json.loads(line) for line in lines] == [{"d": ["local:a", "local:b"]}]
+    assert json.loads(lines[-1]) == {"d": ["local:a", "local:b"]}
     # Simulated crash: no index_done, no finalize.
     restarted = await open_kv(tmp_path, "llm_response_cache")
     assert await restarted.keys() == ["global:a"]
@@ -308,8 +346,9 @@ async def test_delete_prefix_without_matches_writes_nothing(tmp_path: Path) -> N
     kv = await open_kv(tmp_path)
     await kv.upsert({"a": {"v": 1}})
     await kv.index_done()
+    size = kv.journal_path.stat().st_size
     assert await kv.delete_prefix("zzz") == 0
-    assert not kv.journal_path.exists()
+    assert kv.journal_path.stat().st_size == size
 
 
 async def test_delete_prefix_rejects_a_prefix_that_is_not_a_string(tmp_path: Path) -> None:

@@ -103,6 +103,20 @@ async def test_recurring_noun_phrases_become_concept_entities(chat: EmbeddedChat
     )
 
 
+async def test_concepts_from_pdf_text_lose_line_breaks_indentation_and_hyphenation(
+    chat: EmbeddedChatModel,
+) -> None:
+    text = (
+        "The file\n   utility reads the magic database. A file\n utility is small. "
+        "Good detection needs a data-\n  base of signatures. The data-\nbase is shipped. "
+        "The file utility is old."
+    )
+    extraction = await chat.extract_graph(text, chunk_id="c", file_path="manual.pdf")
+    names = list(_entities(extraction))
+    assert "file utility" in names and "database" in names
+    assert all(name == " ".join(name.split()) for name in names), names
+
+
 async def test_configured_entity_types_and_label_overrides_are_honoured() -> None:
     chat = EmbeddedChatModel(
         {"entity_types": ["Person", "Organization", "Location"], "label_types": {"ORG": "Company"}}

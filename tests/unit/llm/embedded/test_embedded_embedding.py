@@ -169,9 +169,9 @@ class _RecordingModel(EmbeddedEmbeddingModel):
         super().__init__(config)
         self.computed: list[list[str]] = []
 
-    def _embed_sync(self, texts: list[str]) -> np.ndarray:
+    async def _compute(self, texts: list[str]) -> np.ndarray:
         self.computed.append(list(texts))
-        return super()._embed_sync(texts)
+        return await super()._compute(texts)
 
 
 async def test_repeated_texts_run_through_the_model_once() -> None:

@@ -33,7 +33,7 @@ def test_freed_heap_memory_is_released_then_nothing_is_left_to_release() -> None
     assert kept.sum() == 8192
 
 
-def test_the_embedder_releases_memory_after_each_run_unless_configured_not_to(
+async def test_the_embedder_releases_memory_after_each_call_unless_configured_not_to(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[bool] = []
@@ -43,9 +43,9 @@ def test_the_embedder_releases_memory_after_each_run_unless_configured_not_to(
         return release_free_memory()
 
     monkeypatch.setattr(embedding_module, "release_free_memory", counting)
-    model = embedding_module.EmbeddedEmbeddingModel({"cache_size": 0})
-    model._embed_and_release(["one run"])
-    assert len(calls) == 1
+    model = embedding_module.EmbeddedEmbeddingModel({"cache_size": 0, "batch_size": 1})
+    await model.embed(["one call", "of two runs"])
+    assert len(calls) == 1  # once per call, after its last run
     keeping = embedding_module.EmbeddedEmbeddingModel({"release_memory": False})
-    keeping._embed_and_release(["one run"])
+    await keeping.embed(["one call"])
     assert len(calls) == 1

@@ -1,0 +1,148 @@
+"""The models' own concurrency limits serve queries first: HTTP bindings and embedded models.
+
+Each test holds the model's only slot with ingestion work, queues more ingestion work
+behind it, then submits one query call: the query is the next to run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from model_protocol_server import FAST_RETRIES, ModelProtocolServer
+
+from lightrag.llm.ollama import OllamaEmbeddingModel
+from lightrag.vocabulary.priority import Priority, current_priority, running_at
+
+
+async def _until(condition: Callable[[], bool], seconds: float = 30) -> None:
+    for _ in range(int(seconds * 100)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    pytest.fail("the condition never became true")
+
+
+async def _settle() -> None:
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+async def test_an_http_binding_sends_a_query_before_queued_ingestion_requests(
+    server: ModelProtocolServer,
+) -> None:
+    server.state.embed_dim = 8
+    server.state.handler_delay = 0.2  # the first request holds the only slot meanwhile
+    model = OllamaEmbeddingModel(
+        {"host": server.url, "model": "bge-m3", "dim": 8, "max_async": 1, **FAST_RETRIES}
+    )
+    try:
+        ingest = [asyncio.create_task(model.embed([f"ingest {i}"])) for i in range(5)]
+        await _settle()
+        with running_at(Priority.QUERY):
+            query = asyncio.create_task(model.embed(["the query"]))
+        await asyncio.gather(*ingest, query)
+    finally:
+        await model.aclose()
+    order = [body["input"] for body in server.state.bodies("/api/embed")]
+    assert order == [["ingest 0"], ["the query"]] + [[f"ingest {i}"] for i in range(1, 5)]
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+async def test_the_embedded_embedder_runs_a_query_between_the_runs_of_an_ingestion_batch() -> None:
+    from lightrag.llm.embedded.embedding import EmbeddedEmbeddingModel
+
+    class Recording(EmbeddedEmbeddingModel):
+        """The real model, recording the priority of each onnxruntime run; the first run
+        waits until the query is queued."""
+
+        def __init__(self) -> None:
+            super().__init__({"batch_size": 2, "cache_size": 0})
+            self.runs: list[int] = []
+            self.release_first = threading.Event()
+
+        def _run(self, loaded, group):  # type: ignore[no-untyped-def]
+            if not self.runs:
+                self.release_first.wait(timeout=30)
+            self.runs.append(current_priority())
+            return super()._run(loaded, group)
+
+    model = Recording()
+    await model.load()
+    texts = [f"ingestion text number {i} about packages" for i in range(8)]  # 4 runs of 2
+    ingest = asyncio.create_task(model.embed(texts))
+    await _until(lambda: model._runs.in_use == 1)
+    with running_at(Priority.QUERY):
+        query = asyncio.create_task(model.embed(["how are packages installed?"]))
+    await _until(lambda: model._runs.waiting == 1)
+    model.release_first.set()
+    vectors, query_vector = await asyncio.gather(ingest, query)
+    assert model.runs == [Priority.INGEST, Priority.QUERY] + [Priority.INGEST] * 3
+    reference = await EmbeddedEmbeddingModel({"cache_size": 0}).embed(texts)
+    np.testing.assert_allclose(vectors, reference, atol=1e-6)  # per-run slots change no vector
+    assert query_vector.shape == (1, 384)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+async def test_the_embedded_chat_model_parses_a_query_before_queued_chunks() -> None:
+    from lightrag.llm.embedded.chat import EmbeddedChatModel
+
+    model = EmbeddedChatModel({"rank_with_embeddings": False, "max_async": 1})
+    await model.load()
+    finished: list[str] = []
+
+    async def extract(i: int) -> None:
+        await model.extract_graph(
+            f"Debian ships package number {i}.", chunk_id=f"c{i}", file_path="doc.txt"
+        )
+        finished.append(f"chunk {i}")
+
+    async def keywords() -> None:
+        await model.extract_keywords("How does Debian ship packages?")
+        finished.append("query")
+
+    await model._slots.acquire()  # an ingestion run in progress holds the only slot
+    chunks = []
+    for i in range(3):
+        chunks.append(asyncio.create_task(extract(i)))
+        await _settle()
+    with running_at(Priority.QUERY):
+        query = asyncio.create_task(keywords())
+    await _settle()
+    model._slots.release()
+    await asyncio.gather(*chunks, query)
+    assert finished == ["query", "chunk 0", "chunk 1", "chunk 2"]
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+async def test_the_embedded_answer_ranking_runs_before_queued_extraction() -> None:
+    from lightrag.llm.embedded.chat import EmbeddedChatModel
+
+    model = EmbeddedChatModel({"max_async": 1})  # ranks answers with the embedder
+    await model.load()
+    assert model._embedder is not None
+    finished: list[str] = []
+
+    async def extract(i: int) -> None:
+        await model.extract_graph(f"Debian ships package {i}.", chunk_id=f"c{i}", file_path="d")
+        finished.append(f"chunk {i}")
+
+    async def rank() -> None:
+        assert model._embedder is not None
+        await model._embedder.embed(["Debian ships packages.", "How are packages shipped?"])
+        finished.append("ranking")
+
+    await model._slots.acquire()  # an extraction run holds the one CPU slot
+    chunks = []
+    for i in range(2):
+        chunks.append(asyncio.create_task(extract(i)))
+        await _settle()
+    with running_at(Priority.QUERY):
+        ranking = asyncio.create_task(rank())
+    await _until(lambda: model._slots.waiting == 3)
+    model._slots.release()
+    await asyncio.gather(*chunks, ranking)
+    assert finished == ["ranking", "chunk 0", "chunk 1"]
