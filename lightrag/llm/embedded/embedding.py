@@ -303,18 +303,26 @@ class EmbeddedEmbeddingModel:
         groups = await asyncio.to_thread(self._plan, loaded, texts)
         sums = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float64)
         weights = np.zeros(len(texts), dtype=np.float64)
-        for group in groups:
+        for index, group in enumerate(groups):
+            # The last run returns the freed activations to the OS in its own thread:
+            # no extra await after the slot is given back.
+            last = self.config.release_memory and index == len(groups) - 1
+            run = self._run_and_release if last else self._run
             async with self._runs.slot():
-                pooled = await asyncio.to_thread(self._run, loaded, group)
+                pooled = await asyncio.to_thread(run, loaded, group)
             for window, vector in zip(group, pooled, strict=True):
                 weight = float(len(window.ids))
                 sums[window.text_index] += weight * vector
                 weights[window.text_index] += weight
-        if self.config.release_memory:  # the runs' freed activations, back to the OS
-            await asyncio.to_thread(release_free_memory)
         means = sums / weights[:, None]
         norms = np.linalg.norm(means, axis=1, keepdims=True)
         return (means / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+    def _run_and_release(self, loaded: _Loaded, group: list[_Window]) -> np.ndarray:
+        """``_run``, then the memory the runs freed goes back to the OS."""
+        pooled = self._run(loaded, group)
+        release_free_memory()
+        return pooled
 
     def _run(self, loaded: _Loaded, group: list[_Window]) -> np.ndarray:
         """Mean-pooled (not yet normalised) last hidden states of each window."""
