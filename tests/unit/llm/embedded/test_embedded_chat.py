@@ -17,6 +17,7 @@ if any(find_spec(m) is None for m in ("onnxruntime", "spacy", "en_core_web_sm_vb
 
 from lightrag.llm.embedded.answer import EXTRACTIVE_HEADER, NO_MATCH_ANSWER
 from lightrag.llm.embedded.chat import BYPASS_MESSAGE, EmbeddedChatModel
+from lightrag.llm.embedded.embedding import EmbeddedEmbeddingModel
 from lightrag.registry.models import chat_registry
 from lightrag.vocabulary.models import ChatModel, ModelError, NativeRagModel
 from lightrag.vocabulary.types import Extraction, Reference, RetrievedContext
@@ -269,3 +270,17 @@ async def test_pronouns_resolve_to_the_last_subject_person_not_the_last_named(
     plain = EmbeddedChatModel({"resolve_pronouns": False})
     unresolved = await plain.extract_graph(text, chunk_id="c", file_path="curie.txt")
     assert not any("Nobel Prize in Physics" in {r.source, r.target} for r in unresolved.relations)
+
+
+async def test_the_ranking_embedder_shares_the_embedded_recipes_embedding_session() -> None:
+    values = OmegaConf.to_container(
+        OmegaConf.load(REPO / "conf" / "embedding" / "embedded.yaml"), resolve=True
+    )
+    assert isinstance(values, dict)
+    values.pop("type")
+    engine_embedder = EmbeddedEmbeddingModel({str(k): v for k, v in values.items()})
+    chat = EmbeddedChatModel()
+    await engine_embedder.load()
+    await chat.load()
+    assert chat._embedder is not None and chat._embedder._loaded is not None
+    assert chat._embedder._loaded is engine_embedder._loaded  # one MiniLM in the process

@@ -3,6 +3,7 @@ similarity ordering, windowing of long inputs, sha256 and config checks."""
 
 from __future__ import annotations
 
+import gc
 import shutil
 from importlib.util import find_spec
 from pathlib import Path
@@ -18,6 +19,7 @@ if any(find_spec(m) is None for m in ("onnxruntime", "tokenizers", "tryaii_minil
     )
 
 from lightrag.llm.embedded.embedding import (
+    _SESSIONS,
     MODEL_SHA256,
     EmbeddedEmbeddingModel,
     ModelIntegrityError,
@@ -199,3 +201,38 @@ async def test_a_non_string_item_is_refused_naming_its_index(
 ) -> None:
     with pytest.raises(TypeError, match=r"texts\[1\] must be a string, got int"):
         await model.embed(["fine", 3])  # type: ignore[list-item]
+
+
+async def test_instances_with_the_same_options_share_one_onnxruntime_session() -> None:
+    first, second = EmbeddedEmbeddingModel(), EmbeddedEmbeddingModel({"batch_size": 8})
+    await first.load()
+    await second.load()
+    assert first._loaded is not None and first._loaded is second._loaded
+    vectors = await second.embed(["a shared session gives the same vectors"])
+    reference = await first.embed(["a shared session gives the same vectors"])
+    np.testing.assert_array_equal(vectors, reference)
+
+
+async def test_the_memory_arena_is_off_unless_configured_and_gets_its_own_session() -> None:
+    default, arena = EmbeddedEmbeddingModel(), EmbeddedEmbeddingModel({"memory_arena": True})
+    await default.load()
+    await arena.load()
+    assert default._loaded is not None and arena._loaded is not None
+    assert default._loaded.session.get_session_options().enable_cpu_mem_arena is False
+    assert arena._loaded.session.get_session_options().enable_cpu_mem_arena is True
+    assert default._loaded is not arena._loaded
+    text = ["the arena changes memory use, never the vectors"]
+    np.testing.assert_array_equal(await default.embed(text), await arena.embed(text))
+
+
+async def test_the_shared_session_is_freed_once_no_instance_holds_it() -> None:
+    options = {"intra_op_threads": 1}  # options no other test uses: a session of its own
+    first, second = EmbeddedEmbeddingModel(options), EmbeddedEmbeddingModel(options)
+    await first.load()
+    await second.load()
+    assert len([key for key in _SESSIONS if key[1] == 1]) == 1
+    await first.aclose()
+    assert [key for key in _SESSIONS if key[1] == 1]  # second still holds it
+    await second.aclose()
+    gc.collect()
+    assert not [key for key in _SESSIONS if key[1] == 1]
