@@ -14,9 +14,10 @@ context), the gold-document hit rate (the subject's file is in the reference lis
 both per question kind (entity-centric, thematic), the mean context size in
 characters and the server CPU per query in milliseconds (read from /proc: HTTP, keyword
 step and context build; the fake model's keyword replies are cached in the index after
-the first run on it). The server limits numpy's BLAS pool to one thread unless
-``OPENBLAS_NUM_THREADS`` is set: its threads otherwise spin on the busy cores and cost
-3-4x the CPU of the whole query (N=1000, local: 25 ms against 7 ms per query).
+the first run on it). The server (and this benchmark's server child) limits numpy's
+BLAS pool to one thread unless ``OPENBLAS_NUM_THREADS`` is set: its threads otherwise
+spin on the busy cores and cost 3-4x the CPU of the whole query (N=1000, local: 25 ms
+against 7 ms per query).
 
 The index is built through the server (``POST /documents/texts``) or, with
 ``--build-in-process``, by the engine in this process (faster; same pipeline). An
@@ -243,7 +244,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         str(workdir),
     ]
     with log.open("wb") as handle:
-        process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT)
+        # the child runs the app without ``lightrag-server``'s entry point: give it the
+        # entry point's BLAS limit (one thread unless set), so the CPU figure is the server's
+        env = {"OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **os.environ}
+        process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=300) as client:
             _wait_ready(client, process, log)
