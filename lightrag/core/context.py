@@ -36,7 +36,9 @@ class EngineContext:
 
         At most ``embedding_max_async`` batches run at once; waiting batches are served
         query first (``lightrag.vocabulary.priority``), so a query's one batch overtakes
-        the batches ingestion has queued.
+        the batches ingestion has queued. A model that queues each of its own runs by
+        priority (``queues_its_own_runs``, the embedded embedder) is not held behind this
+        shared pool: ``embedding_max_async`` then bounds one call's batches at once.
 
         Returns a ``(len(texts), dim)`` float32 array in the order of ``texts``.
         """
