@@ -36,7 +36,9 @@ class EngineContext:
 
         At most ``embedding_max_async`` batches run at once; waiting batches are served
         query first (``lightrag.vocabulary.priority``), so a query's one batch overtakes
-        the batches ingestion has queued.
+        the batches ingestion has queued. A model that queues each of its own runs by
+        priority (``queues_its_own_runs``, the embedded embedder) is not held behind this
+        shared pool: ``embedding_max_async`` then bounds one call's batches at once.
 
         Returns a ``(len(texts), dim)`` float32 array in the order of ``texts``.
         """
@@ -46,8 +48,23 @@ class EngineContext:
         size = self.config.embedding_batch_size
         batches = [list(texts[i : i + size]) for i in range(0, len(texts), size)]
 
+        if getattr(self.embedding, "queues_its_own_runs", False):
+            # The model queues each of its runs by priority (the embedded embedder): a
+            # batch slot held here would make a query wait for whole ingestion batches.
+            return await self._embed_unslotted(batches)
+
         async def run(batch: list[str]) -> np.ndarray:
             async with self._embed_slots.slot():
+                return await self.embedding.embed(batch)
+
+        results = await asyncio.gather(*(run(batch) for batch in batches))
+        return np.vstack(results).astype(np.float32, copy=False)
+
+    async def _embed_unslotted(self, batches: list[list[str]]) -> np.ndarray:
+        limit = PrioritySlots(self.config.embedding_max_async)  # this call's batches at once
+
+        async def run(batch: list[str]) -> np.ndarray:
+            async with limit.slot():
                 return await self.embedding.embed(batch)
 
         results = await asyncio.gather(*(run(batch) for batch in batches))

@@ -24,6 +24,7 @@ from lightrag.llm.embedded.answer import (
     format_answer,
     lexical_scores,
 )
+from lightrag.llm.embedded.cpu import cpu_slots
 from lightrag.llm.embedded.embedding import EmbeddedEmbeddingModel
 from lightrag.llm.embedded.entity_types import EntityTypeMapper
 from lightrag.llm.embedded.extractive import pick_sentences, summarize
@@ -133,7 +134,9 @@ class EmbeddedChatModel:
             await self._embedder.load()
 
     async def _in_thread(self, work: Callable[[], _T]) -> _T:
-        async with self._slots.slot():  # query first: a query's run goes next
+        # Query first: a query's run goes next, here and on the cores shared with the
+        # engine's embedder (``cpu_slots``).
+        async with self._slots.slot(), cpu_slots().slot():
             return await asyncio.to_thread(work)
 
     # ChatModel ---------------------------------------------------------------------
@@ -195,7 +198,8 @@ class EmbeddedChatModel:
     async def summarize_descriptions(self, name: str, descriptions: Sequence[str]) -> str:
         """The most central, non-redundant sentences of ``descriptions`` (extractive)."""
         limit = self.config.summary_max_chars
-        return await asyncio.to_thread(summarize, name, list(descriptions), max_chars=limit)
+        async with cpu_slots().slot():  # ingestion work: it yields the cores to queries
+            return await asyncio.to_thread(summarize, name, list(descriptions), max_chars=limit)
 
     async def answer_from_context(self, query: str, context: RetrievedContext) -> str:
         """The context's sentences that best match ``query``, with reference numbers,

