@@ -34,6 +34,7 @@ from typing import Any
 
 import httpx
 import psutil
+from served import wait_processed, wait_ready
 
 _DOC_ROOT = Path("/usr/share/doc")
 # Multi-page documents of several formats, in upload order; missing ones are skipped and the
@@ -125,31 +126,6 @@ def _mb(value: int) -> int:
     return round(value / 2**20)
 
 
-def _wait_ready(client: httpx.Client, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            if client.get("/health").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit(f"server not ready:\n{log.read_text(errors='replace')[-3000:]}")
-
-
-def _wait_processed(client: httpx.Client, count: int, timeout: float) -> dict[str, int]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        counts = client.get("/documents/status_counts").json()["status_counts"]
-        busy = client.get("/documents/pipeline_status").json().get("busy", False)
-        if counts.get("processed", 0) + counts.get("failed", 0) >= count and not busy:
-            return {key: int(value) for key, value in counts.items()}
-        time.sleep(1.0)
-    raise SystemExit(f"documents not processed within {timeout:.0f} s")
-
-
 def _indexed_characters(client: httpx.Client) -> int:
     reply = client.get("/documents")
     reply.raise_for_status()
@@ -183,7 +159,7 @@ def run(
         sampler = _PeakSampler(process.pid)
         try:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=900) as client:
-                _wait_ready(client, process, log)
+                wait_ready(client, process, log, timeout=600, poll=0.5)
                 # the models load lazily: one tiny query loads spaCy and MiniLM
                 client.post("/query", json={"query": "warm up", "mode": "naive"})
                 time.sleep(2)
@@ -197,7 +173,7 @@ def run(
                     )
                     if reply.status_code != 200:
                         raise SystemExit(f"upload of {path} answered {reply.text}")
-                counts = _wait_processed(client, len(paths), timeout=3600)
+                counts = wait_processed(client, len(paths), timeout=3600, poll=1.0)
                 ingest_s = time.perf_counter() - started
                 characters = _indexed_characters(client)
                 time.sleep(2)

@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from ingest import synthetic_documents
+from served import wait_processed, wait_ready
 
 _STORAGE_ROLES = ("kv", "vector", "graph", "doc_status")
 _POST_BATCH = 500
@@ -73,31 +74,6 @@ def _launched(name: str) -> Iterator[tuple[list[str], dict[str, str]]]:
         launcher.stop(server)
 
 
-def _wait_ready(client: httpx.Client, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            if client.get("/health").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"server not ready:\n{log.read_text(errors='replace')[-3000:]}")
-
-
-def _wait_processed(client: httpx.Client, count: int, timeout: float) -> dict[str, int]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        counts = client.get("/documents/status_counts").json()["status_counts"]
-        busy = client.get("/documents/pipeline_status").json().get("busy", False)
-        if counts.get("processed", 0) + counts.get("failed", 0) >= count and not busy:
-            return {key: int(value) for key, value in counts.items()}
-        time.sleep(0.2)
-    raise SystemExit(f"documents not processed within {timeout:.0f} s")
-
-
 def run(
     docs: int, overrides: list[str], env_extra: dict[str, str], *, timeout: float = 600
 ) -> dict[str, Any]:
@@ -122,7 +98,7 @@ def run(
             process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env)
         try:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-                _wait_ready(client, process, log)
+                wait_ready(client, process, log, timeout=120)
                 cpu_before = _cpu_seconds(process.pid)
                 started = time.perf_counter()
                 for start in range(0, docs, _POST_BATCH):  # one body stays under the size limit
@@ -135,7 +111,7 @@ def run(
                         },
                     )
                     reply.raise_for_status()
-                counts = _wait_processed(client, docs, timeout=timeout)
+                counts = wait_processed(client, docs, timeout=timeout)
                 wall = time.perf_counter() - started
                 cpu = _cpu_seconds(process.pid) - cpu_before
         finally:

@@ -29,7 +29,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ingest import synthetic_documents
-from ingest_server import _free_port, _launched, _wait_ready
+from ingest_server import _free_port, _launched
+from served import wait_ready
 
 from lightrag.vocabulary.types import GRAPH_FIELD_SEP
 
@@ -107,7 +108,7 @@ def run(
                         subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env)
                     )
                 client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120)
-                _wait_ready(client, processes[-1], log)
+                wait_ready(client, processes[-1], log, timeout=120)
                 clients.append(client)
             started = time.perf_counter()
             step = max(1, len(texts) // (4 * replicas))

@@ -52,6 +52,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from retrieval_corpus import Question, build_corpus, register_corpus_model
+from served import wait_processed, wait_ready
 
 MODES = ("local", "global", "hybrid", "naive", "mix")
 BUDGETS: dict[str, dict[str, int]] = {"default": {}, "tight": {"top_k": 5, "chunk_top_k": 3}}
@@ -128,20 +129,6 @@ def serve(workdir: Path, docs: int, seed: int, dim: int, port: int) -> None:
     uvicorn.run(create_app(config), host="127.0.0.1", port=port, log_level="warning")
 
 
-def _wait_ready(client: httpx.Client, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            if client.get("/health").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"server not ready:\n{log.read_text(errors='replace')[-3000:]}")
-
-
 def _build_over_http(client: httpx.Client, docs: int, seed: int) -> float:
     corpus = build_corpus(docs, seed)
     started = time.perf_counter()
@@ -149,16 +136,10 @@ def _build_over_http(client: httpx.Client, docs: int, seed: int) -> float:
         "/documents/texts", json={"texts": corpus.documents, "file_sources": corpus.file_paths}
     )
     reply.raise_for_status()
-    deadline = time.monotonic() + 36_000
-    while time.monotonic() < deadline:
-        counts = client.get("/documents/status_counts").json()["status_counts"]
-        busy = client.get("/documents/pipeline_status").json().get("busy", False)
-        if counts.get("processed", 0) + counts.get("failed", 0) >= docs and not busy:
-            if counts.get("processed", 0) != docs:
-                raise SystemExit(f"indexing did not process every document: {counts}")
-            return time.perf_counter() - started
-        time.sleep(0.5)
-    raise SystemExit("indexing did not finish")
+    counts = wait_processed(client, docs, timeout=36_000, poll=0.5)
+    if counts.get("processed", 0) != docs:
+        raise SystemExit(f"indexing did not process every document: {counts}")
+    return time.perf_counter() - started
 
 
 def _hit(name: str, text: str) -> bool:
@@ -250,7 +231,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=300) as client:
-            _wait_ready(client, process, log)
+            wait_ready(client, process, log)
             if not built:
                 build_s = _build_over_http(client, args.docs, args.seed)
                 mark.write_text(json.dumps({"docs": args.docs, "seed": args.seed, "dim": args.dim}))
