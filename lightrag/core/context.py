@@ -48,23 +48,15 @@ class EngineContext:
         size = self.config.embedding_batch_size
         batches = [list(texts[i : i + size]) for i in range(0, len(texts), size)]
 
+        slots = self._embed_slots
         if getattr(self.embedding, "queues_its_own_runs", False):
             # The model queues each of its runs by priority (the embedded embedder): a
-            # batch slot held here would make a query wait for whole ingestion batches.
-            return await self._embed_unslotted(batches)
+            # shared batch slot held here would make a query wait for whole ingestion
+            # batches, so only this call's batches are bounded.
+            slots = PrioritySlots(self.config.embedding_max_async)
 
         async def run(batch: list[str]) -> np.ndarray:
-            async with self._embed_slots.slot():
-                return await self.embedding.embed(batch)
-
-        results = await asyncio.gather(*(run(batch) for batch in batches))
-        return np.vstack(results).astype(np.float32, copy=False)
-
-    async def _embed_unslotted(self, batches: list[list[str]]) -> np.ndarray:
-        limit = PrioritySlots(self.config.embedding_max_async)  # this call's batches at once
-
-        async def run(batch: list[str]) -> np.ndarray:
-            async with limit.slot():
+            async with slots.slot():
                 return await self.embedding.embed(batch)
 
         results = await asyncio.gather(*(run(batch) for batch in batches))
