@@ -29,6 +29,7 @@ from fastapi.responses import Response
 
 from lightrag.config.models import AppConfig
 from lightrag.server.deps import get_config
+from lightrag.vocabulary.tasks import cancel_and_wait
 
 __all__ = [
     "CLIENT_CLOSED_REQUEST",
@@ -89,8 +90,8 @@ class QueryGuard:
     async def run(self, work: Coroutine[Any, Any, T]) -> T:
         """``work``'s result; raises ``ClientDisconnected`` or ``HTTPException(504)``
         after cancelling it, and whatever ``work`` raises."""
-        task = asyncio.ensure_future(work)
-        gone = asyncio.ensure_future(self._client_gone())
+        task = asyncio.create_task(work)
+        gone = asyncio.create_task(self._client_gone())
         try:
             done, _ = await asyncio.wait(
                 {task, gone}, timeout=self._remaining(), return_when=asyncio.FIRST_COMPLETED
@@ -98,9 +99,8 @@ class QueryGuard:
         finally:
             gone.cancel()
             if not task.done():
-                task.cancel()
                 # wait until it has really stopped (a model run in a thread ends its step)
-                await asyncio.gather(task, return_exceptions=True)
+                await cancel_and_wait(task, label=f"query {self.request.url.path}")
         if task in done or (task.done() and not task.cancelled()):
             return task.result()
         if gone in done:
