@@ -117,11 +117,10 @@ class EmbeddedChatModel:
         )
         self._pipeline = SpacyPipeline(self.config.spacy_model)
         self._slots = PrioritySlots(self.config.max_async)
-        # The ranking runs share the spaCy runs' pool: a query's ranking (QUERY) goes
-        # before the next extraction (INGEST), so ingestion yields the CPU to queries.
-        self._embedder = (
-            EmbeddedEmbeddingModel(runs=self._slots) if self.config.rank_with_embeddings else None
-        )
+        # The ranking runs have a pool of their own (not the spaCy runs'): a query's
+        # keyword parse does not wait behind other queries' ranking. Both go through the
+        # cores' pool (``cpu_slots``), where queries are served before ingestion.
+        self._embedder = EmbeddedEmbeddingModel() if self.config.rank_with_embeddings else None
 
     @property
     def identity(self) -> str:

@@ -76,7 +76,14 @@ class EmbeddedEmbeddingConfig(BaseModel):
     max_tokens: int = Field(8192, gt=0, description="advertised input limit, in word pieces")
     window_tokens: int = Field(256, ge=16, le=512, description="word pieces per window")
     window_overlap: int = Field(32, ge=0, description="word pieces shared by adjacent windows")
-    batch_size: int = Field(32, ge=1, description="windows per onnxruntime run")
+    batch_size: int = Field(32, ge=1, description="most windows per onnxruntime run")
+    run_tokens: int = Field(
+        512,
+        ge=16,
+        description="most word pieces per onnxruntime run (windows x padded length): small "
+        "runs are faster on CPU (a run of 32 full windows computes 100 MB of attention "
+        "scores, far beyond the caches) and a query waits for at most one of them",
+    )
     max_concurrent_runs: int = Field(
         1, ge=1, description="onnxruntime runs at once (waiting runs are served query first)"
     )
@@ -179,15 +186,11 @@ class EmbeddedEmbeddingModel:
     against their best entity, relation or chunk (one 0.33 relation), off-corpus ones
     0.05-0.35 (mostly under 0.25), where the public project's 0.2 lets most through."""
 
-    def __init__(
-        self, config: Mapping[str, Any] | None = None, *, runs: PrioritySlots | None = None
-    ) -> None:
-        """``runs``: a slot pool to share with other CPU-bound work (by default its own of
-        ``max_concurrent_runs`` slots), so that work queued there yields to queries."""
+    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
         self.config = EmbeddedEmbeddingConfig.model_validate(dict(config or {}))
         self._loaded: _Loaded | None = None
         self._load_lock = threading.Lock()
-        self._runs = runs or PrioritySlots(self.config.max_concurrent_runs)
+        self._runs = PrioritySlots(self.config.max_concurrent_runs)
         self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
 
     @property
@@ -287,7 +290,9 @@ class EmbeddedEmbeddingModel:
         ]
 
     def _plan(self, loaded: _Loaded, texts: list[str]) -> list[list[_Window]]:
-        """The windows of ``texts`` in groups of ``batch_size``, one onnxruntime run each."""
+        """The windows of ``texts`` in groups of at most ``batch_size`` windows and
+        ``run_tokens`` padded word pieces (a window longer than that runs alone), one
+        onnxruntime run each."""
         encodings = loaded.tokenizer.encode_batch(texts, add_special_tokens=False)
         windows = [
             window
@@ -295,9 +300,19 @@ class EmbeddedEmbeddingModel:
             for window in self._windows(index, encoding.ids)
         ]
         # Similar lengths together: less padding, and padding never changes a vector.
+        # Ascending, so the window joining a group sets its padded length.
         windows.sort(key=lambda window: len(window.ids))
-        size = self.config.batch_size
-        return [windows[start : start + size] for start in range(0, len(windows), size)]
+        groups: list[list[_Window]] = []
+        group: list[_Window] = []
+        for window in windows:
+            padded = (len(group) + 1) * len(window.ids)
+            if group and (len(group) == self.config.batch_size or padded > self.config.run_tokens):
+                groups.append(group)
+                group = []
+            group.append(window)
+        if group:
+            groups.append(group)
+        return groups
 
     async def _compute(self, texts: list[str]) -> np.ndarray:
         """Vectors of ``texts`` from the model (no cache). Each onnxruntime run takes a

@@ -119,8 +119,14 @@ async def test_the_embedded_chat_model_parses_a_query_before_queued_chunks() -> 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 async def test_the_embedded_answer_ranking_runs_before_queued_extraction() -> None:
+    """The ranking embedder has its own runs pool (a query's keyword parse never waits
+    behind other queries' ranking) and meets extraction in the cores' pool, query first."""
+    from lightrag.llm.embedded import cpu
     from lightrag.llm.embedded.chat import EmbeddedChatModel
+    from lightrag.vocabulary.priority import PrioritySlots
 
+    pool = PrioritySlots(1)
+    cpu._POOLS[asyncio.get_running_loop()] = pool  # one core
     model = EmbeddedChatModel({"max_async": 1})  # ranks answers with the embedder
     await model.load()
     assert model._embedder is not None
@@ -135,15 +141,16 @@ async def test_the_embedded_answer_ranking_runs_before_queued_extraction() -> No
         await model._embedder.embed(["Debian ships packages.", "How are packages shipped?"])
         finished.append("ranking")
 
-    await model._slots.acquire()  # an extraction run holds the one CPU slot
+    await pool.acquire(Priority.INGEST)  # an extraction run holds the one core
     chunks = []
     for i in range(2):
         chunks.append(asyncio.create_task(extract(i)))
         await _settle()
     with running_at(Priority.QUERY):
         ranking = asyncio.create_task(rank())
-    await _until(lambda: model._slots.waiting == 3)
-    model._slots.release()
+    # chunk 0 and the ranking wait for the core; chunk 1 for the spaCy slot chunk 0 holds
+    await _until(lambda: pool.waiting == 2 and model._slots.waiting == 1)
+    pool.release()
     await asyncio.gather(*chunks, ranking)
     assert finished == ["ranking", "chunk 0", "chunk 1"]
 

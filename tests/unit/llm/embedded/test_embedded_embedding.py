@@ -7,6 +7,7 @@ import gc
 import shutil
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -118,6 +119,30 @@ def test_windows_overlap_and_cover_every_word_piece(model: EmbeddedEmbeddingMode
         assert covered == set(ids)
         assert all(w.ids[0] == 101 and w.ids[-1] == 102 for w in windows)
         assert all(len(w.ids) <= 256 for w in windows)
+
+
+async def test_runs_hold_at_most_run_tokens_padded_pieces_and_change_no_vector() -> None:
+    model = EmbeddedEmbeddingModel({"run_tokens": 512, "batch_size": 8, "cache_size": 0})
+    loaded = model._ensure_loaded()
+    texts = ["a short sentence about packages"] * 3 + ["word " * n for n in (40, 90, 200, 700)]
+    groups = model._plan(loaded, texts)
+    assert sorted(w.text_index for g in groups for w in g) == sorted(
+        w.text_index for i, t in enumerate(texts) for w in model._windows(i, _ids(loaded, t))
+    )
+    for group in groups:
+        padded = len(group) * max(len(w.ids) for w in group)
+        assert len(group) <= 8
+        assert padded <= 512 or len(group) == 1
+    assert any(len(g) > 1 for g in groups)  # short windows still share a run
+    one_run = EmbeddedEmbeddingModel({"run_tokens": 1 << 20, "batch_size": 64, "cache_size": 0})
+    assert len(one_run._plan(loaded, texts)) == 1
+    np.testing.assert_allclose(
+        await model.embed(texts), await one_run.embed(texts), atol=1e-5
+    )  # how windows are grouped changes no vector
+
+
+def _ids(loaded: Any, text: str) -> list[int]:
+    return list(loaded.tokenizer.encode(text, add_special_tokens=False).ids)
 
 
 async def test_tampered_model_file_fails_the_sha256_check_with_a_clear_error(
