@@ -273,7 +273,7 @@ class Authenticator:
         return self.create_token(username, "user")
 
 
-def get_authenticator(request: Request) -> Authenticator:
+async def get_authenticator(request: Request) -> Authenticator:
     auth: Authenticator = request.app.state.auth
     return auth
 

@@ -47,17 +47,26 @@ __all__ = [
 WORKSPACE_HEADER = "LIGHTRAG-WORKSPACE"
 
 
-def get_config(request: Request) -> AppConfig:
+# Dependencies are ``async def`` although none awaits: FastAPI runs a plain ``def``
+# dependency in its thread pool, a thread hop per dependency per request (12% of the
+# interpreter's time with 20 clients querying, benchmarks/query_under_load.py).
+
+
+def _config(request: Request) -> AppConfig:
     config: AppConfig = request.app.state.config
     return config
 
 
-def get_jobs(request: Request) -> BackgroundJobs:
+async def get_config(request: Request) -> AppConfig:
+    return _config(request)
+
+
+async def get_jobs(request: Request) -> BackgroundJobs:
     jobs: BackgroundJobs = request.app.state.jobs
     return jobs
 
 
-def get_pool(request: Request) -> WorkspacePool:
+def _pool(request: Request) -> WorkspacePool:
     """The app's workspace pool; 503 while the server is still starting."""
     pool: WorkspacePool | None = getattr(request.app.state, "pool", None)
     if pool is None:
@@ -65,6 +74,11 @@ def get_pool(request: Request) -> WorkspacePool:
             status_code=status.HTTP_503_SERVICE_UNAVAILABLE, detail="The server is starting"
         )
     return pool
+
+
+async def get_pool(request: Request) -> WorkspacePool:
+    """The app's workspace pool; 503 while the server is still starting."""
+    return _pool(request)
 
 
 def model_workspace(model: str, config: AppConfig) -> str | None:
@@ -79,7 +93,7 @@ def model_workspace(model: str, config: AppConfig) -> str | None:
 
 async def visible_workspaces(request: Request) -> list[str]:
     """The workspaces the request's credentials may use (the default first)."""
-    pool = get_pool(request)
+    pool = _pool(request)
     scope = request_scope(request)
     names = await pool.registry.names()
     if scope is None:
@@ -97,7 +111,7 @@ def _header_workspace(request: Request, default: str) -> str | None:
 
 @asynccontextmanager
 async def _lease(request: Request, name: str) -> AsyncIterator[Workspace]:
-    pool = get_pool(request)
+    pool = _pool(request)
     scope = request_scope(request)
     if scope is None and name != pool.default:
         # a whitelisted route reached without credentials: only the default workspace
@@ -136,7 +150,7 @@ async def get_workspace(
     request: Request, _header: _WorkspaceHeader = None
 ) -> AsyncIterator[Workspace]:
     """The workspace of the ``LIGHTRAG-WORKSPACE`` header (or the default), leased."""
-    pool = get_pool(request)
+    pool = _pool(request)
     name = _header_workspace(request, pool.default)
     async with _lease(request, pool.default if name is None else name) as space:
         yield space
@@ -158,9 +172,9 @@ async def get_chat_workspace(
 ) -> AsyncIterator[Workspace]:
     """For chat front ends: the header's workspace, else the one the model name selects
     (``lightrag:<workspace>``), else the default; 400 when the two disagree."""
-    pool = get_pool(request)
+    pool = _pool(request)
     header = _header_workspace(request, pool.default)
-    by_model = model_workspace(await _body_model(request), get_config(request))
+    by_model = model_workspace(await _body_model(request), _config(request))
     if header is not None and by_model is not None and by_model not in (header, pool.default):
         raise HTTPException(
             status_code=status.HTTP_400_BAD_REQUEST,
@@ -176,15 +190,15 @@ WorkspaceDep = Annotated[Workspace, Depends(get_workspace)]
 ChatWorkspaceDep = Annotated[Workspace, Depends(get_chat_workspace)]
 
 
-def get_rag(space: WorkspaceDep) -> LightRAG:
+async def get_rag(space: WorkspaceDep) -> LightRAG:
     return space.engine
 
 
-def get_chat_rag(space: ChatWorkspaceDep) -> LightRAG:
+async def get_chat_rag(space: ChatWorkspaceDep) -> LightRAG:
     return space.engine
 
 
-def get_scanner(space: WorkspaceDep) -> Scanner:
+async def get_scanner(space: WorkspaceDep) -> Scanner:
     return space.scanner
 
 

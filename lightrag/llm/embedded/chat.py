@@ -94,7 +94,9 @@ class EmbeddedChatConfig(BaseModel):
     )
     answer_shortlist: int = Field(64, ge=1, description="sentences ranked with embeddings")
     rank_with_embeddings: bool = True
-    max_async: int = Field(1, ge=1, description="spaCy runs at once (served query first)")
+    max_async: int = Field(
+        1, ge=1, description="chunk parses at once (a question's short parse needs only a core)"
+    )
 
 
 class EmbeddedChatModel:
@@ -136,6 +138,14 @@ class EmbeddedChatModel:
         # Query first: a query's run goes next, here and on the cores shared with the
         # engine's embedder (``cpu_slots``).
         async with self._slots.slot(), cpu_slots().slot():
+            return await asyncio.to_thread(work)
+
+    async def _on_a_core(self, work: Callable[[], _T]) -> _T:
+        # A question's parse (a few ms: max_query_length bounds it) queues only for a
+        # core, where it goes first, not behind the chunk parses of ``max_async``: with
+        # one spaCy slot, parses of 20 concurrent questions and extraction kept it busy
+        # 97% of the time and questions waited 0.6 s there (benchmarks/query_under_load.py).
+        async with cpu_slots().slot():
             return await asyncio.to_thread(work)
 
     # ChatModel ---------------------------------------------------------------------
@@ -192,7 +202,7 @@ class EmbeddedChatModel:
         """``(high_level, low_level)``: noun phrases; named entities and key nouns."""
         if not query.strip():
             return [], []
-        return await self._in_thread(lambda: keywords_from_doc(self._parse(query)))
+        return await self._on_a_core(lambda: keywords_from_doc(self._parse(query)))
 
     async def summarize_descriptions(self, name: str, descriptions: Sequence[str]) -> str:
         """The most central, non-redundant sentences of ``descriptions`` (extractive)."""

@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from lightrag.llm.embedded.cpu import cpu_slots
 from lightrag.llm.embedded.heap import release_free_memory
 from lightrag.vocabulary.models import ModelError
-from lightrag.vocabulary.priority import PrioritySlots
+from lightrag.vocabulary.priority import PrioritySlots, current_priority
 
 __all__ = [
     "MODEL_NAME",
@@ -176,7 +176,8 @@ class EmbeddedEmbeddingModel:
     event loop. Vectors are deterministic: a text gets the same vector
     whatever else is in its batch. The vectors of the last ``cache_size``
     distinct texts are kept: merged entity and relation descriptions that come
-    back unchanged are not run through the model again.
+    back unchanged are not run through the model again, and concurrent calls
+    (queries ranking the same new sentences) share the runs of a text.
     """
 
     config_model: ClassVar[type[EmbeddedEmbeddingConfig]] = EmbeddedEmbeddingConfig
@@ -192,6 +193,8 @@ class EmbeddedEmbeddingModel:
         self._load_lock = threading.Lock()
         self._runs = PrioritySlots(self.config.max_concurrent_runs)
         self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        # texts being embedded by a call in flight: (its priority, their vector to come)
+        self._pending: dict[bytes, tuple[int, asyncio.Future[np.ndarray | None]]] = {}
 
     @property
     def identity(self) -> str:
@@ -226,13 +229,13 @@ class EmbeddedEmbeddingModel:
         """Vectors of shape ``(len(texts), 384)``, float32, L2-normalised, in order.
 
         Raises ``TypeError`` for one string or a non-string item, ``ModelError``
-        when the model fails. Repeated texts (in the call or recently) run once.
+        when the model fails. Repeated texts (in the call, recently, or being embedded
+        by a concurrent call of the same or better priority) run once.
         """
         if isinstance(texts, str):
             raise TypeError("embed() takes a sequence of texts, not one string")
         vectors = np.empty((len(texts), EMBEDDING_DIM), dtype=np.float32)
-        missing: dict[bytes, list[int]] = {}
-        todo: list[str] = []
+        missing: dict[bytes, tuple[str, list[int]]] = {}
         for index, text in enumerate(texts):
             if not isinstance(text, str):
                 raise TypeError(f"texts[{index}] must be a string, got {type(text).__name__}")
@@ -242,16 +245,55 @@ class EmbeddedEmbeddingModel:
                 self._cache.move_to_end(key)
                 vectors[index] = cached
             elif key in missing:
-                missing[key].append(index)
+                missing[key][1].append(index)
             else:
-                missing[key] = [index]
-                todo.append(text)
-        if todo:
-            fresh = await self._compute(todo)
-            for (key, rows), vector in zip(missing.items(), fresh, strict=True):
-                vectors[rows] = vector
-                self._remember(key, vector.copy())  # not a view pinning the whole batch
+                missing[key] = (text, [index])
+        while missing:  # twice at most unless concurrent calls keep failing
+            missing = await self._fill(vectors, missing)
         return vectors
+
+    async def _fill(
+        self, vectors: np.ndarray, missing: dict[bytes, tuple[str, list[int]]]
+    ) -> dict[bytes, tuple[str, list[int]]]:
+        """Fill the rows of ``missing``: computed here, or awaited from the concurrent call
+        already computing them (one at the same or better priority: a query does not wait
+        for an ingestion batch). Returns what is still missing (texts whose computing call
+        failed or was cancelled)."""
+        priority = current_priority()
+        own: dict[bytes, tuple[str, list[int]]] = {}
+        borrowed: dict[bytes, asyncio.Future[np.ndarray | None]] = {}
+        for key, entry in missing.items():
+            pending = self._pending.get(key)
+            if pending is not None and pending[0] <= priority:
+                borrowed[key] = pending[1]
+            else:
+                own[key] = entry
+        loop = asyncio.get_running_loop()
+        promised = {key: loop.create_future() for key in own if key not in self._pending}
+        self._pending.update({key: (priority, future) for key, future in promised.items()})
+        fresh: np.ndarray | None = None
+        try:
+            if own:
+                fresh = await self._compute([text for text, _ in own.values()])
+        finally:
+            for index, key in enumerate(own):
+                vector = None if fresh is None else fresh[index].copy()  # not a view of the batch
+                if vector is not None:
+                    vectors[own[key][1]] = vector
+                    self._remember(key, vector)
+                if key in promised:
+                    del self._pending[key]
+                    promised[key].set_result(vector)  # None: the waiters compute it themselves
+        if borrowed:
+            await asyncio.wait(borrowed.values())  # waiting here never cancels their owner
+        still: dict[bytes, tuple[str, list[int]]] = {}
+        for key, future in borrowed.items():
+            vector = future.result()
+            if vector is None:
+                still[key] = missing[key]
+            else:
+                vectors[missing[key][1]] = vector
+        return still
 
     def _remember(self, key: bytes, vector: np.ndarray) -> None:
         if self.config.cache_size == 0:

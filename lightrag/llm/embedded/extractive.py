@@ -11,6 +11,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 from spacy.lang.en.stop_words import STOP_WORDS
@@ -31,18 +32,31 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 _MIN_WORDS = 3
 
 
+# Every extractive answer splits and reads the same retrieved chunks again (answers to
+# different questions share chunks): both are memoised, bounded, on the text. Without
+# it they took 15% of the interpreter with 20 clients querying
+# (benchmarks/query_under_load.py); the caches hold a few MB at most.
+_SENTENCE_CACHE = 2048
+_TERMS_CACHE = 8192
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of ``text`` (paragraphs, list items and sentence ends), whitespace folded.
 
     Fragments under three words are dropped: they carry no statement to quote.
     """
+    return list(_sentences(text))
+
+
+@lru_cache(maxsize=_SENTENCE_CACHE)
+def _sentences(text: str) -> tuple[str, ...]:
     sentences: list[str] = []
     for block in _LINE_BREAKS.split(text.replace(GRAPH_FIELD_SEP, "\n\n")):
         for piece in _SENTENCE_END.split(block):
             sentence = " ".join(piece.split())
             if len(_WORD.findall(sentence)) >= _MIN_WORDS:
                 sentences.append(sentence)
-    return sentences
+    return tuple(sentences)
 
 
 def _stem(word: str) -> str:
@@ -56,13 +70,18 @@ def _stem(word: str) -> str:
 
 def terms(text: str) -> list[str]:
     """Content words of ``text``, lower-cased, stop words dropped, plurals folded."""
+    return list(_terms(text))
+
+
+@lru_cache(maxsize=_TERMS_CACHE)
+def _terms(text: str) -> tuple[str, ...]:
     words = (word.lower() for word in _WORD.findall(text))
-    return [_stem(word) for word in words if word not in STOP_WORDS and len(word) > 1]
+    return tuple(_stem(word) for word in words if word not in STOP_WORDS and len(word) > 1)
 
 
 def lexical_matrix(texts: Sequence[str]) -> tuple[np.ndarray, dict[str, int], np.ndarray]:
     """TF-IDF rows (L2-normalised) for ``texts``, the vocabulary and the idf weights."""
-    bags = [Counter(terms(text)) for text in texts]
+    bags = [Counter(_terms(text)) for text in texts]
     vocabulary: dict[str, int] = {}
     for bag in bags:
         for term in bag:

@@ -3,6 +3,7 @@ similarity ordering, windowing of long inputs, sha256 and config checks."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import shutil
 from importlib.util import find_spec
@@ -27,6 +28,7 @@ from lightrag.llm.embedded.embedding import (
 )
 from lightrag.registry.models import embedding_registry
 from lightrag.vocabulary.models import EmbeddingModel, ModelError
+from lightrag.vocabulary.priority import Priority, running_at
 
 REPO = Path(__file__).resolve().parents[4]
 
@@ -208,6 +210,42 @@ async def test_repeated_texts_run_through_the_model_once() -> None:
     np.testing.assert_array_equal(second[0], first[1])
     reference = await EmbeddedEmbeddingModel({"cache_size": 0}).embed(["gamma", "delta"])
     np.testing.assert_allclose(second, reference, atol=1e-6)
+
+
+async def test_concurrent_calls_share_the_runs_of_a_text_being_embedded() -> None:
+    model = _RecordingModel({"cache_size": 0})  # only the calls in flight share
+    first, second = await asyncio.gather(
+        model.embed(["shared sentence", "only first"]),
+        model.embed(["only second", "shared sentence"]),
+    )
+    assert model.computed == [["shared sentence", "only first"], ["only second"]]
+    np.testing.assert_array_equal(first[0], second[1])
+    reference = await EmbeddedEmbeddingModel().embed(["shared sentence", "only second"])
+    np.testing.assert_allclose(second[::-1], reference, atol=1e-6)
+
+
+async def test_a_call_waiting_on_a_cancelled_call_embeds_the_text_itself() -> None:
+    model = _RecordingModel({"cache_size": 0})
+    owner = asyncio.create_task(model.embed(["abandoned by its caller"]))
+    await asyncio.sleep(0)  # the owner is computing
+    waiter = asyncio.create_task(model.embed(["abandoned by its caller"]))
+    await asyncio.sleep(0)
+    owner.cancel()
+    vectors = await waiter
+    assert model.computed == [["abandoned by its caller"], ["abandoned by its caller"]]
+    reference = await EmbeddedEmbeddingModel().embed(["abandoned by its caller"])
+    np.testing.assert_allclose(vectors, reference, atol=1e-6)
+    assert not model._pending
+
+
+async def test_a_query_does_not_wait_for_an_ingestion_call_embedding_the_same_text() -> None:
+    model = _RecordingModel({"cache_size": 0})
+    ingestion = asyncio.create_task(model.embed(["wanted by both"]))  # INGEST by default
+    await asyncio.sleep(0)
+    with running_at(Priority.QUERY):
+        query = asyncio.create_task(model.embed(["wanted by both"]))
+    await asyncio.gather(ingestion, query)
+    assert model.computed == [["wanted by both"], ["wanted by both"]]
 
 
 async def test_the_cache_keeps_only_the_most_recent_texts() -> None:
