@@ -88,8 +88,14 @@ async def test_the_embedded_embedder_runs_a_query_between_the_runs_of_an_ingesti
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 async def test_the_embedded_chat_model_parses_a_query_before_queued_chunks() -> None:
+    """A question's parse queues only for a core (query first), never behind the chunk
+    parses of the spaCy slot (``max_async``)."""
+    from lightrag.llm.embedded import cpu
     from lightrag.llm.embedded.chat import EmbeddedChatModel
+    from lightrag.vocabulary.priority import PrioritySlots
 
+    core = PrioritySlots(1)
+    cpu._POOLS[asyncio.get_running_loop()] = core  # one core
     model = EmbeddedChatModel({"rank_with_embeddings": False, "max_async": 1})
     await model.load()
     finished: list[str] = []
@@ -104,7 +110,7 @@ async def test_the_embedded_chat_model_parses_a_query_before_queued_chunks() -> 
         await model.extract_keywords("How does Debian ship packages?")
         finished.append("query")
 
-    await model._slots.acquire()  # an ingestion run in progress holds the only slot
+    await core.acquire()  # a run in progress holds the only core
     chunks = []
     for i in range(3):
         chunks.append(asyncio.create_task(extract(i)))
@@ -112,9 +118,14 @@ async def test_the_embedded_chat_model_parses_a_query_before_queued_chunks() -> 
     with running_at(Priority.QUERY):
         query = asyncio.create_task(keywords())
     await _settle()
-    model._slots.release()
+    core.release()
     await asyncio.gather(*chunks, query)
     assert finished == ["query", "chunk 0", "chunk 1", "chunk 2"]
+
+    await model._slots.acquire()  # a chunk parse holds the spaCy slot
+    with running_at(Priority.QUERY):
+        await asyncio.wait_for(model.extract_keywords("Where are packages?"), timeout=30)
+    model._slots.release()
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
