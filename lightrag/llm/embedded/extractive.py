@@ -118,23 +118,22 @@ def pick_sentences(
     """
     chosen: list[int] = []
     used = 0
-    remaining = set(range(len(scores)))
-    while remaining and len(chosen) < max_count:
-        best, best_value = -1, -math.inf
-        for index in sorted(remaining):
-            overlap = max((similarity[index, j] for j in chosen), default=0.0)
-            if overlap > redundancy:
-                continue
-            value = float(scores[index]) - diversity * overlap
-            if value > best_value:
-                best, best_value = index, value
-        if best < 0:
+    values = np.asarray(scores, dtype=np.float64)
+    overlap = np.zeros(len(values))  # each sentence's highest similarity to those taken
+    remaining = np.ones(len(values), dtype=bool)
+    while remaining.any() and len(chosen) < max_count:
+        candidates = np.where(
+            remaining & (overlap <= redundancy), values - diversity * overlap, -math.inf
+        )
+        best = int(np.argmax(candidates))  # the first of equal values: ties go by position
+        if candidates[best] == -math.inf:
             break
-        remaining.discard(best)
+        remaining[best] = False
         if chosen and used + lengths[best] + 1 > max_chars:
             continue
         chosen.append(best)
         used += lengths[best] + 1
+        overlap = np.maximum(overlap, similarity[best])
     return chosen
 
 
