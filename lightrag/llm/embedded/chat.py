@@ -141,7 +141,7 @@ class EmbeddedChatModel:
             return await asyncio.to_thread(work)
 
     async def _on_a_core(self, work: Callable[[], _T]) -> _T:
-        # A question's parse (a few ms: max_query_length bounds it) queues only for a
+        # A run that takes only a core (query first), no spaCy slot. A question's parse (a few ms: max_query_length bounds it) queues only for a
         # core, where it goes first, not behind the chunk parses of ``max_async``: with
         # one spaCy slot, parses of 20 concurrent questions and extraction kept it busy
         # 97% of the time and questions waited 0.6 s there (benchmarks/query_under_load.py).
@@ -207,8 +207,8 @@ class EmbeddedChatModel:
     async def summarize_descriptions(self, name: str, descriptions: Sequence[str]) -> str:
         """The most central, non-redundant sentences of ``descriptions`` (extractive)."""
         limit = self.config.summary_max_chars
-        async with cpu_slots().slot():  # ingestion work: it yields the cores to queries
-            return await asyncio.to_thread(summarize, name, list(descriptions), max_chars=limit)
+        # ingestion work (no spaCy parse): it yields the cores to queries
+        return await self._on_a_core(lambda: summarize(name, list(descriptions), max_chars=limit))
 
     async def answer_from_context(self, query: str, context: RetrievedContext) -> str:
         """The context's sentences that best match ``query``, with reference numbers,
