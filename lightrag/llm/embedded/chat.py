@@ -5,8 +5,8 @@ It satisfies ``ChatModel`` and ``NativeRagModel``: graph extraction with spaCy
 dependency parse), keywords from the parse, extractive summaries and
 extractive answers ranked with the embedded MiniLM model. ``complete`` and
 ``stream`` (bypass mode) say honestly that no generative model is configured
-and how to configure one. spaCy and onnxruntime load lazily, once, and run in
-worker threads.
+and how to configure one. spaCy and onnxruntime load lazily, once; spaCy parses
+run in worker processes (``parse_processes.py``; or threads), the rest in threads.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from lightrag.llm.embedded.extractive import pick_sentences, summarize
 from lightrag.llm.embedded.keywords import keywords_from_doc
 from lightrag.llm.embedded.ner import GraphExtractionSettings, extract_graph_from_doc
 from lightrag.llm.embedded.nlp import DEFAULT_SPACY_MODEL, SpacyPipeline
-from lightrag.vocabulary.models import ModelError
+from lightrag.llm.embedded.parse_processes import ParseProcesses, ParseSpec
 from lightrag.vocabulary.priority import PrioritySlots
 from lightrag.vocabulary.types import Extraction, Message, RetrievedContext
 
@@ -97,6 +97,19 @@ class EmbeddedChatConfig(BaseModel):
     max_async: int = Field(
         1, ge=1, description="chunk parses at once (a question's short parse needs only a core)"
     )
+    parse_processes: bool = Field(
+        True,
+        description="spaCy parses in worker processes, off the server's interpreter lock: "
+        "chunks in max_async processes, questions in one more (false: in threads of the "
+        "server process, behind the spaCy and core slots)",
+    )
+    chunk_nice: int = Field(
+        5,
+        ge=0,
+        le=19,
+        description="OS niceness added to the chunk-parse processes: under a query load the "
+        "kernel gives the cores to the server process first",
+    )
 
 
 class EmbeddedChatModel:
@@ -118,6 +131,17 @@ class EmbeddedChatModel:
             max_description_chars=self.config.max_description_chars,
         )
         self._pipeline = SpacyPipeline(self.config.spacy_model)
+        self._processes: ParseProcesses | None = None
+        if self.config.parse_processes:
+            spec = ParseSpec(
+                spacy_model=self.config.spacy_model,
+                entity_types=tuple(self.config.entity_types),
+                label_types=tuple(sorted(self.config.label_types.items())),
+                settings=self._settings,
+            )
+            self._processes = ParseProcesses(
+                spec, chunk_processes=self.config.max_async, chunk_nice=self.config.chunk_nice
+            )
         self._slots = PrioritySlots(self.config.max_async)
         # The ranking runs have a pool of their own (not the spaCy runs'): a query's
         # keyword parse does not wait behind other queries' ranking. Both go through the
@@ -130,7 +154,10 @@ class EmbeddedChatModel:
 
     async def load(self) -> None:
         """Load spaCy (and the ranking embedder) now instead of on first use (idempotent)."""
-        await asyncio.to_thread(self._pipeline.get)
+        if self._processes is not None:
+            await self._processes.start()
+        else:
+            await asyncio.to_thread(self._pipeline.get)
         if self._embedder is not None:
             await self._embedder.load()
 
@@ -176,6 +203,8 @@ class EmbeddedChatModel:
             yield paragraph if index == len(paragraphs) - 1 else paragraph + "\n\n"
 
     async def aclose(self) -> None:
+        if self._processes is not None:
+            await self._processes.aclose()
         if self._embedder is not None:
             await self._embedder.aclose()
 
@@ -185,9 +214,11 @@ class EmbeddedChatModel:
         """Entities and relations of one chunk; empty for a chunk with no text."""
         if not text.strip():
             return Extraction()
+        if self._processes is not None:
+            return await self._processes.extract_graph(text, chunk_id, file_path)
 
         def work() -> Extraction:
-            doc = self._parse(text)
+            doc = self._pipeline.parse(text)
             return extract_graph_from_doc(
                 doc,
                 chunk_id=chunk_id,
@@ -202,7 +233,9 @@ class EmbeddedChatModel:
         """``(high_level, low_level)``: noun phrases; named entities and key nouns."""
         if not query.strip():
             return [], []
-        return await self._on_a_core(lambda: keywords_from_doc(self._parse(query)))
+        if self._processes is not None:
+            return await self._processes.keywords(query)
+        return await self._on_a_core(lambda: keywords_from_doc(self._pipeline.parse(query)))
 
     async def summarize_descriptions(self, name: str, descriptions: Sequence[str]) -> str:
         """The most central, non-redundant sentences of ``descriptions`` (extractive)."""
@@ -237,15 +270,6 @@ class EmbeddedChatModel:
         return format_answer(chosen, order, context)
 
     # helpers -----------------------------------------------------------------------
-
-    def _parse(self, text: str) -> Any:
-        nlp = self._pipeline.get()
-        if len(text) > nlp.max_length:
-            raise ModelError(
-                f"embedded model: text of {len(text)} characters exceeds spaCy's limit "
-                f"of {nlp.max_length}; use smaller chunks (rag.chunk_token_size)"
-            )
-        return nlp(text)
 
     def _select(
         self, candidates: Sequence[Candidate], scores: np.ndarray, similarity: np.ndarray

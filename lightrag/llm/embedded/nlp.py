@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from typing import Any
 
 import spacy
 from spacy.language import Language
@@ -50,6 +51,19 @@ class SpacyPipeline:
             if self._nlp is None:
                 self._nlp = self._load()
             return self._nlp
+
+    def parse(self, text: str) -> Any:
+        """``text`` parsed (blocking: call from a worker thread or process).
+
+        Raises ``ModelError`` for a text longer than the pipeline's ``max_length``.
+        """
+        nlp = self.get()
+        if len(text) > nlp.max_length:
+            raise ModelError(
+                f"embedded model: text of {len(text)} characters exceeds spaCy's limit "
+                f"of {nlp.max_length}; use smaller chunks (rag.chunk_token_size)"
+            )
+        return nlp(text)
 
     def _load(self) -> Language:
         if importlib.util.find_spec(self.package) is None:

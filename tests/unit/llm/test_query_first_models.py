@@ -96,7 +96,9 @@ async def test_the_embedded_chat_model_parses_a_query_before_queued_chunks() -> 
 
     core = PrioritySlots(1)
     cpu._POOLS[asyncio.get_running_loop()] = core  # one core
-    model = EmbeddedChatModel({"rank_with_embeddings": False, "max_async": 1})
+    model = EmbeddedChatModel(
+        {"rank_with_embeddings": False, "max_async": 1, "parse_processes": False}
+    )
     await model.load()
     finished: list[str] = []
 
@@ -138,7 +140,7 @@ async def test_the_embedded_answer_ranking_runs_before_queued_extraction() -> No
 
     pool = PrioritySlots(1)
     cpu._POOLS[asyncio.get_running_loop()] = pool  # one core
-    model = EmbeddedChatModel({"max_async": 1})  # ranks answers with the embedder
+    model = EmbeddedChatModel({"max_async": 1, "parse_processes": False})  # ranks with the embedder
     await model.load()
     assert model._embedder is not None
     finished: list[str] = []
@@ -190,7 +192,9 @@ async def test_a_query_parse_on_the_chat_model_goes_before_queued_runs_of_the_en
 
     pool = Recording()
     cpu._POOLS[asyncio.get_running_loop()] = pool  # one core, so runs start one at a time
-    chat = EmbeddedChatModel({"rank_with_embeddings": False, "max_async": 1})
+    chat = EmbeddedChatModel(
+        {"rank_with_embeddings": False, "max_async": 1, "parse_processes": False}
+    )
     engine = EmbeddedEmbeddingModel({"batch_size": 1, "cache_size": 0, "max_concurrent_runs": 3})
     await chat.load()
     await engine.load()
