@@ -45,7 +45,12 @@ class _Prepared:
     keywords: Keywords
     built: BuiltContext
     retrieved: RetrievedContext
-    system_prompt: str
+
+    @property
+    def system_prompt(self) -> str:
+        """The context as the model's system prompt (rendered on demand: a native RAG
+        model answers from ``retrieved`` and never reads it)."""
+        return render_system_prompt(self.built.text, self.param)
 
     @property
     def full_prompt(self) -> str:
@@ -208,7 +213,6 @@ class QueryEngine:
             keywords=keywords,
             built=built,
             retrieved=retrieved,
-            system_prompt=render_system_prompt(built.text, param),
         )
 
     def _references(self, prepared: _Prepared) -> list[Reference]:
@@ -240,6 +244,8 @@ class QueryEngine:
         )
 
     def _answer_key(self, prepared: _Prepared) -> str:
+        if not self.ctx.cache.enabled:
+            return ""  # a disabled cache reads and stores nothing: no digest of the context
         param = prepared.param
         parts = [
             QUERY_PROMPT_VERSION,

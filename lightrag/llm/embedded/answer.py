@@ -75,8 +75,8 @@ def lexical_scores(
     query: str, candidates: Sequence[Candidate]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per candidate: idf-weighted share of the query's words it contains (coverage)
-    blended with TF-IDF cosine; the coverage alone; and the candidates' TF-IDF
-    similarity matrix (for redundancy)."""
+    blended with TF-IDF cosine; the coverage alone; and the candidates' TF-IDF rows
+    (L2-normalised: ``rows[a] @ rows[b]`` is their similarity, for redundancy)."""
     texts = [c.text for c in candidates]
     matrix, vocabulary, idf = lexical_matrix([query, *texts])
     query_terms = {term for term in terms(query) if term in vocabulary}
@@ -86,7 +86,7 @@ def lexical_scores(
         present = set(terms(text)) & query_terms
         coverage[row] = sum(idf[vocabulary[t]] for t in present) / total
     cosine = matrix[1:] @ matrix[0]
-    return 0.5 * coverage + 0.5 * cosine, coverage, matrix[1:] @ matrix[1:].T
+    return 0.5 * coverage + 0.5 * cosine, coverage, matrix[1:]
 
 
 def format_answer(

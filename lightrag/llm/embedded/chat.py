@@ -249,14 +249,11 @@ class EmbeddedChatModel:
         candidates = collect_candidates(context)
         if not candidates:
             return format_answer([], [], context)
-        lexical, coverage, lexical_similarity = await asyncio.to_thread(
-            lexical_scores, query, candidates
-        )
+        lexical, coverage, rows = await asyncio.to_thread(lexical_scores, query, candidates)
         shortlist = [int(i) for i in np.argsort(-lexical, kind="stable")]
         shortlist = shortlist[: self.config.answer_shortlist]
         chosen = [candidates[i] for i in shortlist]
         scores = lexical[shortlist]
-        similarity = lexical_similarity[np.ix_(shortlist, shortlist)]
         if self._embedder is not None:
             vectors = await self._embedder.embed([query, *(c.text for c in chosen)])
             semantic = vectors[1:] @ vectors[0]
@@ -265,6 +262,7 @@ class EmbeddedChatModel:
             similarity = vectors[1:] @ vectors[1:].T
         else:
             relevant = coverage[shortlist] >= self.config.answer_min_coverage
+            similarity = rows[shortlist] @ rows[shortlist].T  # TF-IDF, of the shortlist only
         scores = scores + np.array([0.05 / (1 + c.rank) for c in chosen])
         order = [i for i in self._select(chosen, scores, similarity) if relevant[i]]
         return format_answer(chosen, order, context)
