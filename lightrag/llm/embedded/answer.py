@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lightrag.llm.embedded.extractive import lexical_matrix, split_sentences, terms
+from lightrag.llm.embedded.extractive import TfIdf, split_sentences, tfidf
 from lightrag.vocabulary.types import RetrievedContext
 
 __all__ = [
@@ -73,20 +73,22 @@ def collect_candidates(context: RetrievedContext) -> list[Candidate]:
 
 def lexical_scores(
     query: str, candidates: Sequence[Candidate]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, TfIdf]:
     """Per candidate: idf-weighted share of the query's words it contains (coverage)
-    blended with TF-IDF cosine; the coverage alone; and the candidates' TF-IDF rows
-    (L2-normalised: ``rows[a] @ rows[b]`` is their similarity, for redundancy)."""
-    texts = [c.text for c in candidates]
-    matrix, vocabulary, idf = lexical_matrix([query, *texts])
-    query_terms = {term for term in terms(query) if term in vocabulary}
-    total = sum(idf[vocabulary[t]] for t in query_terms) or 1.0
-    coverage = np.zeros(len(texts))
-    for row, text in enumerate(texts):
-        present = set(terms(text)) & query_terms
-        coverage[row] = sum(idf[vocabulary[t]] for t in present) / total
-    cosine = matrix[1:] @ matrix[0]
-    return 0.5 * coverage + 0.5 * cosine, coverage, matrix[1:]
+    blended with TF-IDF cosine; the coverage alone; and the TF-IDF of the query and the
+    candidates (candidate ``i`` is its text ``i + 1``; for redundancy)."""
+    model = tfidf([query, *(c.text for c in candidates)])
+    in_query = model.row == 0
+    query_weight = np.zeros(len(model.idf))
+    query_weight[model.column[in_query]] = model.weight[in_query]
+    asked = np.zeros(len(model.idf), dtype=bool)
+    asked[model.column[in_query]] = True
+    total = float(model.idf[asked].sum()) or 1.0
+    row, column, weight = (part[~in_query] for part in (model.row, model.column, model.weight))
+    found = np.bincount(row - 1, asked[column] * model.idf[column], minlength=len(candidates))
+    coverage = found / total
+    cosine = np.bincount(row - 1, weight * query_weight[column], minlength=len(candidates))
+    return 0.5 * coverage + 0.5 * cosine, coverage, model
 
 
 def format_answer(

@@ -249,7 +249,7 @@ class EmbeddedChatModel:
         candidates = collect_candidates(context)
         if not candidates:
             return format_answer([], [], context)
-        lexical, coverage, rows = await asyncio.to_thread(lexical_scores, query, candidates)
+        lexical, coverage, model = await asyncio.to_thread(lexical_scores, query, candidates)
         shortlist = [int(i) for i in np.argsort(-lexical, kind="stable")]
         shortlist = shortlist[: self.config.answer_shortlist]
         chosen = [candidates[i] for i in shortlist]
@@ -262,7 +262,8 @@ class EmbeddedChatModel:
             similarity = vectors[1:] @ vectors[1:].T
         else:
             relevant = coverage[shortlist] >= self.config.answer_min_coverage
-            similarity = rows[shortlist] @ rows[shortlist].T  # TF-IDF, of the shortlist only
+            rows = model.dense([i + 1 for i in shortlist])  # the shortlist's TF-IDF only
+            similarity = rows @ rows.T
         scores = scores + np.array([0.05 / (1 + c.rank) for c in chosen])
         order = [i for i in self._select(chosen, scores, similarity) if relevant[i]]
         return format_answer(chosen, order, context)

@@ -7,10 +7,12 @@ scores are deterministic (no randomness, ties broken by position).
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -19,11 +21,12 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from lightrag.vocabulary.types import GRAPH_FIELD_SEP
 
 __all__ = [
-    "lexical_matrix",
+    "TfIdf",
     "pick_sentences",
     "split_sentences",
     "summarize",
     "terms",
+    "tfidf",
 ]
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
@@ -79,24 +82,57 @@ def _terms(text: str) -> tuple[str, ...]:
     return tuple(_stem(word) for word in words if word not in STOP_WORDS and len(word) > 1)
 
 
-def lexical_matrix(texts: Sequence[str]) -> tuple[np.ndarray, dict[str, int], np.ndarray]:
-    """TF-IDF rows (L2-normalised) for ``texts``, the vocabulary and the idf weights."""
-    bags = [Counter(_terms(text)) for text in texts]
-    vocabulary: dict[str, int] = {}
-    for bag in bags:
-        for term in bag:
-            vocabulary.setdefault(term, len(vocabulary))
-    frequency = np.zeros(len(vocabulary))
-    for bag in bags:
-        for term in bag:
-            frequency[vocabulary[term]] += 1
-    idf = np.log((1 + len(texts)) / (1 + frequency)) + 1.0
-    matrix = np.zeros((len(texts), len(vocabulary)))
-    for row, bag in enumerate(bags):
-        for term, count in bag.items():
-            matrix[row, vocabulary[term]] = (1 + math.log(count)) * idf[vocabulary[term]]
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.clip(norms, 1e-12, None), vocabulary, idf
+@lru_cache(maxsize=_TERMS_CACHE)
+def _bag(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """``text``'s distinct terms as 64-bit keys (blake2b: stable across processes, unlike
+    ``hash``) and their sublinear term frequencies ``1 + log(count)``."""
+    counts = Counter(_terms(text))
+    keys = [
+        int.from_bytes(hashlib.blake2b(term.encode(), digest_size=8).digest(), "little")
+        for term in counts
+    ]
+    frequencies = [1.0 + math.log(count) for count in counts.values()]
+    return np.array(keys, dtype=np.uint64), np.array(frequencies, dtype=np.float64)
+
+
+@dataclass(frozen=True, slots=True)
+class TfIdf:
+    """TF-IDF of some texts, sparse: entry ``k`` is term ``column[k]`` of text ``row[k]``,
+    weighted ``weight[k]`` (each text's weights L2-normalised); ``idf`` per term."""
+
+    texts: int
+    row: np.ndarray
+    column: np.ndarray
+    weight: np.ndarray
+    idf: np.ndarray
+
+    def dense(self, which: Sequence[int] | None = None) -> np.ndarray:
+        """The rows of the texts ``which`` (all by default), one column per term:
+        ``dense() @ dense().T`` is the texts' cosine similarity."""
+        chosen = np.arange(self.texts) if which is None else np.asarray(which, dtype=np.int64)
+        position = np.full(self.texts, -1, dtype=np.int64)
+        position[chosen] = np.arange(len(chosen))
+        kept = position[self.row] >= 0
+        matrix = np.zeros((len(chosen), len(self.idf)))
+        matrix[position[self.row[kept]], self.column[kept]] = self.weight[kept]
+        return matrix
+
+
+def tfidf(texts: Sequence[str]) -> TfIdf:
+    """The TF-IDF of ``texts`` (idf smoothed: ``log((1 + n) / (1 + df)) + 1``), computed on
+    arrays: each text's terms are read once and kept (``_bag``)."""
+    bags = [_bag(text) for text in texts]
+    sizes = np.array([len(keys) for keys, _ in bags], dtype=np.int64)
+    keys = np.concatenate([keys for keys, _ in bags]) if bags else np.zeros(0, np.uint64)
+    frequency = np.concatenate([tf for _, tf in bags]) if bags else np.zeros(0)
+    row = np.repeat(np.arange(len(texts)), sizes)
+    vocabulary, column = np.unique(keys, return_inverse=True)
+    documents = np.bincount(column, minlength=len(vocabulary))  # a key once per text
+    idf = np.log((1 + len(texts)) / (1 + documents)) + 1.0
+    weight = frequency * idf[column]
+    norms = np.sqrt(np.bincount(row, weight * weight, minlength=len(texts)))
+    weight = weight / np.clip(norms, 1e-12, None)[row]
+    return TfIdf(len(texts), row, column, weight, idf)
 
 
 def pick_sentences(
@@ -158,7 +194,7 @@ def summarize(name: str, descriptions: Sequence[str], *, max_chars: int) -> str:
     joined = " ".join(sentences)
     if len(joined) <= max_chars:
         return joined
-    matrix, _, _ = lexical_matrix(sentences)
+    matrix = tfidf(sentences).dense()
     similarity = matrix @ matrix.T
     count = len(sentences)
     centrality = (similarity.sum(axis=1) - 1.0) / max(count - 1, 1)
