@@ -13,7 +13,8 @@ children from ``/proc`` (psutil) at each stage; a sampler thread records the pea
 The issue's target: RSS after ingesting the 10 documents <= 1 GB. Measured 2026-12 on a
 busy 2-core machine (245,943 characters, 100 queries, MB): before, fresh 523, after ingest
 2232, after queries 3027; with the shared session, the arena off and malloc_trim after each
-run, 352, 505 (peak 1305 during a run) and 495.
+run, 352, 505 (peak 1305 during a run) and 495; with the spaCy parses in two worker
+processes (counted here: they are children), 647, 724 (peak 1242) and 738.
 """
 
 from __future__ import annotations
