@@ -15,7 +15,8 @@ Here each parse runs in a worker process, with a lock of its own:
 
 Workers start on first use (or ``start()``), with the ``spawn`` method (the server
 process has threads: onnxruntime's, the executors'), load spaCy once, and ignore the
-terminal's Ctrl-C (the server shuts them down). A worker that dies (killed, out of
+terminal's Ctrl-C (the server shuts them down), and exit within a second of the server
+process if it is killed (no orphans holding a model's memory). A worker that dies (killed, out of
 memory) fails only the calls it was running, with a ``ModelError`` that says so; the
 next call starts a new one.
 """
@@ -26,6 +27,8 @@ import asyncio
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -64,9 +67,17 @@ class _Worker:
 _worker: _Worker | None = None  # set in a worker process only, by _start_worker
 
 
+def _exit_with(parent: int) -> None:
+    """End this worker once ``parent`` is gone (killed: it could not shut us down)."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
+
+
 def _start_worker(spec: ParseSpec, nice: int) -> None:
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
+    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
     if nice:
         os.nice(nice)
     mapper = EntityTypeMapper(list(spec.entity_types), dict(spec.label_types))

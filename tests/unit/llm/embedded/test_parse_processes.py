@@ -1,14 +1,19 @@
 """The embedded chat model's spaCy parses in worker processes (real spaCy, real processes):
 the same graph as a parse in a thread, niced chunk workers, questions never behind chunks,
-a killed worker reported and replaced, workers stopped on close."""
+a killed worker reported and replaced, workers stopped on close and gone when the server
+process is killed."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import signal
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator
 from importlib.util import find_spec
+from pathlib import Path
 
 import pytest
 
@@ -102,4 +107,27 @@ async def test_closing_the_model_stops_its_workers() -> None:
         if not any(_alive(pid) for pid in pids):
             break
         await asyncio.sleep(0.05)
+    assert not any(_alive(pid) for pid in pids)
+
+
+def test_workers_exit_when_the_server_process_is_killed(tmp_path: Path) -> None:
+    script = (
+        "import asyncio, os\n"
+        "from lightrag.llm.embedded.chat import EmbeddedChatModel\n"
+        "async def main():\n"
+        f"    chat = EmbeddedChatModel({CONFIG!r})\n"
+        "    await chat.load()\n"
+        "    print(*(await chat._processes.worker_pids()), flush=True)\n"
+        "    os.kill(os.getpid(), 9)\n"
+        "asyncio.run(main())\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == -signal.SIGKILL, run.stderr
+    pids = [int(pid) for pid in run.stdout.split()]
+    assert len(pids) == 2
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert not any(_alive(pid) for pid in pids)
