@@ -110,6 +110,12 @@ class EmbeddedChatConfig(BaseModel):
         description="OS niceness added to the chunk-parse processes: under a query load the "
         "kernel gives the cores to the server process first",
     )
+    chunk_worker_parses: int = Field(
+        1000,
+        ge=0,
+        description="chunk parses a worker process makes before a fresh one replaces it "
+        "(spaCy's string store grows with every new word; 0 = never replaced)",
+    )
 
 
 class EmbeddedChatModel:
@@ -140,7 +146,10 @@ class EmbeddedChatModel:
                 settings=self._settings,
             )
             self._processes = ParseProcesses(
-                spec, chunk_processes=self.config.max_async, chunk_nice=self.config.chunk_nice
+                spec,
+                chunk_processes=self.config.max_async,
+                chunk_nice=self.config.chunk_nice,
+                chunk_tasks=self.config.chunk_worker_parses,
             )
         self._slots = PrioritySlots(self.config.max_async)
         # The ranking runs have a pool of their own (not the spaCy runs'): a query's

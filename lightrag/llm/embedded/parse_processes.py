@@ -13,6 +13,11 @@ Here each parse runs in a worker process, with a lock of its own:
 - question parses (keywords, queries) in one process of their own, so a question never
   queues behind a chunk.
 
+spaCy's string store keeps every new word it meets (51 MB more after 1500 chunks of
+Debian's documentation): a chunk worker is replaced by a fresh one after ``chunk_tasks``
+parses, which bounds it. The question worker is not (questions are short, and a
+replacement would make the questions behind it wait for spaCy to load).
+
 Workers start on first use (or ``start()``), with the ``spawn`` method (the server
 process has threads: onnxruntime's, the executors'), load spaCy once, and ignore the
 terminal's Ctrl-C (the server shuts them down), and exit within a second of the server
@@ -24,6 +29,7 @@ next call starts a new one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -82,6 +88,10 @@ def _start_worker(spec: ParseSpec, nice: int) -> None:
         os.nice(nice)
     mapper = EntityTypeMapper(list(spec.entity_types), dict(spec.label_types))
     _worker = _Worker(spec, SpacyPipeline(spec.spacy_model), mapper)
+    # Load now, so a replacement worker is ready before its first parse; a failure (the
+    # package missing) is raised again, as a ModelError, by that parse.
+    with contextlib.suppress(Exception):
+        _worker.pipeline.get()
 
 
 def _current() -> _Worker:
@@ -114,11 +124,14 @@ def _keywords(text: str) -> tuple[list[str], list[str]]:
 class _Lane:
     """One pool of worker processes, started on first use, replaced when one dies."""
 
-    def __init__(self, name: str, spec: ParseSpec, processes: int, nice: int) -> None:
+    def __init__(
+        self, name: str, spec: ParseSpec, processes: int, nice: int, tasks: int | None
+    ) -> None:
         self.name = name
         self._spec = spec
         self._processes = processes
         self._nice = nice
+        self._tasks = tasks
         self._pool: ProcessPoolExecutor | None = None
 
     def _executor(self) -> ProcessPoolExecutor:
@@ -128,6 +141,7 @@ class _Lane:
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
                 initargs=(self._spec, self._nice),
+                max_tasks_per_child=self._tasks,
             )
         return self._pool
 
@@ -154,9 +168,11 @@ class ParseProcesses:
     """The embedded chat model's spaCy work in worker processes: ``extract_graph`` in the
     chunk lane, ``keywords`` in the question lane (see the module docstring)."""
 
-    def __init__(self, spec: ParseSpec, *, chunk_processes: int, chunk_nice: int) -> None:
-        self._chunks = _Lane("chunk", spec, chunk_processes, chunk_nice)
-        self._questions = _Lane("question", spec, 1, 0)
+    def __init__(
+        self, spec: ParseSpec, *, chunk_processes: int, chunk_nice: int, chunk_tasks: int = 0
+    ) -> None:
+        self._chunks = _Lane("chunk", spec, chunk_processes, chunk_nice, chunk_tasks or None)
+        self._questions = _Lane("question", spec, 1, 0, None)
 
     async def start(self) -> None:
         """Start a worker in each lane and load spaCy there (idempotent)."""

@@ -131,3 +131,16 @@ def test_workers_exit_when_the_server_process_is_killed(tmp_path: Path) -> None:
     while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_alive(pid) for pid in pids)
+
+
+async def test_a_chunk_worker_is_replaced_after_its_parses() -> None:
+    chat = EmbeddedChatModel({**CONFIG, "chunk_worker_parses": 2})
+    try:
+        assert chat._processes is not None
+        first, question = await chat._processes.worker_pids()  # the chunk worker's 1st task
+        assert (await chat.extract_graph(TEXT, chunk_id="c", file_path="f")).entities  # 2nd
+        assert (await chat.extract_graph(TEXT, chunk_id="c", file_path="f")).entities
+        second, same_question = await chat._processes.worker_pids()
+        assert second != first and same_question == question
+    finally:
+        await chat.aclose()
