@@ -18,12 +18,12 @@ Debian's documentation): a chunk worker is replaced by a fresh one after ``chunk
 parses, which bounds it. The question worker is not (questions are short, and a
 replacement would make the questions behind it wait for spaCy to load).
 
-Workers start on first use (or ``start()``), with the ``spawn`` method (the server
-process has threads: onnxruntime's, the executors'), load spaCy once, and ignore the
+Workers start on first use (or ``start()``) with the ``spawn`` method (the server
+process has threads: onnxruntime's, the executors'), load spaCy as they start, ignore the
 terminal's Ctrl-C (the server shuts them down), and exit within a second of the server
-process if it is killed (no orphans holding a model's memory). A worker that dies (killed, out of
-memory) fails only the calls it was running, with a ``ModelError`` that says so; the
-next call starts a new one.
+process if it is killed (no orphans holding a model's memory). A worker that dies (killed,
+out of memory) fails the parses running or queued in its lane, with a ``ModelError`` that
+says so; the next parse starts a new worker.
 """
 
 from __future__ import annotations
