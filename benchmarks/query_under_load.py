@@ -299,7 +299,7 @@ async def _measure(
         stop.set()
         loaded, load_errors = await queries
         load_window = time.monotonic() - load_started
-        chars_under_load, unfinished = await _processed_chars(client, names)
+        chars_under_load, _ = await _processed_chars(client, names)
         by_kind = _by_kind(idle, loaded)
         idle_summary = _summary([x for values in idle.values() for x in values])
         load_summary = _summary([x for values in loaded.values() for x in values])

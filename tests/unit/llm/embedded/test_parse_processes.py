@@ -13,7 +13,6 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from importlib.util import find_spec
-from pathlib import Path
 
 import pytest
 
@@ -110,7 +109,7 @@ async def test_closing_the_model_stops_its_workers() -> None:
     assert not any(_alive(pid) for pid in pids)
 
 
-def test_workers_exit_when_the_server_process_is_killed(tmp_path: Path) -> None:
+def test_workers_exit_when_the_server_process_is_killed() -> None:
     script = (
         "import asyncio, os\n"
         "from lightrag.llm.embedded.chat import EmbeddedChatModel\n"
